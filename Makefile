@@ -1,0 +1,20 @@
+# The two commands a newcomer needs:  `make run`  and  `make test`.
+.PHONY: setup run test bench lint clean
+
+setup:
+	@bash scripts/setup.sh
+
+## Install, generate the default data set, build the warehouse and the report site.
+run: setup
+	@.venv/bin/jobmetrics run
+
+## Install, then run the whole test suite (lint, dbt, generator, reports, browser, Spark).
+test:
+	@JOBMETRICS_EXTRAS=dev bash scripts/setup.sh
+	@bash scripts/test.sh
+
+bench: setup
+	@.venv/bin/python scripts/bench.py
+
+clean:
+	rm -rf data site target logs

@@ -1,0 +1,224 @@
+"""The `jobmetrics` command: generate raw data, build the warehouse, build the report site."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from jobmetrics import settings as settings_module
+from jobmetrics.errors import UserError
+from jobmetrics.progress import Progress
+
+app = typer.Typer(
+    help="JobMetrics: SaaS analytics warehouse (dbt + DuckDB), report site and narratives.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON object; implies --quiet.")]
+
+
+def _emit(as_json: bool, payload: dict) -> None:
+    if as_json:
+        print(json.dumps(payload, default=str))
+
+
+def _parse_date(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").date()
+    except ValueError:
+        raise UserError(f"--start-date {value!r} is not a date in YYYY-MM-DD form") from None
+
+
+def _generate(
+    progress: Progress, users: int, days: int, start_date: str | None, seed: int, out: Path
+) -> dict:
+    from generator import generate
+
+    with progress.step(f"Generating {users:,} users × {days} days") as step:
+        manifest = generate(
+            out,
+            users=users,
+            days=days,
+            start_date=_parse_date(start_date),
+            seed=seed,
+            progress=step.update,
+        )
+    rows = sum(manifest.get("row_counts", {}).values())
+    progress.done(f"raw data: {rows:,} rows in {out}")
+    return manifest
+
+
+def _build(progress: Progress, full_refresh: bool) -> dict:
+    from jobmetrics import warehouse
+
+    current = settings_module.load()
+    done: list[str] = []
+
+    def on_node(status: str, name: str) -> None:
+        if status != "start":
+            done.append(name)
+        progress.update(f"{len(done)} nodes done, {status} {name}")
+
+    with progress.step("dbt build") as _:
+        report = warehouse.build(current, full_refresh=full_refresh, on_node=on_node)
+    kind = "incremental" if report.incremental else "full"
+    progress.done(
+        f"warehouse ({kind} build, {report.nodes} nodes, {report.seconds:.1f} s, "
+        f"{len(report.warnings)} warnings): {report.warehouse}"
+    )
+    return {
+        "warehouse": str(report.warehouse),
+        "seconds": round(report.seconds, 2),
+        "nodes": report.nodes,
+        "incremental": report.incremental,
+        "warnings": report.warnings,
+    }
+
+
+def _report(progress: Progress, strict: bool, refresh_narratives: bool) -> dict:
+    from reports import build_site
+
+    current = settings_module.load()
+    with progress.step("Building the report site") as step:
+        result = build_site(
+            current.warehouse,
+            current.site_dir,
+            strict=strict,
+            refresh_narratives=refresh_narratives,
+            progress=step.update,
+        )
+    progress.done(
+        f"report site ({len(result.pages)} pages, {result.seconds:.1f} s): "
+        f"{current.site_dir / 'index.html'}"
+    )
+    return {
+        "site": str(current.site_dir),
+        "pages": len(result.pages),
+        "errors": [str(error) for error in result.errors],
+        "seconds": round(result.seconds, 2),
+    }
+
+
+Users = Annotated[int, typer.Option(help="Number of users to generate.")]
+Days = Annotated[int, typer.Option(help="Number of days of activity.")]
+StartDate = Annotated[
+    str | None,
+    typer.Option(
+        help="First day, YYYY-MM-DD (default: DAYS days before today, so data ends yesterday)."
+    ),
+]
+Seed = Annotated[
+    int, typer.Option(help="Random seed; same seed and parameters give identical files.")
+]
+Strict = Annotated[
+    bool,
+    typer.Option(
+        help="Stop at the first broken page (default); --no-strict shows the error on that page."
+    ),
+]
+RefreshNarratives = Annotated[
+    bool,
+    typer.Option(
+        "--refresh-narratives", help="Ask Claude again instead of using cached narratives."
+    ),
+]
+FullRefresh = Annotated[
+    bool, typer.Option("--full-refresh", help="Rebuild incremental models from scratch.")
+]
+
+
+@app.command()
+def generate(
+    users: Users = 10_000,
+    days: Days = 365,
+    start_date: StartDate = None,
+    seed: Seed = 42,
+    out: Annotated[
+        Path | None, typer.Option(help="Output folder (default JOBMETRICS_RAW_DIR).")
+    ] = None,
+    quiet: Quiet = False,
+    as_json: AsJson = False,
+) -> None:
+    """Write the raw Parquet tables and _manifest.json of a synthetic data set."""
+    target = out or settings_module.load().raw_dir
+    manifest = _generate(Progress(quiet or as_json), users, days, start_date, seed, target)
+    _emit(as_json, {"out": str(target), **manifest})
+
+
+@app.command()
+def build(full_refresh: FullRefresh = False, quiet: Quiet = False, as_json: AsJson = False) -> None:
+    """Run `dbt build` into a new file and swap it in only if every model and test passed."""
+    _emit(as_json, _build(Progress(quiet or as_json), full_refresh))
+
+
+@app.command()
+def report(
+    strict: Strict = True,
+    refresh_narratives: RefreshNarratives = False,
+    quiet: Quiet = False,
+    as_json: AsJson = False,
+) -> None:
+    """Build the static report site from the warehouse."""
+    _emit(as_json, _report(Progress(quiet or as_json), strict, refresh_narratives))
+
+
+@app.command()
+def run(
+    users: Users = 10_000,
+    days: Days = 365,
+    start_date: StartDate = None,
+    seed: Seed = 42,
+    strict: Strict = True,
+    refresh_narratives: RefreshNarratives = False,
+    quiet: Quiet = False,
+    as_json: AsJson = False,
+) -> None:
+    """Generate the data, build the warehouse and build the report site."""
+    progress = Progress(quiet or as_json)
+    current = settings_module.load()
+    _generate(progress, users, days, start_date, seed, current.raw_dir)
+    built = _build(progress, full_refresh=True)
+    site = _report(progress, strict, refresh_narratives)
+    if not (quiet or as_json):
+        print(f"Warehouse: {built['warehouse']}")
+        print(f"Report site: {Path(site['site']) / 'index.html'}")
+        print(f"Ad-hoc SQL: .venv/bin/duckdb -readonly {built['warehouse']}")
+    _emit(as_json, {"build": built, "report": site})
+
+
+def _usage_line(error: typer.TyperException) -> str:
+    """One line for a usage error, naming the subcommand whose --help explains it."""
+    context = getattr(error, "ctx", None)
+    command = context.command_path if context is not None else "jobmetrics"
+    return f"error: {error.format_message()} (see `{command} --help`)"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: user errors become one line on stderr and exit code 2."""
+    try:
+        result = app(args=argv, standalone_mode=False)
+    except UserError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except typer.Abort:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except typer.TyperException as error:
+        print(_usage_line(error), file=sys.stderr)
+        return 2
+    return result if isinstance(result, int) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

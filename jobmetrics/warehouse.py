@@ -1,0 +1,185 @@
+"""Safe rebuilds: dbt builds into a fresh DuckDB file that replaces the live one only on success.
+
+Readers never see a half-built database and never block a build: the live file is swapped with an
+atomic rename, so a DuckDB CLI session that has the old file open keeps reading the old data (its
+open file handle still points at the old file) until it reconnects.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from jobmetrics.dbt_invoke import NodeCallback, run_dbt
+from jobmetrics.errors import BuildFailed, BuildLocked, UserError
+from jobmetrics.raw_data import check_raw_dir
+from jobmetrics.settings import Settings
+
+
+@dataclass
+class BuildReport:
+    """What a successful build produced."""
+
+    warehouse: Path
+    seconds: float
+    nodes: int
+    warnings: list[str] = field(default_factory=list)
+    incremental: bool = False
+
+
+def lock_path(warehouse: Path) -> Path:
+    return warehouse.with_name(warehouse.name + ".lock")
+
+
+def _staging_prefix(warehouse: Path) -> str:
+    return f".{warehouse.name}.building-"
+
+
+@contextmanager
+def build_lock(warehouse: Path) -> Iterator[None]:
+    """Hold the warehouse's build lock; a second build exits at once with BuildLocked."""
+    path = lock_path(warehouse)
+    handle = path.open("a+")
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            raise BuildLocked(
+                f"another build of {warehouse} is running (pid {holder}); "
+                "wait for it to finish and run the command again"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        yield
+    finally:
+        handle.close()
+
+
+def _remove_database(path: Path) -> None:
+    for candidate in (path, path.with_name(path.name + ".wal")):
+        candidate.unlink(missing_ok=True)
+
+
+def _remove_stale_builds(warehouse: Path) -> None:
+    """Delete files left by builds that were killed (we hold the lock, so none is running)."""
+    for stale in warehouse.parent.glob(_staging_prefix(warehouse) + "*"):
+        stale.unlink(missing_ok=True)
+
+
+def _check_warehouse_folder(warehouse: Path) -> None:
+    if not warehouse.parent.is_dir():
+        raise UserError(
+            f"the warehouse folder {warehouse.parent} does not exist: create it or point "
+            "JOBMETRICS_WAREHOUSE at a file in an existing folder"
+        )
+    if not os.access(warehouse.parent, os.W_OK):
+        raise UserError(f"the warehouse folder {warehouse.parent} is not writable")
+
+
+def _finalise(path: Path) -> None:
+    """Fold the write-ahead log into the file and flush it to disk before the swap."""
+    connection = duckdb.connect(str(path))
+    try:
+        connection.execute("checkpoint")
+    finally:
+        connection.close()
+    with path.open("rb") as handle:
+        os.fsync(handle.fileno())
+
+
+def _swap_in(new: Path, warehouse: Path) -> None:
+    warehouse.with_name(warehouse.name + ".wal").unlink(missing_ok=True)
+    os.replace(new, warehouse)
+    directory = os.open(warehouse.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+
+
+def build(
+    settings: Settings,
+    *,
+    full_refresh: bool = False,
+    on_node: NodeCallback | None = None,
+) -> BuildReport:
+    """Run `dbt build` into a new file and swap it in; on failure keep the old one, raise."""
+    check_raw_dir(settings.raw_dir)
+    warehouse = settings.warehouse
+    _check_warehouse_folder(warehouse)
+    started = time.monotonic()
+    with build_lock(warehouse):
+        _remove_stale_builds(warehouse)
+        new = warehouse.with_name(f"{_staging_prefix(warehouse)}{os.getpid()}.duckdb")
+        incremental = not full_refresh and warehouse.exists()
+        try:
+            if incremental:
+                # Incremental models extend the previous tables, so the new file starts as a copy.
+                shutil.copyfile(warehouse, new)
+            nodes: list[str] = []
+
+            def count(status: str, name: str) -> None:
+                if status != "start":
+                    nodes.append(name)
+                if on_node is not None:
+                    on_node(status, name)
+
+            args = ["build", *(["--full-refresh"] if full_refresh else [])]
+            outcome = run_dbt(
+                args,
+                env={
+                    "JOBMETRICS_BUILD_PATH": str(new),
+                    "JOBMETRICS_RAW_DIR": str(settings.raw_dir),
+                    "JOBMETRICS_WAREHOUSE": str(warehouse),
+                    "JOBMETRICS_THREADS": str(settings.threads),
+                    "JOBMETRICS_MEMORY_LIMIT": settings.memory_limit,
+                },
+                on_node=count,
+            )
+            if not outcome.success:
+                raise BuildFailed(
+                    "dbt build failed, the previous warehouse is unchanged: "
+                    + outcome.first_error()
+                )
+            _finalise(new)
+            _swap_in(new, warehouse)
+        except OSError as error:
+            raise BuildFailed(
+                f"build stopped ({error.strerror or error} on "
+                f"{error.filename or warehouse.parent}); the previous warehouse is unchanged"
+            ) from error
+        finally:
+            if new.exists():
+                _remove_database(new)
+    return BuildReport(
+        warehouse=warehouse,
+        seconds=time.monotonic() - started,
+        nodes=len(nodes),
+        warnings=outcome.warnings,
+        incremental=incremental,
+    )
+
+
+def describe(warehouse: Path) -> dict[str, int]:
+    """Row counts of the marts in a built warehouse (opened read-only)."""
+    connection = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        rows = connection.execute(
+            "select table_name, estimated_size from duckdb_tables() "
+            "where table_name like 'fct_%' or table_name like 'dim_%' order by table_name"
+        ).fetchall()
+    finally:
+        connection.close()
+    return {name: int(size) for name, size in rows}
