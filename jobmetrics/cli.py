@@ -197,6 +197,38 @@ def run(
     _emit(as_json, {"build": built, "report": site})
 
 
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="A question in plain English.")],
+    sql_only: Annotated[
+        bool, typer.Option("--sql-only", help="Print the checked SQL and stop; nothing runs.")
+    ] = False,
+    as_json: AsJson = False,
+) -> None:
+    """Answer a question: Claude writes one SQL query over the marts, checked and run read-only."""
+    from jobmetrics.ai.ask import ask as answer_question
+    from jobmetrics.ai.ask import render_text
+
+    result = answer_question(question, settings_module.load(), sql_only=sql_only)
+    if as_json:
+        _emit(True, result.as_dict())
+    else:
+        print(render_text(result))
+
+
+@app.command()
+def explain(
+    metric: Annotated[
+        str | None, typer.Argument(help="A metric name; without one, list every metric.")
+    ] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Print a metric's definition from the metric registry (no API call)."""
+    from jobmetrics.ai.explain import explain_command
+
+    _emit(as_json, explain_command(settings_module.load(), metric, as_json=as_json))
+
+
 def _usage_line(error: typer.TyperException) -> str:
     """One line for a usage error, naming the subcommand whose --help explains it."""
     context = getattr(error, "ctx", None)

@@ -7,17 +7,8 @@ from pathlib import Path
 
 import duckdb
 
+from generator.contract import MANIFEST_NAME, RAW_COLUMNS, RAW_TABLES
 from jobmetrics.errors import UserError
-
-RAW_TABLES = (
-    "raw_users",
-    "raw_subscriptions",
-    "raw_invoices",
-    "raw_scans",
-    "raw_sessions",
-    "raw_marketing_spend",
-)
-MANIFEST_NAME = "_manifest.json"
 
 
 def _major(version: str) -> str:
@@ -73,8 +64,6 @@ def parquet_columns(path: Path) -> dict[str, str]:
 
 def check_raw_dir(raw_dir: Path) -> dict:
     """Raise UserError unless every raw table exists, reads and has exactly the contract columns."""
-    from generator import RAW_COLUMNS
-
     manifest = read_manifest(raw_dir)
     for table in RAW_TABLES:
         path = raw_dir / f"{table}.parquet"

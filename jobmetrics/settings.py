@@ -49,6 +49,14 @@ class Settings:
     """JOBMETRICS_AI_TIMEOUT_S: seconds before an API call is abandoned (default 30)."""
     ai_max_retries: int
     """JOBMETRICS_AI_MAX_RETRIES: SDK retries on 429/5xx/timeouts (default 2)."""
+    ai_input_usd_per_mtok: float
+    """JOBMETRICS_AI_INPUT_USD_PER_MTOK: input price per million tokens, for cost estimates (3.00)."""
+    ai_output_usd_per_mtok: float
+    """JOBMETRICS_AI_OUTPUT_USD_PER_MTOK: output price per million tokens (default 15.00)."""
+    ask_row_limit: int
+    """JOBMETRICS_ASK_ROW_LIMIT: most rows `jobmetrics ask` fetches from its query (default 200)."""
+    ask_timeout_s: float
+    """JOBMETRICS_ASK_TIMEOUT_S: seconds before `ask`'s query is interrupted (default 20)."""
 
     @property
     def data_dir(self) -> Path:
@@ -70,4 +78,8 @@ def load() -> Settings:
         ai_max_tokens=int(_env("JOBMETRICS_AI_MAX_TOKENS", "1024")),
         ai_timeout_s=float(_env("JOBMETRICS_AI_TIMEOUT_S", "30")),
         ai_max_retries=int(_env("JOBMETRICS_AI_MAX_RETRIES", "2")),
+        ai_input_usd_per_mtok=float(_env("JOBMETRICS_AI_INPUT_USD_PER_MTOK", "3.00")),
+        ai_output_usd_per_mtok=float(_env("JOBMETRICS_AI_OUTPUT_USD_PER_MTOK", "15.00")),
+        ask_row_limit=int(_env("JOBMETRICS_ASK_ROW_LIMIT", "200")),
+        ask_timeout_s=float(_env("JOBMETRICS_ASK_TIMEOUT_S", "20")),
     )

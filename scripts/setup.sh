@@ -23,5 +23,6 @@ echo "Installing JobMetrics into .venv (pinned by requirements.lock) ..."
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 .venv/bin/python -m pip install --quiet --disable-pip-version-check \
-    --constraint requirements.lock --editable ".[$EXTRAS]"
+    --constraint requirements.lock --config-settings editable_mode=compat \
+    --editable ".[$EXTRAS]"
 echo "$WANT" > "$STAMP"

@@ -1,0 +1,433 @@
+"""`jobmetrics ask "question"`: Claude writes one SQL query over the marts, the guard checks it,
+DuckDB runs it read-only, and Claude answers from the rows with every number grounding-checked.
+
+One conversation, tool use throughout: run_sql (the query) → its rows or error as the tool
+result → answer. A query the guard refuses or DuckDB cannot run goes back once for repair.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from jobmetrics.ai import client as ai_client
+from jobmetrics.ai.formatting import auto_format, format_value
+from jobmetrics.ai.grounding import check
+from jobmetrics.ai.registry import Registry, read_manifest, registry_from_manifest
+from jobmetrics.ai.semantic_query import MetricQueryFailed, mf_query
+from jobmetrics.ai.sql_guard import (
+    GuardRejected,
+    QueryFailed,
+    QueryResult,
+    check_sql,
+    run_query,
+)
+from jobmetrics.errors import UserError
+from jobmetrics.settings import Settings
+
+PROMPT_VERSION = "ask-v1"
+ROWS_SHOWN_TO_MODEL = 60
+
+NO_KEY_MESSAGE = (
+    "`ask` needs Claude: set ANTHROPIC_API_KEY (export ANTHROPIC_API_KEY=sk-ant-...); "
+    "`jobmetrics explain METRIC` works without it"
+)
+
+SQL_TOOL = {
+    "name": "run_sql",
+    "description": "Run one read-only DuckDB SELECT query over the marts and get its rows.",
+    "input_schema": {
+        "type": "object",
+        "properties": {
+            "sql": {"type": "string", "description": "One SELECT (or WITH ... SELECT) query."},
+            "explanation": {"type": "string", "description": "One sentence: what it computes."},
+        },
+        "required": ["sql"],
+    },
+}
+METRIC_TIME = tuple(
+    f"metric_time__{grain}" for grain in ("day", "week", "month", "quarter", "year")
+)
+METRIC_TOOL = {
+    "name": "query_metrics",
+    "description": (
+        "Query registry metrics through the dbt semantic layer (MetricFlow), grouped by time "
+        "and/or the metrics' dimensions. Prefer it when the question is a registry metric over "
+        "time or by a dimension; use run_sql for anything else."
+    ),
+    "input_schema": {
+        "type": "object",
+        "properties": {
+            "metrics": {"type": "array", "items": {"type": "string"}},
+            "group_by": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "metric_time__day|week|month|quarter|year and/or listed dimensions.",
+            },
+            "start_time": {"type": "string", "description": "Optional first day, YYYY-MM-DD."},
+            "end_time": {"type": "string", "description": "Optional last day, YYYY-MM-DD."},
+            "explanation": {"type": "string", "description": "One sentence: what it computes."},
+        },
+        "required": ["metrics"],
+    },
+}
+ANSWER_TOOL = {
+    "name": "answer",
+    "description": "Give the answer to the question, written from the query's rows.",
+    "input_schema": {
+        "type": "object",
+        "properties": {"answer": {"type": "string", "description": "2-5 sentences."}},
+        "required": ["answer"],
+    },
+}
+
+SYSTEM_PROMPT = """\
+You answer questions about a subscription SaaS business (a résumé-scanning product) from its
+DuckDB analytics warehouse. You see the marts (tables), their columns and the metric registry.
+
+1. When the question is about registry metrics over time or by one of their dimensions, call
+   query_metrics (the semantic layer computes them exactly as defined). Otherwise call run_sql
+   with ONE DuckDB SELECT (or WITH ... SELECT) query that answers the question.
+   Use only the tables listed; follow the metric definitions. No DDL, no file functions.
+   Return few rows (aggregate, order, limit). Months are first-of-month dates; rates are
+   fractions (0.052 = 5.2%). Complete months have is_complete_month = true in fct_mrr_monthly.
+2. You get the rows (or an error to fix). Then call answer: a short plain-language answer,
+   using ONLY numbers that appear in the rows (you may round them). Do not compute new numbers.
+   If the rows cannot answer the question, say so."""
+
+
+class AskFailed(UserError):
+    """The question could not be answered (API trouble, no valid query, a failed query)."""
+
+
+@dataclass
+class AskResult:
+    question: str
+    sql: str = ""
+    explanation: str = ""
+    tables: tuple[str, ...] = ()
+    columns: list[str] = field(default_factory=list)
+    rows: list[list[Any]] = field(default_factory=list)
+    truncated: bool = False
+    answer: str = ""
+    kind: str = ""
+    """"sql" (run_sql) or "metrics" (query_metrics through MetricFlow)."""
+    answer_status: str = ""
+    """"grounded", "withheld" (unverified figures) or "" (--sql-only)."""
+    unverified: list[str] = field(default_factory=list)
+    repaired: bool = False
+    attempts: list[dict[str, str]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "kind": self.kind,
+            "sql": self.sql,
+            "explanation": self.explanation,
+            "tables": list(self.tables),
+            "columns": self.columns,
+            "rows": [[_plain(value) for value in row] for row in self.rows],
+            "row_count": len(self.rows),
+            "truncated": self.truncated,
+            "answer": self.answer,
+            "answer_status": self.answer_status,
+            "unverified": self.unverified,
+            "repaired": self.repaired,
+            "attempts": self.attempts,
+        }
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value) if value != value.to_integral_value() else int(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, bool | int | float | str) or value is None:
+        return value
+    return str(value)
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def mart_nodes(manifest: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The mart models of the manifest (models/marts/**) by name."""
+    marts = {}
+    for node in (manifest.get("nodes") or {}).values():
+        fqn = node.get("fqn") or []
+        if node.get("resource_type") == "model" and len(fqn) > 1 and fqn[1] == "marts":
+            marts[node.get("alias") or node["name"]] = node
+    return marts
+
+
+def schema_context(settings: Settings) -> tuple[str, set[str], Registry]:
+    """The marts, their columns and the metric registry as prompt text; mart names; registry."""
+    manifest = read_manifest(settings)
+    catalog = _read_json(settings.dbt_target_dir / "catalog.json")
+    registry = registry_from_manifest(manifest)
+    marts = mart_nodes(manifest)
+    lines = ["# Tables (DuckDB, schema main)"]
+    for name in sorted(marts):
+        node = marts[name]
+        catalogued = ((catalog.get("nodes") or {}).get(node["unique_id"]) or {}).get("columns", {})
+        types = {key.lower(): value.get("type") for key, value in catalogued.items()}
+        lines.append(f"\n## {name}\n{' '.join(str(node.get('description', '')).split())}")
+        for column in (node.get("columns") or {}).values():
+            kind = types.get(column["name"].lower()) or column.get("data_type") or "?"
+            description = " ".join(str(column.get("description", "")).split())
+            lines.append(f"- {column['name']} ({kind}): {description}")
+    lines.append("\n# Metrics (the registry; mart_column is where each figure lives)")
+    for metric in registry:
+        lines.append(
+            f"- {metric.name} ({metric.label}; {metric.format}; grain {metric.grain}; "
+            f"mart_column {metric.mart_column}): {metric.description} "
+            f"Computed as {metric.definition}."
+        )
+    return "\n".join(lines), set(marts), registry
+
+
+def _rows_message(result: QueryResult) -> str:
+    shown = [[_plain(value) for value in row] for row in result.rows[:ROWS_SHOWN_TO_MODEL]]
+    payload = {
+        "columns": result.columns,
+        "rows": shown,
+        "row_count": len(result.rows),
+        "truncated": result.truncated or len(result.rows) > ROWS_SHOWN_TO_MODEL,
+    }
+    return json.dumps(payload, ensure_ascii=False)
+
+
+def _metric_query(registry: Registry, tool_input: dict[str, Any]) -> dict[str, Any]:
+    """Check a query_metrics call: known metrics, their dimensions, ISO dates (GuardRejected)."""
+    metrics = tool_input.get("metrics")
+    if not isinstance(metrics, list) or not metrics or not all(isinstance(m, str) for m in metrics):
+        raise GuardRejected("query_metrics needs a list of metric names")
+    unknown = [name for name in metrics if name not in registry]
+    if unknown:
+        raise GuardRejected(
+            f"unknown metrics {unknown}; known: {', '.join(sorted(registry.metrics))}"
+        )
+    group_by = tool_input.get("group_by") or []
+    if not isinstance(group_by, list) or not all(isinstance(g, str) for g in group_by):
+        raise GuardRejected("group_by must be a list of names")
+    shared = set.intersection(*(set(registry.metrics[name].dimensions) for name in metrics))
+    for name in group_by:
+        if name not in shared and name not in METRIC_TIME:
+            raise GuardRejected(
+                f"cannot group {', '.join(metrics)} by {name!r}; use one of "
+                f"{', '.join(sorted(shared | set(METRIC_TIME)))}"
+            )
+    bounds = {}
+    for key in ("start_time", "end_time"):
+        value = tool_input.get(key)
+        if value:
+            try:
+                bounds[key] = date.fromisoformat(str(value)[:10]).isoformat()
+            except ValueError:
+                raise GuardRejected(f"{key} {value!r} is not a YYYY-MM-DD date") from None
+    return {"metrics": list(metrics), "group_by": list(group_by), **bounds}
+
+
+def _metric_command(query: dict[str, Any]) -> str:
+    """The `mf query` command line that answers the query (shown as the query used)."""
+    parts = ["mf query", f"--metrics {','.join(query['metrics'])}"]
+    if query["group_by"]:
+        parts.append(f"--group-by {','.join(query['group_by'])}")
+    parts += [
+        f"--{key.replace('_', '-')} {query[key]}"
+        for key in ("start_time", "end_time")
+        if key in query
+    ]
+    return " ".join(parts)
+
+
+def _run_metrics(settings: Settings, query: dict[str, Any]) -> QueryResult:
+    started = time.perf_counter()
+    try:
+        records = mf_query(
+            settings,
+            query["metrics"],
+            group_by=query["group_by"],
+            order=[name for name in query["group_by"] if name in METRIC_TIME],
+            limit=settings.ask_row_limit + 1,
+            start_time=query.get("start_time"),
+            end_time=query.get("end_time"),
+        )
+    except MetricQueryFailed as error:
+        raise QueryFailed(str(error)) from None
+    columns = list(records[0]) if records else [*query["group_by"], *query["metrics"]]
+    rows = [tuple(record.get(column) for column in columns) for record in records]
+    return QueryResult(
+        columns=columns,
+        rows=rows[: settings.ask_row_limit],
+        truncated=len(rows) > settings.ask_row_limit,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def ask(question: str, settings: Settings, *, sql_only: bool = False) -> AskResult:
+    """Answer `question` from the warehouse (AskFailed or UserError when it cannot)."""
+    question = " ".join(question.split())
+    if not question:
+        raise UserError('ask needs a question, e.g. jobmetrics ask "What is MRR by month?"')
+    if not settings.anthropic_api_key:
+        raise UserError(NO_KEY_MESSAGE)
+    if not settings.warehouse.exists():
+        raise UserError(f"no warehouse at {settings.warehouse}; run `jobmetrics build` first")
+    context, marts, registry = schema_context(settings)
+    client = ai_client.create_client(settings)
+    system = f"{SYSTEM_PROMPT}\n\n{context}"
+    messages: list[dict[str, Any]] = [{"role": "user", "content": question}]
+    result = AskResult(question=question)
+    catalogs = {settings.warehouse.stem}
+
+    def call(tool: str) -> ai_client.Reply:
+        try:
+            return ai_client.send(
+                client,
+                settings,
+                system=system,
+                messages=messages,
+                tools=[METRIC_TOOL, SQL_TOOL, ANSWER_TOOL],
+                tool_name=tool,
+            )
+        except ai_client.AIUnavailable as error:
+            raise AskFailed(f"Claude could not answer: {error.reason}") from None
+
+    def query_call(reply: ai_client.Reply) -> ai_client.ToolCall:
+        for tool_call in reply.tool_calls:
+            if tool_call.name in (SQL_TOOL["name"], METRIC_TOOL["name"]):
+                return tool_call
+        raise AskFailed("Claude's reply had no query: no run_sql or query_metrics call")
+
+    def run(tool_call: ai_client.ToolCall) -> QueryResult | None:
+        """Check and run one query call; None with --sql-only once it passed the checks."""
+        result.explanation = str(tool_call.input.get("explanation") or "")
+        if tool_call.name == METRIC_TOOL["name"]:
+            result.kind = "metrics"
+            query = _metric_query(registry, tool_call.input)
+            result.sql = _metric_command(query)
+            result.tables = tuple(
+                sorted({registry.metrics[name].model or "?" for name in query["metrics"]})
+            )
+            return None if sql_only else _run_metrics(settings, query)
+        sql = tool_call.input.get("sql")
+        if not isinstance(sql, str) or not sql.strip():
+            raise AskFailed("Claude's reply had no query: run_sql without sql")
+        result.kind, result.sql = "sql", sql.strip()
+        checked = check_sql(sql, marts, catalogs)
+        result.sql, result.tables = checked.sql, checked.tables
+        if sql_only:
+            return None
+        return run_query(
+            settings.warehouse,
+            checked,
+            row_limit=settings.ask_row_limit,
+            timeout_s=settings.ask_timeout_s,
+        )
+
+    reply = call(ai_client.ANY_TOOL)
+    rows: QueryResult | None = None
+    for attempt in range(2):
+        tool_call = query_call(reply)
+        try:
+            rows = run(tool_call)
+            break
+        except (GuardRejected, QueryFailed) as error:
+            kind = "refused" if isinstance(error, GuardRejected) else "failed"
+            result.attempts.append({"query": result.sql, "error": f"{kind}: {error}"})
+            if attempt == 1:
+                raise AskFailed(f"the query was {kind} after one repair attempt: {error}") from None
+            messages += ai_client.tool_result(
+                reply,
+                tool_call.name,
+                f"The query was {kind}: {error}. Fix it and call {tool_call.name} (or the other "
+                "query tool) again.",
+            )
+            reply = call(ai_client.ANY_TOOL)
+            result.repaired = True
+    if rows is None:  # --sql-only
+        return result
+    result.columns = rows.columns
+    result.rows = [list(row) for row in rows.rows]
+    result.truncated = rows.truncated
+    _answer(result, rows, reply, query_call(reply).name, messages, call)
+    return result
+
+
+def _answer(result: AskResult, rows: QueryResult, reply, tool, messages, call) -> None:  # noqa: ANN001
+    """Ask for the answer, check its numbers against the rows, retry once, else withhold."""
+    facts = {
+        "question": result.question,
+        "rows": [[_plain(value) for value in row] for row in rows.rows],
+        "row_count": len(rows.rows),
+    }
+    messages += ai_client.tool_result(reply, tool, _rows_message(rows), is_error=False)
+    for attempt in range(2):
+        answer_reply = call("answer")
+        try:
+            text = str(ai_client.tool_input(answer_reply, "answer").get("answer") or "").strip()
+        except ai_client.AIUnavailable as error:
+            raise AskFailed(f"Claude's answer was malformed: {error.reason}") from None
+        if not text:
+            raise AskFailed("Claude's answer was empty")
+        grounding = check(text, facts)
+        if grounding.ok:
+            result.answer, result.answer_status = text, "grounded"
+            return
+        result.unverified = grounding.unverified
+        if attempt == 0:
+            messages += ai_client.tool_result(
+                answer_reply,
+                "answer",
+                "These numbers are not in the rows and cannot be derived from them by "
+                f"rounding: {', '.join(grounding.unverified)}. Answer again using only numbers "
+                "from the rows.",
+            )
+    result.answer = "Answer withheld: unverified figures (" + ", ".join(result.unverified) + ")."
+    result.answer_status = "withheld"
+
+
+def _cell(value: Any, column: str) -> str:
+    fmt = auto_format(column)
+    try:
+        return format_value(value, fmt)
+    except Exception:  # noqa: BLE001 - a display format never hides the value
+        return format_value(value)
+
+
+def render_text(result: AskResult, *, max_rows: int = 30) -> str:
+    """The answer, the SQL and the rows as plain text for the terminal."""
+    parts: list[str] = []
+    if result.answer:
+        parts += [result.answer, ""]
+    parts += ["SQL:", result.sql, ""]
+    if not result.columns:
+        return "\n".join(parts).rstrip()
+    table = [
+        [_cell(value, column) for value, column in zip(row, result.columns, strict=True)]
+        for row in result.rows[:max_rows]
+    ]
+    widths = [
+        max([len(column), *(len(row[i]) for row in table)])
+        for i, column in enumerate(result.columns)
+    ]
+    parts.append(
+        "  ".join(column.ljust(width) for column, width in zip(result.columns, widths, strict=True))
+    )
+    parts.append("  ".join("-" * width for width in widths))
+    for row in table:
+        parts.append("  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True)))
+    shown = min(len(result.rows), max_rows)
+    more = " (row limit reached)" if result.truncated else ""
+    parts.append(f"({shown} of {len(result.rows)} rows shown{more})")
+    return "\n".join(parts)

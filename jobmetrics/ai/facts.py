@@ -1,0 +1,327 @@
+"""The facts payload: a compact, deterministic summary of a page's named query results.
+
+The same rows always give the same payload (sorted keys, fixed rounding), so it can key the
+narrative cache, and every number Claude may use is in it: latest values, the previous period,
+month-over-month changes, recent history, top movers and open alerts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from jobmetrics.ai.formatting import auto_format
+from jobmetrics.ai.registry import Registry
+
+Rows = list[dict[str, Any]]
+
+MAX_FIGURES = 12
+"""Most numeric columns described per result."""
+MAX_GROUPS = 10
+"""Most rows of a breakdown (e.g. channels) described per result."""
+RECENT_PERIODS = 3
+"""Periods of history given per figure, latest last."""
+TOP_MOVERS = 3
+MAX_ALERTS = 10
+
+_PERIOD_NAMES = ("month", "date", "day", "week", "period")
+_ALERT_COLUMNS = ("severity", "message")
+
+
+def _is_number(value: object) -> bool:
+    if isinstance(value, bool) or value is None:
+        return False
+    if isinstance(value, float):
+        return not (math.isnan(value) or math.isinf(value))
+    return isinstance(value, int | Decimal)
+
+
+def number(value: Any) -> float | int | None:
+    """A JSON-safe number: integers stay integers, others are rounded to 6 decimals."""
+    if not _is_number(value):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, Decimal) and value == value.to_integral_value():
+        return int(value)
+    rounded = round(float(value), 6)
+    return 0.0 if rounded == 0 else rounded
+
+
+def _period_text(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _is_period_column(name: str, values: list[Any]) -> bool:
+    lowered = name.lower()
+    if lowered in _PERIOD_NAMES or lowered.endswith(("_month", "_date", "_week", "_day")):
+        return True
+    present = [value for value in values if value is not None]
+    return bool(present) and all(isinstance(value, date) for value in present)
+
+
+def _is_key_number(name: str) -> bool:
+    """Numeric columns that index rows rather than measure them (cohort offsets, ranks)."""
+    lowered = name.lower()
+    return "_since_" in lowered or lowered.endswith(("_rank", "_order", "_index", "_number"))
+
+
+def _columns(rows: Rows) -> list[str]:
+    columns: list[str] = []
+    for row in rows:
+        for column in row:
+            if column not in columns:
+                columns.append(column)
+    return columns
+
+
+def _classify(rows: Rows) -> tuple[str | None, list[str], list[str]]:
+    """(period column, key columns, numeric columns) of a result."""
+    columns = _columns(rows)
+    period = next((c for c in columns if _is_period_column(c, [row.get(c) for row in rows])), None)
+    numeric: list[str] = []
+    keys: list[str] = []
+    for column in columns:
+        if column == period:
+            continue
+        values = [row.get(column) for row in rows if row.get(column) is not None]
+        if values and all(_is_number(value) for value in values) and not _is_key_number(column):
+            numeric.append(column)
+        elif values:
+            keys.append(column)
+    return period, keys, numeric
+
+
+def _describe(column: str, registry: Registry) -> dict[str, Any]:
+    metric = registry.for_column(column)
+    described: dict[str, Any] = {
+        "metric": column,
+        "label": metric.label if metric else column.replace("_", " "),
+        "format": (metric.format if metric else None) or auto_format(column) or "num",
+    }
+    if metric is not None:
+        described["registry_metric"] = metric.name
+        described["down_is_good"] = metric.down_is_good
+        if metric.headline:
+            described["headline"] = True
+    return described
+
+
+def _figure(
+    column: str,
+    rows: Rows,
+    latest: dict[str, Any],
+    previous: dict[str, Any] | None,
+    registry: Registry,
+) -> dict[str, Any] | None:
+    value = number(latest.get(column))
+    if value is None:
+        return None
+    figure = _describe(column, registry)
+    figure["value"] = value
+    if previous is not None:
+        before = number(previous.get(column))
+        figure["previous"] = before
+        if before is not None:
+            figure["change"] = number(value - before)
+            if before > 0 and value >= 0:  # a relative change of a loss (< 0) reads backwards
+                figure["change_pct"] = number((value - before) / before)
+    history = [number(row.get(column)) for row in rows[-RECENT_PERIODS:]]
+    if len(history) > 2:
+        figure["recent"] = history
+    if "down_is_good" in figure and "change" in figure and figure["change"]:
+        better = (figure["change"] < 0) == figure["down_is_good"]
+        figure["assessment"] = "better" if better else "worse"
+    return figure
+
+
+def _sort_key(value: Any) -> tuple[int, str]:
+    return (0, _period_text(value)) if value is not None else (1, "")
+
+
+def _key_text(row: dict[str, Any], keys: list[str]) -> str:
+    return ", ".join(f"{key}={row.get(key)}" for key in keys)
+
+
+def _series(rows: Rows, period: str, numeric: list[str], registry: Registry) -> dict[str, Any]:
+    ordered = sorted(rows, key=lambda row: _sort_key(row.get(period)))
+    latest = ordered[-1]
+    previous = ordered[-2] if len(ordered) > 1 else None
+    figures = [
+        figure
+        for column in numeric[:MAX_FIGURES]
+        if (figure := _figure(column, ordered, latest, previous, registry)) is not None
+    ]
+    described: dict[str, Any] = {
+        "period_column": period,
+        "period": _period_text(latest.get(period)),
+        "periods": len(ordered),
+        "first_period": _period_text(ordered[0].get(period)),
+        "figures": figures,
+    }
+    if previous is not None:
+        described["previous_period"] = _period_text(previous.get(period))
+    return described
+
+
+def _breakdown(
+    rows: Rows, period: str | None, keys: list[str], numeric: list[str], registry: Registry
+) -> dict[str, Any]:
+    """One entry per key (e.g. channel) at the latest period, with its change when there is one."""
+    latest_period = None
+    if period is not None:
+        latest_period = max(
+            (row.get(period) for row in rows if row.get(period) is not None),
+            key=_period_text,
+            default=None,
+        )
+    groups: dict[str, Rows] = {}
+    for row in rows:
+        groups.setdefault(_key_text(row, keys), []).append(row)
+    entries = []
+    for key_text, group in groups.items():
+        if period is not None:
+            group = sorted(group, key=lambda row: _sort_key(row.get(period)))
+            if group[-1].get(period) != latest_period:
+                continue
+        latest = group[-1]
+        previous = group[-2] if len(group) > 1 and period is not None else None
+        figures = [
+            figure
+            for column in numeric[:MAX_FIGURES]
+            if (figure := _figure(column, group, latest, previous, registry)) is not None
+        ]
+        entry = {"key": {key: _period_text(latest.get(key)) for key in keys}, "figures": figures}
+        entries.append((key_text, entry))
+    lead = numeric[0] if numeric else None
+
+    def rank(item: tuple[str, dict[str, Any]]) -> tuple[float, str]:
+        figures = {figure["metric"]: figure for figure in item[1]["figures"]}
+        value = figures.get(lead, {}).get("value") if lead else None
+        return (-(abs(value) if value is not None else -1.0), item[0])
+
+    entries.sort(key=rank)
+    described: dict[str, Any] = {
+        "dimensions": keys,
+        "groups": len(entries),
+        "items": [entry for _, entry in entries[:MAX_GROUPS]],
+    }
+    if period is not None:
+        described["period_column"] = period
+        described["period"] = _period_text(latest_period)
+    if len(entries) > MAX_GROUPS:
+        described["omitted_groups"] = len(entries) - MAX_GROUPS
+    return described
+
+
+def _alerts(rows: Rows) -> list[dict[str, Any]]:
+    alerts = []
+    for row in rows[:MAX_ALERTS]:
+        alert = {}
+        for column, value in row.items():
+            alert[column] = number(value) if _is_number(value) else _period_text(value)
+        alerts.append(alert)
+    return alerts
+
+
+def _movers(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The figures with the largest relative change, across all results."""
+    candidates = []
+    for result in results:
+        for figure in result.get("figures", []):
+            if figure.get("change_pct") is not None:
+                candidates.append((result["name"], None, figure))
+        for item in result.get("items", []):
+            for figure in item["figures"]:
+                if figure.get("change_pct") is not None:
+                    candidates.append((result["name"], item["key"], figure))
+    candidates.sort(
+        key=lambda c: (
+            -abs(c[2]["change_pct"]),
+            c[0],
+            json.dumps(c[1], sort_keys=True),
+            c[2]["metric"],
+        )
+    )
+    movers = []
+    for name, key, figure in candidates[:TOP_MOVERS]:
+        mover = {
+            "result": name,
+            "metric": figure["metric"],
+            "label": figure["label"],
+            "change_pct": figure["change_pct"],
+            "change": figure["change"],
+        }
+        if key:
+            mover["key"] = key
+        if "assessment" in figure:
+            mover["assessment"] = figure["assessment"]
+        movers.append(mover)
+    return movers
+
+
+def build_facts(topic: str, results: dict[str, Rows], registry: Registry) -> dict[str, Any]:
+    """The facts payload for a narrative about `results` (query name → rows)."""
+    described: list[dict[str, Any]] = []
+    alerts: list[dict[str, Any]] = []
+    for name in results:
+        rows = list(results[name])
+        entry: dict[str, Any] = {"name": name, "rows": len(rows)}
+        if not rows:
+            described.append(entry)
+            continue
+        columns = _columns(rows)
+        if all(column in columns for column in _ALERT_COLUMNS):
+            alerts.extend(_alerts(rows))
+            entry["alerts"] = len(rows)
+            described.append(entry)
+            continue
+        period, keys, numeric = _classify(rows)
+        if keys:
+            entry.update(_breakdown(rows, period, keys, numeric, registry))
+        elif period is not None:
+            entry.update(_series(rows, period, numeric, registry))
+        else:
+            # one row of figures (e.g. "last_month"); with several rows the last one counts
+            entry["figures"] = [
+                figure
+                for column in numeric[:MAX_FIGURES]
+                if (figure := _figure(column, rows, rows[-1], None, registry)) is not None
+            ]
+        described.append(entry)
+    facts: dict[str, Any] = {"topic": topic, "results": described}
+    movers = _movers(described)
+    if movers:
+        facts["top_movers"] = movers
+    if alerts or any("alerts" in entry for entry in described):
+        facts["open_alerts"] = alerts
+    return facts
+
+
+def facts_json(facts: dict[str, Any]) -> str:
+    """The canonical JSON text of a facts payload (what is sent and hashed)."""
+    return json.dumps(facts, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def facts_hash(*parts: str) -> str:
+    """A stable hash of text parts (model, prompt version, facts JSON)."""
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part.encode("utf-8"))
+        digest.update(b"\x00")
+    return digest.hexdigest()
+
+
+def has_figures(facts: dict[str, Any]) -> bool:
+    """Whether the payload holds anything worth narrating."""
+    return bool(facts.get("open_alerts")) or any(
+        entry.get("figures") or entry.get("items") for entry in facts["results"]
+    )

@@ -1,0 +1,50 @@
+{#-
+    Event facts (fct_scans, fct_sessions) are incremental by day: a run re-selects the last
+    `incremental_lookback_days` days (var, default 3) up to the newest day in the table, plus
+    anything newer, and replaces those days in the table. Late-arriving rows within the
+    lookback are picked up; days before it are never touched, so an incremental run gives the
+    same table as a full refresh as long as raw rows older than the lookback do not change.
+
+    incremental_by_date_config(date_column): the config() arguments, per engine.
+    incremental_lookback_filter(date_column): the `where` clause for the rows to (re)build.
+-#}
+{% macro incremental_by_date_config(date_column) -%}
+    {{ return(adapter.dispatch('incremental_by_date_config', 'jobmetrics')(date_column)) }}
+{%- endmacro %}
+
+{% macro default__incremental_by_date_config(date_column) -%}
+    {#- DuckDB and most warehouses: delete the re-selected days, insert them again. -#}
+    {{ return({
+        'materialized': 'incremental',
+        'incremental_strategy': 'delete+insert',
+        'unique_key': date_column,
+        'on_schema_change': 'fail',
+    }) }}
+{%- endmacro %}
+
+{% macro spark__incremental_by_date_config(date_column) -%}
+    {#- Spark tables in Parquet: one partition per day, overwritten dynamically. -#}
+    {{ return({
+        'materialized': 'incremental',
+        'incremental_strategy': 'insert_overwrite',
+        'file_format': 'parquet',
+        'partition_by': [date_column],
+        'on_schema_change': 'fail',
+    }) }}
+{%- endmacro %}
+
+{% macro incremental_lookback_filter(date_column) -%}
+    {%- if is_incremental() -%}
+    where {{ date_column }} >= (
+        select coalesce(
+            cast({{ dbt.dateadd(
+                'day',
+                -1 * (var('incremental_lookback_days', 3) | int),
+                'max(' ~ date_column ~ ')'
+            ) }} as date),
+            cast('1900-01-01' as date)
+        )
+        from {{ this }}
+    )
+    {%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,217 @@
+{{ config(materialized='table') }}
+
+-- One row per user with the time they reached each stage of the ordered signup funnel.
+-- A user reaches a stage only after reaching the previous one, at the later of the previous
+-- stage's time and the stage's own event:
+--   scanned   first scan (any status) within 7 days of signup
+--   activated 3rd completed scan within 14 days of signup
+--   converted first paid subscription within 30 days of signup
+--   retained  a paid subscription still active 30 days after the first payment
+
+with
+
+users as (
+    select
+        user_id,
+        signed_up_at,
+        acquisition_channel,
+        segment,
+        device
+    from {{ ref('stg_users') }}
+),
+
+scans as (
+    select
+        user_id,
+        scan_id,
+        scanned_at,
+        status
+    from {{ ref('stg_scans') }}
+),
+
+subscriptions as (
+    select
+        user_id,
+        started_at,
+        ended_at
+    from {{ ref('stg_subscriptions') }}
+),
+
+visitors as (
+    select
+        user_id,
+        first_visit_at
+    from {{ ref('int_visitors') }}
+    where user_id is not null
+),
+
+user_first_visits as (
+    select
+        user_id,
+        min(first_visit_at) as first_visit_at
+    from visitors
+    group by user_id
+),
+
+early_scans as (
+    -- only scans in the first 14 days can count towards scanned or activated
+    select
+        scans.user_id,
+        scans.scan_id,
+        scans.scanned_at,
+        scans.status
+    from scans
+    inner join users
+        on scans.user_id = users.user_id
+    where
+        scans.scanned_at >= users.signed_up_at
+        and scans.scanned_at < {{ dbt.dateadd('day', 14, 'users.signed_up_at') }}
+),
+
+ranked_completed_scans as (
+    select
+        user_id,
+        scanned_at,
+        row_number() over (partition by user_id order by scanned_at, scan_id) as completed_scan_number
+    from early_scans
+    where status = 'completed'
+),
+
+early_scan_facts as (
+    select
+        user_id,
+        min(scanned_at) as first_scan_at
+    from early_scans
+    group by user_id
+),
+
+third_completed_scans as (
+    select
+        user_id,
+        scanned_at as third_completed_scan_at
+    from ranked_completed_scans
+    where completed_scan_number = 3
+),
+
+first_payments as (
+    select
+        user_id,
+        min(started_at) as first_paid_at
+    from subscriptions
+    group by user_id
+),
+
+retained_payers as (
+    -- paying at the instant 30 days after the first payment
+    select distinct first_payments.user_id
+    from first_payments
+    inner join subscriptions
+        on
+            first_payments.user_id = subscriptions.user_id
+            and subscriptions.started_at <= {{ dbt.dateadd('day', 30, 'first_payments.first_paid_at') }}
+            and (
+                subscriptions.ended_at is null
+                or subscriptions.ended_at > {{ dbt.dateadd('day', 30, 'first_payments.first_paid_at') }}
+            )
+),
+
+user_events as (
+    select
+        users.user_id,
+        users.signed_up_at,
+        users.acquisition_channel,
+        users.segment,
+        users.device,
+        case
+            when user_first_visits.first_visit_at <= users.signed_up_at
+                then user_first_visits.first_visit_at
+        end as first_visit_at,
+        case
+            when early_scan_facts.first_scan_at < {{ dbt.dateadd('day', 7, 'users.signed_up_at') }}
+                then early_scan_facts.first_scan_at
+        end as scanned_at,
+        third_completed_scans.third_completed_scan_at,
+        case
+            when
+                first_payments.first_paid_at >= users.signed_up_at
+                and first_payments.first_paid_at < {{ dbt.dateadd('day', 30, 'users.signed_up_at') }}
+                then first_payments.first_paid_at
+        end as converted_payment_at,
+        first_payments.first_paid_at,
+        case
+            when retained_payers.user_id is not null
+                then {{ dbt.dateadd('day', 30, 'first_payments.first_paid_at') }}
+        end as retention_checked_at
+    from users
+    left join user_first_visits
+        on users.user_id = user_first_visits.user_id
+    left join early_scan_facts
+        on users.user_id = early_scan_facts.user_id
+    left join third_completed_scans
+        on users.user_id = third_completed_scans.user_id
+    left join first_payments
+        on users.user_id = first_payments.user_id
+    left join retained_payers
+        on users.user_id = retained_payers.user_id
+),
+
+scanned as (
+    select
+        *,
+        scanned_at as scanned_stage_at
+    from user_events
+),
+
+activated as (
+    select
+        *,
+        case
+            when scanned_stage_at is not null and third_completed_scan_at is not null
+                then greatest(scanned_stage_at, third_completed_scan_at)
+        end as activated_stage_at
+    from scanned
+),
+
+converted as (
+    select
+        *,
+        case
+            when activated_stage_at is not null and converted_payment_at is not null
+                then greatest(activated_stage_at, converted_payment_at)
+        end as converted_stage_at
+    from activated
+),
+
+retained as (
+    select
+        *,
+        case
+            when converted_stage_at is not null and retention_checked_at is not null
+                then greatest(converted_stage_at, retention_checked_at)
+        end as retained_stage_at
+    from converted
+),
+
+final as (
+    select
+        user_id,
+        signed_up_at,
+        cast(signed_up_at as date) as signup_date,
+        cast({{ dbt.date_trunc('month', 'signed_up_at') }} as date) as signup_month,
+        acquisition_channel,
+        segment,
+        device,
+        first_visit_at,
+        first_paid_at,
+        scanned_stage_at as scanned_at,
+        activated_stage_at as activated_at,
+        converted_stage_at as converted_at,
+        retained_stage_at as retained_at,
+        scanned_stage_at is not null as is_scanned,
+        activated_stage_at is not null as is_activated,
+        converted_stage_at is not null as is_converted,
+        retained_stage_at is not null as is_retained
+    from retained
+)
+
+select * from final

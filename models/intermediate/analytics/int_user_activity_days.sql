@@ -1,0 +1,96 @@
+{{ config(materialized='table') }}
+
+-- One row per user per day on which they were active (a completed scan or a signed-in
+-- session), with whether they held a paid subscription at the end of that day and the date of
+-- their next active day (used to count trailing-window active users in one pass).
+
+with
+
+completed_scans as (
+    select
+        user_id,
+        cast(scanned_at as date) as activity_date
+    from {{ ref('stg_scans') }}
+    where status = 'completed'
+),
+
+signed_in_sessions as (
+    select
+        user_id,
+        cast(started_at as date) as activity_date
+    from {{ ref('stg_sessions') }}
+    where user_id is not null
+),
+
+subscriptions as (
+    select
+        user_id,
+        started_at,
+        ended_at
+    from {{ ref('stg_subscriptions') }}
+),
+
+activity_events as (
+    select
+        user_id,
+        activity_date,
+        1 as completed_scans,
+        0 as signed_in_sessions
+    from completed_scans
+
+    union all
+
+    select
+        user_id,
+        activity_date,
+        0 as completed_scans,
+        1 as signed_in_sessions
+    from signed_in_sessions
+),
+
+user_days as (
+    select
+        user_id,
+        activity_date,
+        sum(completed_scans) as completed_scans,
+        sum(signed_in_sessions) as signed_in_sessions
+    from activity_events
+    group by user_id, activity_date
+),
+
+paying_user_days as (
+    -- a subscription is active at the day's last instant when it started before the next
+    -- midnight and ends at or after it (same rule as month-end MRR in the core marts)
+    select distinct
+        user_days.user_id,
+        user_days.activity_date
+    from user_days
+    inner join subscriptions
+        on
+            user_days.user_id = subscriptions.user_id
+            and subscriptions.started_at < {{ dbt.dateadd('day', 1, 'user_days.activity_date') }}
+            and (
+                subscriptions.ended_at is null
+                or subscriptions.ended_at >= {{ dbt.dateadd('day', 1, 'user_days.activity_date') }}
+            )
+),
+
+final as (
+    select
+        user_days.user_id,
+        user_days.activity_date,
+        user_days.completed_scans,
+        user_days.signed_in_sessions,
+        paying_user_days.user_id is not null as is_paying,
+        lead(user_days.activity_date) over (
+            partition by user_days.user_id
+            order by user_days.activity_date
+        ) as next_activity_date
+    from user_days
+    left join paying_user_days
+        on
+            user_days.user_id = paying_user_days.user_id
+            and user_days.activity_date = paying_user_days.activity_date
+)
+
+select * from final

@@ -1,0 +1,173 @@
+-- One row per (month, acquisition channel), plus a blended row per month (channel = 'all'):
+-- spend, traffic, signups, new customers and the unit economics built on them.
+-- cac = spend / new_customers (NULL without new customers; organic channels spend nothing, so
+-- their CAC is 0). arpu = the channel's month-end MRR / its paying customers. ltv = arpu /
+-- the average of the channel's monthly logo churn rates over the trailing 6 months (this
+-- month and the 5 before, as ChartMogul computes it); NULL while that average is 0 or
+-- unknown, because a customer base that never churns has no finite lifetime.
+
+with
+
+months as (
+    select cast(month as date) as performance_month from {{ ref('fct_mrr_monthly') }}
+),
+
+channels as (
+    select
+        channel,
+        is_paid
+    from {{ ref('channels') }}
+),
+
+spend as (
+    select
+        cast({{ dbt.date_trunc('month', 'spend_date') }} as date) as performance_month,
+        channel,
+        sum(spend_usd) as spend_usd
+    from {{ ref('stg_marketing_spend') }}
+    group by {{ dbt.date_trunc('month', 'spend_date') }}, channel
+),
+
+visitors as (
+    select
+        first_visit_month as performance_month,
+        channel,
+        count(*) as visitors
+    from {{ ref('int_visitors') }}
+    group by first_visit_month, channel
+),
+
+signups as (
+    select
+        cast({{ dbt.date_trunc('month', 'signed_up_at') }} as date) as performance_month,
+        acquisition_channel as channel,
+        count(*) as signups
+    from {{ ref('stg_users') }}
+    group by {{ dbt.date_trunc('month', 'signed_up_at') }}, acquisition_channel
+),
+
+customers as (
+    select
+        mrr_month as performance_month,
+        acquisition_channel as channel,
+        sum(case when movement = 'new' then 1 else 0 end) as new_customers,
+        sum(case when is_paying then 1 else 0 end) as paying_customers,
+        sum(case when was_paying then 1 else 0 end) as previous_paying_customers,
+        sum(case when movement = 'churn' then 1 else 0 end) as churned_customers,
+        sum(mrr) as ending_mrr
+    from {{ ref('int_paid_customer_months') }}
+    group by mrr_month, acquisition_channel
+),
+
+channel_months as (
+    select
+        months.performance_month,
+        channels.channel,
+        channels.is_paid,
+        coalesce(spend.spend_usd, 0) as spend_usd,
+        coalesce(visitors.visitors, 0) as visitors,
+        coalesce(signups.signups, 0) as signups,
+        coalesce(customers.new_customers, 0) as new_customers,
+        coalesce(customers.paying_customers, 0) as paying_customers,
+        coalesce(customers.previous_paying_customers, 0) as previous_paying_customers,
+        coalesce(customers.churned_customers, 0) as churned_customers,
+        coalesce(customers.ending_mrr, 0) as ending_mrr
+    from months
+    cross join channels
+    left join spend
+        on
+            months.performance_month = spend.performance_month
+            and channels.channel = spend.channel
+    left join visitors
+        on
+            months.performance_month = visitors.performance_month
+            and channels.channel = visitors.channel
+    left join signups
+        on
+            months.performance_month = signups.performance_month
+            and channels.channel = signups.channel
+    left join customers
+        on
+            months.performance_month = customers.performance_month
+            and channels.channel = customers.channel
+),
+
+blended_months as (
+    select
+        performance_month,
+        'all' as channel,
+        cast(null as boolean) as is_paid,
+        sum(spend_usd) as spend_usd,
+        sum(visitors) as visitors,
+        sum(signups) as signups,
+        sum(new_customers) as new_customers,
+        sum(paying_customers) as paying_customers,
+        sum(previous_paying_customers) as previous_paying_customers,
+        sum(churned_customers) as churned_customers,
+        sum(ending_mrr) as ending_mrr
+    from channel_months
+    group by performance_month
+),
+
+all_rows as (
+    select * from channel_months
+    union all
+    select * from blended_months
+),
+
+monthly_rates as (
+    select
+        *,
+        ending_mrr / nullif(paying_customers, 0) as arpu,
+        cast(churned_customers as {{ analytics_type_double() }})
+        / nullif(previous_paying_customers, 0) as logo_churn_rate
+    from all_rows
+),
+
+trailing_churn as (
+    select
+        *,
+        avg(logo_churn_rate) over (
+            partition by channel
+            order by performance_month
+            rows between 5 preceding and current row
+        ) as trailing_6m_logo_churn_rate
+    from monthly_rates
+),
+
+economics as (
+    select
+        *,
+        case when new_customers > 0 then spend_usd / new_customers end as cac,
+        case
+            when trailing_6m_logo_churn_rate > 0
+                then arpu / trailing_6m_logo_churn_rate
+        end as ltv
+    from trailing_churn
+),
+
+final as (
+    select
+        performance_month,
+        channel,
+        is_paid,
+        cast(spend_usd as decimal(18, 2)) as spend_usd,
+        cast(visitors as bigint) as visitors,
+        cast(signups as bigint) as signups,
+        cast(new_customers as bigint) as new_customers,
+        cast(paying_customers as bigint) as paying_customers,
+        cast(churned_customers as bigint) as churned_customers,
+        cast(ending_mrr as decimal(18, 6)) as ending_mrr,
+        cast(cac as decimal(18, 6)) as cac_usd,
+        cast(arpu as decimal(18, 6)) as arpu_usd,
+        logo_churn_rate,
+        trailing_6m_logo_churn_rate,
+        cast(ltv as decimal(18, 6)) as ltv_usd,
+        case when cac > 0 then cast(ltv / cac as {{ analytics_type_double() }}) end as ltv_to_cac,
+        case
+            when arpu > 0 then cast(cac / arpu as {{ analytics_type_double() }})
+        end as cac_payback_months
+    from economics
+)
+
+select * from final

@@ -1,0 +1,209 @@
+-- One row per (funnel month, dimension, dimension value, stage) of the ordered funnel
+-- visitors → signups → scanned → activated → converted → retained.
+-- Visitors are counted in the month of their first session (attributed to that session's
+-- channel and device); users are counted in their signup month with every later stage they
+-- reached (see int_funnel_users), so a month's row is a cohort, not the month's events.
+-- Long format: dimension is 'all', 'acquisition_channel', 'segment' or 'device'; visitors are
+-- anonymous, so the visitors stage is NULL in the segment slice.
+
+with
+
+funnel_users as (
+    select * from {{ ref('int_funnel_users') }}
+),
+
+visitors as (
+    select
+        first_visit_month,
+        channel,
+        device
+    from {{ ref('int_visitors') }}
+),
+
+data_end as (
+    select max(date_day) as last_date from {{ ref('int_data_days') }}
+),
+
+user_stages as (
+    select
+        signup_month as funnel_month,
+        acquisition_channel,
+        segment,
+        device,
+        case when is_scanned then 1 else 0 end as scanned,
+        case when is_activated then 1 else 0 end as activated,
+        case when is_converted then 1 else 0 end as converted,
+        case when is_retained then 1 else 0 end as retained,
+        {{ dbt.datediff('first_visit_at', 'signed_up_at', 'second') }} / 3600.0
+            as hours_to_signup,
+        {{ dbt.datediff('signed_up_at', 'scanned_at', 'second') }} / 3600.0 as hours_to_scanned,
+        {{ dbt.datediff('scanned_at', 'activated_at', 'second') }} / 3600.0
+            as hours_to_activated,
+        {{ dbt.datediff('activated_at', 'converted_at', 'second') }} / 3600.0
+            as hours_to_converted,
+        {{ dbt.datediff('converted_at', 'retained_at', 'second') }} / 3600.0
+            as hours_to_retained
+    from funnel_users
+),
+
+visitor_months as (
+    select
+        first_visit_month as funnel_month,
+        channel as acquisition_channel,
+        device
+    from visitors
+),
+
+user_counts as (
+    {{ analytics_dimension_rollup(
+        'user_stages',
+        ['funnel_month'],
+        ['acquisition_channel', 'segment', 'device'],
+        {
+            'signups': 'count(*)',
+            'scanned': 'sum(scanned)',
+            'activated': 'sum(activated)',
+            'converted': 'sum(converted)',
+            'retained': 'sum(retained)',
+            'median_hours_to_signup': analytics_median('hours_to_signup'),
+            'median_hours_to_scanned': analytics_median('hours_to_scanned'),
+            'median_hours_to_activated': analytics_median('hours_to_activated'),
+            'median_hours_to_converted': analytics_median('hours_to_converted'),
+            'median_hours_to_retained': analytics_median('hours_to_retained'),
+        }
+    ) }}
+),
+
+visitor_counts as (
+    {{ analytics_dimension_rollup(
+        'visitor_months',
+        ['funnel_month'],
+        ['acquisition_channel', 'device'],
+        {'visitors': 'count(*)'}
+    ) }}
+),
+
+slices as (
+    select
+        funnel_month,
+        dimension,
+        dimension_value
+    from user_counts
+    union
+    select
+        funnel_month,
+        dimension,
+        dimension_value
+    from visitor_counts
+),
+
+slice_counts as (
+    select
+        slices.funnel_month,
+        slices.dimension,
+        slices.dimension_value,
+        case
+            when slices.dimension != 'segment' then coalesce(visitor_counts.visitors, 0)
+        end as visitors,
+        coalesce(user_counts.signups, 0) as signups,
+        coalesce(user_counts.scanned, 0) as scanned,
+        coalesce(user_counts.activated, 0) as activated,
+        coalesce(user_counts.converted, 0) as converted,
+        coalesce(user_counts.retained, 0) as retained,
+        user_counts.median_hours_to_signup,
+        user_counts.median_hours_to_scanned,
+        user_counts.median_hours_to_activated,
+        user_counts.median_hours_to_converted,
+        user_counts.median_hours_to_retained
+    from slices
+    left join user_counts
+        on
+            slices.funnel_month = user_counts.funnel_month
+            and slices.dimension = user_counts.dimension
+            and slices.dimension_value = user_counts.dimension_value
+    left join visitor_counts
+        on
+            slices.funnel_month = visitor_counts.funnel_month
+            and slices.dimension = visitor_counts.dimension
+            and slices.dimension_value = visitor_counts.dimension_value
+),
+
+stage_list as (
+    select
+        stage_rows.stage,
+        stage_rows.stage_order
+    from (
+        values
+        ('visitors', 1),
+        ('signups', 2),
+        ('scanned', 3),
+        ('activated', 4),
+        ('converted', 5),
+        ('retained', 6)
+    ) as stage_rows (stage, stage_order)
+),
+
+stages as (
+    -- one row per stage: its users, the previous stage's users and the hours between them
+    select
+        slice_counts.funnel_month,
+        slice_counts.dimension,
+        slice_counts.dimension_value,
+        slice_counts.visitors as funnel_visitors,
+        slice_counts.signups as funnel_signups,
+        stage_list.stage,
+        stage_list.stage_order,
+        case stage_list.stage
+            when 'visitors' then slice_counts.visitors
+            when 'signups' then slice_counts.signups
+            when 'scanned' then slice_counts.scanned
+            when 'activated' then slice_counts.activated
+            when 'converted' then slice_counts.converted
+            when 'retained' then slice_counts.retained
+        end as stage_users,
+        case stage_list.stage
+            when 'signups' then slice_counts.visitors
+            when 'scanned' then slice_counts.signups
+            when 'activated' then slice_counts.scanned
+            when 'converted' then slice_counts.activated
+            when 'retained' then slice_counts.converted
+        end as previous_stage_users,
+        case stage_list.stage
+            when 'signups' then slice_counts.median_hours_to_signup
+            when 'scanned' then slice_counts.median_hours_to_scanned
+            when 'activated' then slice_counts.median_hours_to_activated
+            when 'converted' then slice_counts.median_hours_to_converted
+            when 'retained' then slice_counts.median_hours_to_retained
+        end as median_hours_from_previous_stage
+    from slice_counts
+    cross join stage_list
+),
+
+final as (
+    select
+        stages.funnel_month,
+        stages.dimension,
+        stages.dimension_value,
+        stages.stage,
+        cast(stages.stage_order as integer) as stage_order,
+        cast(stages.stage_users as bigint) as users,
+        cast(stages.previous_stage_users as bigint) as previous_stage_users,
+        cast(stages.stage_users as {{ analytics_type_double() }})
+        / nullif(stages.previous_stage_users, 0) as step_conversion_rate,
+        cast(stages.stage_users as {{ analytics_type_double() }})
+        / nullif(stages.funnel_visitors, 0) as cumulative_conversion_rate,
+        case
+            when stages.stage_order >= 2
+                then
+                    cast(stages.stage_users as {{ analytics_type_double() }})
+                    / nullif(stages.funnel_signups, 0)
+        end as conversion_from_signup_rate,
+        cast(stages.median_hours_from_previous_stage as {{ analytics_type_double() }})
+            as median_hours_from_previous_stage,
+        {{ dbt.dateadd('day', 60, dbt.dateadd('month', 1, 'stages.funnel_month')) }}
+        <= {{ dbt.dateadd('day', 1, 'data_end.last_date') }} as is_mature
+    from stages
+    cross join data_end
+)
+
+select * from final

@@ -1,0 +1,199 @@
+"""`jobmetrics ask` against a small warehouse file, with recorded-shape fake API replies."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from conftest import file_hash
+from fake_anthropic import FakeApi, text_reply, tool_reply
+
+from jobmetrics import cli
+from jobmetrics.ai import ask
+from jobmetrics.ai.sql_guard import GuardRejected, QueryFailed, check_sql, run_query
+
+QUESTION = "How did MRR change over the last three months?"
+GOOD_SQL = (
+    "select month, starting_mrr, ending_mrr, ending_mrr - starting_mrr as net_new_mrr "
+    "from fct_mrr_monthly order by month"
+)
+GOOD_ANSWER = (
+    "MRR grew every month: from $1,000.00 at the start of July to $1,734.00 at the end of "
+    "September, with $184.50 net new MRR in September."
+)
+
+
+def run_sql(sql: str, call_id: str = "toolu_sql") -> object:
+    return tool_reply("run_sql", {"sql": sql, "explanation": "MRR by month."}, call_id=call_id)
+
+
+def answer(text: str) -> object:
+    return tool_reply("answer", {"answer": text}, call_id="toolu_answer")
+
+
+def test_valid_question_is_answered_from_the_rows(ask_settings):
+    before = file_hash(ask_settings.warehouse)
+    api = FakeApi([run_sql(GOOD_SQL), answer(GOOD_ANSWER)])
+    with api.install():
+        result = ask.ask(QUESTION, ask_settings)
+    assert result.answer_status == "grounded", result.unverified
+    assert result.answer == GOOD_ANSWER
+    assert result.tables == ("fct_mrr_monthly",)
+    assert result.columns == ["month", "starting_mrr", "ending_mrr", "net_new_mrr"]
+    assert [float(row[2]) for row in result.rows] == [1220.25, 1549.5, 1734.0]
+    # the schema context: marts with descriptions and the metric registry, not staging
+    system = api.requests[0]["system"]
+    assert "## fct_mrr_monthly" in system and "logo_churn_rate" in system
+    assert "## stg_users" not in system and "## int_" not in system
+    assert api.requests[0]["tool_choice"] == {"type": "any"}
+    assert {tool["name"] for tool in api.requests[0]["tools"]} == {
+        "run_sql",
+        "query_metrics",
+        "answer",
+    }
+    assert api.requests[1]["tool_choice"] == {"type": "tool", "name": "answer"}
+    rows_turn = api.requests[1]["messages"][-1]["content"][0]
+    assert rows_turn["type"] == "tool_result" and "1734" in rows_turn["content"]
+    assert file_hash(ask_settings.warehouse) == before
+
+
+FORBIDDEN = {
+    "drop": "drop table fct_mrr_monthly",
+    "copy-to": "copy (select * from fct_mrr_monthly) to '{out}/leak.csv'",
+    "read-csv": "select * from read_csv('/etc/passwd')",
+    "attach": "attach '{out}/other.duckdb' as other",
+    "two-statements": "select 1; delete from fct_mrr_monthly",
+    "file-path": "select * from '/etc/passwd'",
+    "not-a-mart": "select * from information_schema.tables",
+}
+
+
+@pytest.mark.parametrize("name", sorted(FORBIDDEN))
+def test_forbidden_statement_never_runs_and_the_warehouse_is_unchanged(
+    ask_settings, tmp_path, name
+):
+    sql = FORBIDDEN[name].format(out=tmp_path)
+    before = file_hash(ask_settings.warehouse)
+    api = FakeApi([run_sql(sql), run_sql(sql, call_id="toolu_sql2")])
+    with api.install(), pytest.raises(ask.AskFailed, match="refused after one repair attempt"):
+        ask.ask(QUESTION, ask_settings)
+    assert len(api.requests) == 2  # the refusal went back once for repair, then we stopped
+    repair_turn = api.requests[1]["messages"][-1]["content"][0]
+    assert repair_turn["is_error"] is True and "refused" in repair_turn["content"]
+    assert file_hash(ask_settings.warehouse) == before
+    assert not (tmp_path / "leak.csv").exists() and not (tmp_path / "other.duckdb").exists()
+    with pytest.raises(GuardRejected):
+        check_sql(sql, {"fct_mrr_monthly"})
+
+
+def test_sql_error_goes_back_once_and_the_repaired_query_runs(ask_settings):
+    broken = "select month, mrr_total from fct_mrr_monthly"
+    api = FakeApi([run_sql(broken), run_sql(GOOD_SQL, call_id="toolu_sql2"), answer(GOOD_ANSWER)])
+    with api.install():
+        result = ask.ask(QUESTION, ask_settings)
+    error_turn = api.requests[1]["messages"][-1]["content"][0]
+    assert error_turn["is_error"] is True and "mrr_total" in error_turn["content"]
+    assert result.repaired and result.sql == GOOD_SQL and result.answer_status == "grounded"
+    assert result.attempts[0]["query"] == broken
+
+
+def test_invented_number_in_the_answer_is_withheld_after_one_retry(ask_settings):
+    invented = "MRR grew 42% to $9,999 in September."
+    api = FakeApi([run_sql(GOOD_SQL), answer(invented), answer(invented)])
+    with api.install():
+        result = ask.ask(QUESTION, ask_settings)
+    assert len(api.requests) == 3
+    assert "$9,999" in api.requests[2]["messages"][-1]["content"][0]["content"]
+    assert result.answer_status == "withheld"
+    assert result.answer.startswith("Answer withheld: unverified figures")
+    assert len(result.rows) == 3  # the rows are still shown: they are the data
+
+
+def test_sql_only_stops_after_the_guard(ask_settings):
+    api = FakeApi([run_sql(GOOD_SQL)])
+    with api.install():
+        result = ask.ask(QUESTION, ask_settings, sql_only=True)
+    assert result.sql == GOOD_SQL and result.rows == [] and len(api.requests) == 1
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [text_reply("SELECT 1"), tool_reply("run_sql", {"query": "select 1"})],
+    ids=["text-instead-of-tool", "tool-without-sql"],
+)
+def test_malformed_tool_reply_is_a_clear_error(ask_settings, reply):
+    with FakeApi([reply]).install(), pytest.raises(ask.AskFailed, match="no query"):
+        ask.ask(QUESTION, ask_settings)
+
+
+def test_cli_prints_answer_sql_and_table(ask_settings, monkeypatch, capsys):
+    monkeypatch.setattr(cli.settings_module, "load", lambda: ask_settings)
+    with FakeApi([run_sql(GOOD_SQL), answer(GOOD_ANSWER)]).install():
+        assert cli.main(["ask", QUESTION]) == 0
+    out = capsys.readouterr().out
+    assert GOOD_ANSWER in out and GOOD_SQL in out and "$1,734.00" in out
+
+
+def test_cli_json_output(ask_settings, monkeypatch, capsys):
+    monkeypatch.setattr(cli.settings_module, "load", lambda: ask_settings)
+    with FakeApi([run_sql(GOOD_SQL), answer(GOOD_ANSWER)]).install():
+        assert cli.main(["ask", QUESTION, "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["sql"] == GOOD_SQL and payload["answer_status"] == "grounded"
+    assert payload["rows"][-1] == ["2025-09-01", 1549.5, 1734, 184.5]
+
+
+def test_cli_ask_without_a_key_exits_2_with_one_line(ask_settings, monkeypatch, capsys):
+    monkeypatch.setattr(
+        cli.settings_module, "load", lambda: replace(ask_settings, anthropic_api_key="")
+    )
+    assert cli.main(["ask", QUESTION]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "ANTHROPIC_API_KEY" in err
+
+
+def test_cli_ask_failure_exits_2_with_one_line(ask_settings, monkeypatch, capsys):
+    monkeypatch.setattr(cli.settings_module, "load", lambda: ask_settings)
+    with FakeApi([run_sql("drop table fct_mrr_monthly")]).install():
+        assert cli.main(["ask", QUESTION]) == 2
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+def test_slow_query_is_interrupted(small_warehouse: Path):
+    query = check_sql("select count(*) from range(100000000) a, range(100000) b", set())
+    with pytest.raises(QueryFailed, match="longer than 0.5 s"):
+        run_query(small_warehouse, query, row_limit=10, timeout_s=0.5)
+
+
+def test_row_limit_truncates(small_warehouse: Path):
+    query = check_sql("select * from range(1000)", set())
+    result = run_query(small_warehouse, query, row_limit=10, timeout_s=5)
+    assert len(result.rows) == 10 and result.truncated
+
+
+def test_metric_question_uses_the_semantic_layer_query(ask_settings):
+    call = {"metrics": ["mrr", "logo_churn_rate"], "group_by": ["metric_time__month"]}
+    api = FakeApi([tool_reply("query_metrics", call)])
+    with api.install():
+        result = ask.ask("MRR and logo churn by month?", ask_settings, sql_only=True)
+    assert result.kind == "metrics" and result.tables == ("fct_mrr_monthly",)
+    assert result.sql == "mf query --metrics mrr,logo_churn_rate --group-by metric_time__month"
+
+
+@pytest.mark.parametrize(
+    ("call", "problem"),
+    [
+        ({"metrics": ["revenue_per_scan"]}, "unknown metrics"),
+        ({"metrics": ["mrr"], "group_by": ["customer__country"]}, "cannot group"),
+        ({"metrics": ["mrr"], "start_time": "last year"}, "not a YYYY-MM-DD date"),
+    ],
+)
+def test_invalid_metric_query_goes_back_for_repair(ask_settings, call, problem):
+    api = FakeApi([tool_reply("query_metrics", call), run_sql(GOOD_SQL, "toolu_2")])
+    with api.install():
+        result = ask.ask("MRR?", ask_settings, sql_only=True)
+    repair = api.requests[1]["messages"][-1]["content"][0]
+    assert repair["is_error"] and problem in repair["content"]
+    assert result.repaired and result.kind == "sql" and result.sql == GOOD_SQL

@@ -1,0 +1,100 @@
+"""Shared by the ops tests: run the installed `jobmetrics` command, fingerprint a warehouse."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+
+JOBMETRICS = Path(sys.executable).parent / "jobmetrics"
+DUCKDB_CLI = Path(sys.executable).parent / "duckdb"
+
+
+def cli_env(raw_dir: Path, warehouse: Path, **extra: str) -> dict[str, str]:
+    """The environment of a `jobmetrics` run on raw_dir and warehouse, with dbt output in tmp."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("JOBMETRICS_") and key != "ANTHROPIC_API_KEY"
+    }
+    scratch = warehouse.parent
+    env.update(
+        {
+            "JOBMETRICS_RAW_DIR": str(raw_dir),
+            "JOBMETRICS_WAREHOUSE": str(warehouse),
+            "JOBMETRICS_SITE_DIR": str(scratch / "site"),
+            "DBT_TARGET_PATH": str(scratch / "target"),
+            "DBT_LOG_PATH": str(scratch / "logs"),
+            **extra,
+        }
+    )
+    return env
+
+
+def run_cli(*args: str, env: dict[str, str], timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run `.venv/bin/jobmetrics ARGS` as a user would and capture its output."""
+    return subprocess.run(
+        [str(JOBMETRICS), *args], capture_output=True, text=True, env=env, timeout=timeout
+    )
+
+
+def start_cli(*args: str, env: dict[str, str]) -> subprocess.Popen:
+    """Start `.venv/bin/jobmetrics ARGS` in the background."""
+    return subprocess.Popen(
+        [str(JOBMETRICS), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def row_counts(warehouse: Path) -> dict[str, int]:
+    """Rows of every table in the warehouse, opened read-only as a CLI user would."""
+    connection = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        tables = connection.execute(
+            "select schema_name, table_name from duckdb_tables() order by 1, 2"
+        ).fetchall()
+        return {
+            f"{schema}.{table}": connection.execute(
+                f'select count(*) from "{schema}"."{table}"'
+            ).fetchone()[0]
+            for schema, table in tables
+        }
+    finally:
+        connection.close()
+
+
+def leftovers(warehouse: Path) -> list[str]:
+    """Files a build leaves beside the warehouse other than the warehouse and its lock."""
+    keep = {warehouse.name, warehouse.name + ".lock"}
+    return sorted(
+        path.name
+        for path in warehouse.parent.iterdir()
+        if path.is_file() and path.name.startswith((".", warehouse.stem)) and path.name not in keep
+    )
+
+
+def copy_raw(raw_dir: Path, to: Path) -> Path:
+    """A private copy of a raw data folder that a test may damage."""
+    shutil.copytree(raw_dir, to)
+    return to
+
+
+def one_error_line(result: subprocess.CompletedProcess) -> str:
+    """The single `error: ...` line a user mistake must produce (asserts there is exactly one)."""
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: "), result.stderr
+    assert "Traceback" not in result.stderr
+    return lines[0]

@@ -1,0 +1,75 @@
+"""SQLFluff (dbt templater, DuckDB dialect) and ruff pass on the whole repository."""
+
+from __future__ import annotations
+
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from jobmetrics.settings import PROJECT_ROOT
+
+BIN = Path(sys.executable).parent
+SQL_PATHS = ["models", "tests/dbt", "analyses"]
+LINT_BUDGET_CPU_S = 90
+"""CPU seconds (not wall time: the machine may be shared) that linting ~50 SQL files may take."""
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([*args], capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=600)
+
+
+@pytest.mark.slow
+def test_sqlfluff_passes_on_every_model_and_singular_test() -> None:
+    paths = [path for path in SQL_PATHS if (PROJECT_ROOT / path).is_dir()]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    result = run(str(BIN / "sqlfluff"), "lint", *paths, "--disable-progress-bar", "--nocolor")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-4000:]
+    assert "All Finished" in result.stdout + result.stderr
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    assert cpu < LINT_BUDGET_CPU_S, f"sqlfluff used {cpu:.0f} CPU seconds"
+
+
+def test_sqlfluff_config_renders_through_dbt_against_the_lint_target() -> None:
+    """Linting never opens the warehouse: it renders with the :memory: `lint` target."""
+    from configparser import ConfigParser
+
+    config = ConfigParser()
+    config.read(PROJECT_ROOT / ".sqlfluff")
+    assert config["sqlfluff"]["templater"] == "dbt"
+    assert config["sqlfluff"]["dialect"] == "duckdb"
+    assert config["sqlfluff:templater:dbt"]["target"] == "lint"
+    profiles = (PROJECT_ROOT / "profiles.yml").read_text()
+    assert 'path: ":memory:"' in profiles.split("lint:", 1)[1]
+
+
+def test_sqlfluff_rejects_sql_off_the_house_style(tmp_path: Path) -> None:
+    """Upper-case keywords, `::` casts and a trailing select comma are reported."""
+    sql = tmp_path / "bad.sql"
+    sql.write_text("SELECT a::int AS b, c, FROM t\n")
+    result = run(
+        str(BIN / "sqlfluff"),
+        "lint",
+        str(sql),
+        "--templater",
+        "jinja",
+        "--config",
+        str(PROJECT_ROOT / ".sqlfluff"),
+        "--nocolor",
+    )
+    assert result.returncode == 1
+    for rule in ("CP01", "CV11", "CV03"):
+        assert rule in result.stdout, result.stdout
+
+
+def test_ruff_check_passes() -> None:
+    result = run(str(BIN / "ruff"), "check", "--no-cache", ".")
+    assert result.returncode == 0, result.stdout[-8000:] + result.stderr
+
+
+def test_ruff_format_is_applied() -> None:
+    result = run(str(BIN / "ruff"), "format", "--check", "--no-cache", ".")
+    assert result.returncode == 0, result.stdout[-8000:] + result.stderr

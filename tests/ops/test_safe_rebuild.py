@@ -1,0 +1,204 @@
+"""Safe rebuilds: a killed, failed, concurrent or disk-starved build never damages the warehouse.
+
+Each test starts from a copy of the session's built warehouse (tests/conftest.py) and runs the
+installed `jobmetrics build` as a separate process, the way a user or a scheduler does.
+"""
+
+from __future__ import annotations
+
+import resource
+import shutil
+import signal
+import subprocess
+import time
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+from ops_helpers import (
+    DUCKDB_CLI,
+    JOBMETRICS,
+    cli_env,
+    copy_raw,
+    leftovers,
+    one_error_line,
+    row_counts,
+    run_cli,
+    sha256,
+    start_cli,
+)
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def live(warehouse: Path, tmp_path: Path) -> Path:
+    """A private copy of the built warehouse, standing for the live file of a deployment."""
+    folder = tmp_path / "data"
+    folder.mkdir()
+    path = folder / warehouse.name
+    shutil.copyfile(warehouse, path)
+    return path
+
+
+def wait_until_dbt_writes(live: Path, process: subprocess.Popen, timeout: float = 180) -> Path:
+    """Block until the build's new database file exists and dbt is writing to it."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        wal = list(live.parent.glob(f".{live.name}.building-*.wal"))
+        if wal:
+            return wal[0]
+        if process.poll() is not None:
+            out, err = process.communicate()
+            pytest.fail(f"the build ended (exit {process.returncode}) before it wrote: {err}")
+        time.sleep(0.02)
+    process.kill()
+    pytest.fail("the build never started writing its new database file")
+
+
+def stop(process: subprocess.Popen, how: signal.Signals) -> subprocess.CompletedProcess:
+    process.send_signal(how)
+    out, err = process.communicate(timeout=120)
+    return subprocess.CompletedProcess(process.args, process.returncode, out, err)
+
+
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT], ids=str)
+def test_killed_build_leaves_the_old_warehouse(
+    how: signal.Signals, live: Path, raw_dir: Path
+) -> None:
+    before_hash, before_rows = sha256(live), row_counts(live)
+    build = start_cli("build", "--quiet", env=cli_env(raw_dir, live))
+    wait_until_dbt_writes(live, build)
+
+    stopped = stop(build, how)
+
+    assert stopped.returncode != 0
+    assert sha256(live) == before_hash
+    assert row_counts(live) == before_rows
+    if how == signal.SIGINT:
+        # Interrupted (Ctrl-C) builds clean up after themselves and say so in one line.
+        assert "Traceback" not in stopped.stderr, stopped.stderr
+        assert leftovers(live) == []
+
+
+def test_second_concurrent_build_exits_2_and_a_killed_build_is_cleaned_up(
+    live: Path, raw_dir: Path
+) -> None:
+    before_hash, before_rows = sha256(live), row_counts(live)
+    env = cli_env(raw_dir, live)
+    first = start_cli("build", "--quiet", env=env)
+    wait_until_dbt_writes(live, first)
+
+    second = run_cli(
+        "build", "--quiet", env={**env, "DBT_TARGET_PATH": env["DBT_TARGET_PATH"] + "2"}
+    )
+
+    line = one_error_line(second)
+    assert second.returncode == 2
+    assert "another build" in line and str(live) in line, line
+    assert sha256(live) == before_hash
+
+    stop(first, signal.SIGKILL)
+    assert leftovers(live), "a killed build leaves its unfinished file behind"
+
+    # The lock died with the killed build: the next build runs, removes the leftovers, passes.
+    third = run_cli("build", "--quiet", env=env)
+    assert third.returncode == 0, third.stderr
+    assert leftovers(live) == []
+    assert row_counts(live) == before_rows
+
+
+def test_failing_test_keeps_the_old_warehouse(live: Path, raw_dir: Path, tmp_path: Path) -> None:
+    """A raw file that breaks a dbt test (a duplicated user) fails the build, nothing swapped."""
+    raw = copy_raw(raw_dir, tmp_path / "raw")
+    users = raw / "raw_users.parquet"
+    connection = duckdb.connect()
+    connection.execute(f"create table t as select * from read_parquet('{users}')")
+    connection.execute(
+        f"copy (select * from t union all (select * from t limit 1)) to '{users}' (format parquet)"
+    )
+    connection.close()
+    before_hash, before_rows = sha256(live), row_counts(live)
+
+    result = run_cli("build", "--quiet", env=cli_env(raw, live))
+
+    assert result.returncode == 2
+    line = one_error_line(result)
+    assert "unchanged" in line, line
+    assert sha256(live) == before_hash
+    assert row_counts(live) == before_rows
+    assert leftovers(live) == []
+
+
+def test_corrupt_data_pages_fail_the_build_and_keep_the_old_warehouse(
+    live: Path, raw_dir: Path, tmp_path: Path
+) -> None:
+    """A Parquet file whose footer is intact (the schema check passes) but whose data is not."""
+    raw = copy_raw(raw_dir, tmp_path / "raw")
+    scans = raw / "raw_scans.parquet"
+    data = bytearray(scans.read_bytes())
+    middle = len(data) // 2
+    data[middle - 4096 : middle + 4096] = b"\xff" * 8192
+    scans.write_bytes(bytes(data))
+    before_hash = sha256(live)
+
+    result = run_cli("build", "--quiet", "--full-refresh", env=cli_env(raw, live))
+
+    assert result.returncode == 2
+    one_error_line(result)
+    assert sha256(live) == before_hash
+    assert leftovers(live) == []
+
+
+def test_full_disk_keeps_the_old_warehouse(live: Path, raw_dir: Path) -> None:
+    """Writes past a size limit fail (EFBIG, as on a full disk): the build stops cleanly."""
+    limit = live.stat().st_size // 2
+    before_hash, before_rows = sha256(live), row_counts(live)
+
+    def small_disk() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    result = subprocess.run(
+        [str(JOBMETRICS), "build", "--quiet", "--full-refresh"],
+        capture_output=True,
+        text=True,
+        env=cli_env(raw_dir, live),
+        preexec_fn=small_disk,
+        timeout=600,
+    )
+
+    assert result.returncode == 2, result.stderr
+    assert "unchanged" in one_error_line(result)
+    assert sha256(live) == before_hash
+    assert row_counts(live) == before_rows
+    assert leftovers(live) == []
+
+
+def test_open_cli_session_neither_blocks_nor_sees_the_rebuild(live: Path, tmp_path: Path) -> None:
+    """A reader keeps its snapshot of the old file; new sessions open the new warehouse."""
+    from generator import generate
+
+    smaller = tmp_path / "raw-small"
+    generate(smaller, users=400, days=120, start_date=date(2025, 1, 1), seed=3)
+    before = row_counts(live)
+    reader = duckdb.connect(str(live), read_only=True)
+    try:
+        table = max(before, key=lambda name: before[name])
+        count = f"select count(*) from {table}"
+        assert reader.execute(count).fetchone()[0] == before[table]
+
+        result = run_cli("build", "--quiet", "--full-refresh", env=cli_env(smaller, live))
+
+        assert result.returncode == 0, result.stderr
+        assert reader.execute(count).fetchone()[0] == before[table]
+    finally:
+        reader.close()
+    fresh = subprocess.run(
+        [str(DUCKDB_CLI), "-readonly", "-csv", "-noheader", str(live), "-c", count],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert fresh.returncode == 0, fresh.stderr
+    assert int(fresh.stdout.strip()) < before[table]

@@ -1,0 +1,200 @@
+"""Every page of the real site opened in headless Chromium: no console errors, no network request
+leaving the site folder, every chart drawn, CSV download and table sorting working.
+
+Uses Debian's chromium (/usr/bin/chromium, installed by scripts/install_test_tools.sh) driven by
+Python Playwright; Playwright's own browser downloads are never used.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from jobmetrics.settings import PROJECT_ROOT
+from reports import SiteResult
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+OUTPUT = PROJECT_ROOT / "test-output"
+
+# Something Plotly drew for each trace type: cartesian traces, heatmap images, funnel bars.
+PLOT_DRAWN = """(node) => {
+    const drawn = node.querySelectorAll(
+        '.cartesianlayer .trace path, .cartesianlayer .trace .point, .heatmaplayer image,'
+        + ' .funnellayer .point, .waterfalllayer .point, .barlayer .point').length;
+    const points = (node.data || []).reduce(
+        (sum, trace) => sum + ((trace.x || trace.z || trace.y || []).length), 0);
+    return {drawn, points, traces: (node.data || []).length,
+            svg: node.querySelectorAll('.main-svg').length};
+}"""
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"{CHROMIUM} is missing: run scripts/install_test_tools.sh "
+            "(apt-get install chromium) to run the browser tests"
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+class PageWatch:
+    """Console errors, page errors and requests leaving the site folder, for one page."""
+
+    def __init__(self, page: object, site: Path) -> None:
+        self.problems: list[str] = []
+        self.site_url = site.resolve().as_uri()
+        page.on("console", self._console)
+        page.on("pageerror", lambda error: self.problems.append(f"page error: {error}"))
+        page.on(
+            "requestfailed",
+            lambda request: self.problems.append(
+                f"failed request: {request.url} ({request.failure})"
+            ),
+        )
+        page.on("request", self._request)
+
+    def _console(self, message: object) -> None:
+        if message.type == "error":
+            self.problems.append(f"console error: {message.text}")
+
+    def _request(self, request: object) -> None:
+        url = request.url
+        if not (url.startswith(self.site_url) or url.startswith(("blob:", "data:"))):
+            self.problems.append(f"request outside the site: {url}")
+
+
+def _open(browser: object, site: Path, url: str, **context: object) -> tuple[object, PageWatch]:
+    page = browser.new_context(accept_downloads=True, **context).new_page()
+    watch = PageWatch(page, site)
+    page.goto((site / url).resolve().as_uri(), wait_until="load")
+    page.wait_for_function(
+        "Array.from(document.querySelectorAll('.jm-chart'))"
+        ".every(node => node.getAttribute('data-rendered') === 'true')",
+        timeout=20_000,
+    )
+    return page, watch
+
+
+def _pages(report_site: SiteResult) -> list[str]:
+    return [str(path.relative_to(report_site.out_dir)) for path in report_site.pages]
+
+
+def test_every_page_opens_cleanly_and_draws_every_chart(
+    browser: object, report_site: SiteResult
+) -> None:
+    site = report_site.out_dir
+    charts_seen = 0
+    for url in _pages(report_site):
+        page, watch = _open(browser, site, url)
+        charts = page.query_selector_all(".jm-chart")
+        for chart in charts:
+            state = chart.evaluate(PLOT_DRAWN)
+            chart_id = chart.get_attribute("id")
+            assert state["svg"] > 0, f"{url} {chart_id}: no plot drawn"
+            assert state["traces"] > 0 and state["points"] > 0, f"{url} {chart_id}: empty: {state}"
+            assert state["drawn"] > 0, f"{url} {chart_id}: nothing drawn: {state}"
+        charts_seen += len(charts)
+        assert page.title().endswith("· JobMetrics"), url
+        assert watch.problems == [], f"{url}: {watch.problems}"
+        page.context.close()
+    assert charts_seen >= 20
+
+
+def test_overview_screenshots_light_dark_and_phone(
+    browser: object, report_site: SiteResult
+) -> None:
+    OUTPUT.mkdir(exist_ok=True)
+    site = report_site.out_dir
+    shots = {
+        "overview.png": {"viewport": {"width": 1280, "height": 900}},
+        "overview-dark.png": {"viewport": {"width": 1280, "height": 900}, "color_scheme": "dark"},
+        "overview-phone.png": {"viewport": {"width": 390, "height": 844}, "is_mobile": True},
+    }
+    for name, options in shots.items():
+        page, watch = _open(browser, site, "index.html", **options)
+        page.screenshot(path=str(OUTPUT / name), full_page=True)
+        assert watch.problems == [], f"{name}: {watch.problems}"
+        if options.get("is_mobile"):
+            # On a phone the sidebar hides behind the menu button and the page does not scroll
+            # sideways.
+            assert not page.is_visible("#jm-sidebar")
+            page.click(".jm-menu")
+            assert page.is_visible("#jm-sidebar")
+            assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+        page.context.close()
+        assert (OUTPUT / name).stat().st_size > 10_000
+
+
+def test_download_csv_gives_the_chart_data(browser: object, report_site: SiteResult) -> None:
+    page, watch = _open(browser, report_site.out_dir, "mrr.html")
+    button = page.query_selector(".jm-chart-card .jm-download")
+    dataset = button.get_attribute("data-dataset")
+    with page.expect_download() as download_info:
+        button.click()
+    download = download_info.value
+    assert download.suggested_filename == f"mrr-{dataset}.csv"
+    rows = list(csv.reader(io.StringIO(Path(download.path()).read_text(encoding="utf-8"))))
+    embedded = page.evaluate(
+        f"JSON.parse(document.getElementById('jm-page-data').textContent).datasets[{dataset!r}]"
+    )
+    assert rows[0] == embedded["columns"]
+    assert len(rows) == len(embedded["rows"]) + 1
+    assert watch.problems == []
+    page.context.close()
+
+
+def test_tables_sort_when_a_header_is_clicked(browser: object, report_site: SiteResult) -> None:
+    page, watch = _open(browser, report_site.out_dir, "mrr.html")
+    table = page.query_selector(".jm-table")
+
+    def first_column() -> list[str]:
+        return table.evaluate(
+            "t => Array.from(t.tBodies[0].rows).map(r => r.cells[0].getAttribute('data-v'))"
+        )
+
+    before = first_column()
+    header = table.query_selector(".jm-sort[data-col='0']")
+    header.click()
+    ascending = first_column()
+    header.click()
+    descending = first_column()
+    assert ascending == sorted(before)
+    assert descending == sorted(before, reverse=True)
+    assert watch.problems == []
+    page.context.close()
+
+
+def test_print_layout_shows_content_only(browser: object, report_site: SiteResult) -> None:
+    page, watch = _open(browser, report_site.out_dir, "index.html")
+    page.emulate_media(media="print")
+    assert not page.is_visible("#jm-sidebar")
+    assert not page.is_visible(".jm-download")
+    assert page.evaluate("getComputedStyle(document.querySelector('.jm-main')).marginLeft") == "0px"
+    pdf = page.pdf(format="A4")
+    assert pdf.startswith(b"%PDF") and len(pdf) > 20_000
+    assert watch.problems == []
+    page.context.close()

@@ -1,0 +1,75 @@
+"""Child process of the Spark test: build the project on the `spark` target, export the marts.
+
+    python tests/scale/spark_build.py <export_dir>
+
+Reads the same environment as dbt (JOBMETRICS_RAW_DIR, JOBMETRICS_SPARK_DIR, DBT_TARGET_PATH,
+...). Runs in its own process so Spark's JVM lives and dies with it. Writes every mart
+(a model under models/marts/) as <export_dir>/<model>.parquet and <export_dir>/timings.json
+(seconds per step); exits 1 with dbt's first error on stderr if the build fails.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+from jobmetrics.dbt_invoke import run_dbt
+
+# Models and seeds only: the data tests are run on DuckDB; Spark runs would double the time.
+BUILD_ARGS = [
+    "build",
+    "--target",
+    "spark",
+    "--exclude-resource-type",
+    "test",
+    "--exclude-resource-type",
+    "unit_test",
+]
+
+
+def _mart_names(target_dir: Path) -> list[str]:
+    manifest = json.loads((target_dir / "manifest.json").read_text())
+    return sorted(
+        node["name"]
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and "marts" in node["fqn"]
+    )
+
+
+def main(export_dir: Path) -> int:
+    import os
+
+    timings: dict[str, float] = {}
+    begin = time.perf_counter()
+    # The on-run-start hook registers the raw files too; calling it first also covers a
+    # project without the hook and starts the JVM outside the timed build.
+    outcome = run_dbt(["run-operation", "register_raw_sources", "--target", "spark"])
+    timings["spark_start_and_register_s"] = time.perf_counter() - begin
+    if not outcome.success:
+        print(outcome.first_error(), file=sys.stderr)
+        return 1
+    begin = time.perf_counter()
+    outcome = run_dbt(BUILD_ARGS)
+    timings["dbt_build_s"] = time.perf_counter() - begin
+    if not outcome.success:
+        print(outcome.first_error(), file=sys.stderr)
+        return 1
+
+    from pyspark.sql import SparkSession
+
+    spark = SparkSession.builder.getOrCreate()  # the session dbt-spark opened
+    begin = time.perf_counter()
+    export_dir.mkdir(parents=True, exist_ok=True)
+    for name in _mart_names(Path(os.environ["DBT_TARGET_PATH"])):
+        frame = spark.table(f"jobmetrics.{name}")
+        # One file per mart, read back by DuckDB in the test.
+        frame.coalesce(1).write.mode("overwrite").parquet(str(export_dir / name))
+    timings["export_s"] = time.perf_counter() - begin
+    (export_dir / "timings.json").write_text(json.dumps(timings, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(Path(sys.argv[1])))

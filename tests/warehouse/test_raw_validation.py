@@ -1,0 +1,113 @@
+"""Bad raw data fails `dbt build` with a message naming the table and the column.
+
+One build over a raw folder with one defect per table (so the defects cannot mask each
+other): a missing file, a missing column, a wrong type, duplicate ids, a negative price and an
+ended_at before its started_at. Every defect must appear among the failures, and no finance
+mart may be built from the bad data.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from jobmetrics.dbt_invoke import DbtOutcome, run_dbt
+
+pytestmark = pytest.mark.slow
+
+
+def rewrite(path: Path, select: str) -> None:
+    """Replace a Parquet file by `select ... from t` over its own rows."""
+    connection = duckdb.connect()
+    try:
+        connection.execute(f"create table t as select * from read_parquet('{path}')")
+        connection.execute(f"copy ({select}) to '{path}' (format parquet)")
+    finally:
+        connection.close()
+
+
+@pytest.fixture(scope="module")
+def bad_build(raw_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[DbtOutcome, Path]:
+    """`dbt build` over a copy of the small raw data set with one defect per table."""
+    folder = tmp_path_factory.mktemp("bad_raw")
+    raw = folder / "raw"
+    shutil.copytree(raw_dir, raw)
+    (raw / "raw_marketing_spend.parquet").unlink()
+    rewrite(raw / "raw_scans.parquet", "select * exclude (processing_ms) from t")
+    rewrite(
+        raw / "raw_invoices.parquet",
+        "select * replace (cast(amount_usd as varchar) as amount_usd) from t",
+    )
+    rewrite(raw / "raw_users.parquet", "select * from t union all (select * from t limit 1)")
+    rewrite(
+        raw / "raw_subscriptions.parquet",
+        "select * replace ("
+        " case when subscription_id = 3 then -price_usd else price_usd end as price_usd,"
+        " case when subscription_id = 1 then started_at - interval 1 day else ended_at end"
+        " as ended_at) from t",
+    )
+    warehouse = folder / "bad.duckdb"
+    outcome = run_dbt(
+        ["build"],
+        env={
+            "JOBMETRICS_RAW_DIR": str(raw),
+            "JOBMETRICS_WAREHOUSE": str(warehouse),
+            "JOBMETRICS_BUILD_PATH": str(warehouse),
+        },
+    )
+    return outcome, warehouse
+
+
+def failures_about(outcome: DbtOutcome, *words: str) -> list[str]:
+    return [line for line in outcome.failures if all(word in line for word in words)]
+
+
+def test_bad_raw_data_fails_the_build(bad_build) -> None:
+    outcome, _ = bad_build
+    assert not outcome.success
+
+
+def test_missing_file_names_the_file(bad_build) -> None:
+    outcome, _ = bad_build
+    assert failures_about(outcome, "No files found", "raw_marketing_spend.parquet")
+
+
+def test_missing_column_names_table_and_column(bad_build) -> None:
+    outcome, _ = bad_build
+    assert failures_about(outcome, "raw_scans_processing_ms", 'column "processing_ms" not found')
+
+
+def test_wrong_type_names_table_column_and_expected_type(bad_build) -> None:
+    outcome, _ = bad_build
+    assert failures_about(outcome, "column_type_is_raw_raw_invoices_amount_usd__decimal_10_2_")
+
+
+def test_duplicate_ids_name_table_and_column(bad_build) -> None:
+    outcome, _ = bad_build
+    assert failures_about(outcome, "source_unique_raw_raw_users_user_id", "Got 1 result")
+
+
+def test_negative_price_names_table_and_column(bad_build) -> None:
+    outcome, _ = bad_build
+    assert failures_about(outcome, "source_non_negative_raw_raw_subscriptions_price_usd")
+
+
+def test_ended_before_started_names_table_and_columns(bad_build) -> None:
+    outcome, _ = bad_build
+    assert failures_about(outcome, "later_than_raw_raw_subscriptions_ended_at__started_at")
+
+
+def test_no_finance_mart_is_built_from_bad_data(bad_build) -> None:
+    _, warehouse = bad_build
+    # not read_only: dbt's in-process DuckDB instance for this file may still be cached, and
+    # DuckDB only shares it with a connection of the same configuration
+    connection = duckdb.connect(str(warehouse))
+    try:
+        rows = connection.execute("select table_name from duckdb_tables()").fetchall()
+        tables = {row[0] for row in rows}
+    finally:
+        connection.close()
+    assert not tables & {"fct_mrr_monthly", "fct_mrr_daily", "dim_customers", "fct_subscriptions"}
