@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -196,10 +197,11 @@ def _late_first_payments(
 
 def _late_reactivations(users: Users, old: Subscriptions, window: Window, rng) -> Starts:
     """Users whose last subscription was canceled or failed may come back after the old end."""
-    last = np.full(users.count, -1)
-    order = np.argsort(old.start, kind="stable")
-    last[old.user[order]] = order  # the latest row of each user wins
-    rows = last[last >= 0]
+    by_user = np.lexsort((old.start, old.user))
+    sorted_user = old.user[by_user]
+    is_last = np.ones(by_user.shape[0], dtype=bool)
+    is_last[:-1] = sorted_user[1:] != sorted_user[:-1]
+    rows = by_user[is_last]
     lapsed = rows[~old.running[rows] & np.isin(old.reason[rows], (0, 1))]
     away = (window.start_s - old.end[lapsed]) / DAY_S
     past_gap = np.maximum(away - a.REACTIVATION_MIN_GAP_DAYS, 0)
@@ -243,6 +245,97 @@ def _append_table(folder: Path, name: str, new: pa.Table) -> pa.Table:
     return pa.concat_tables([old, new.select(old.schema.names).cast(old.schema)])
 
 
+@dataclass
+class _Extension:
+    """Subscriptions after extending: every old row (running ones possibly ended) and new rows."""
+
+    updated: Subscriptions
+    carried_index: np.ndarray
+    """Old rows that were running at the old end (0-based; subscription_id - 1)."""
+    added: Subscriptions
+
+
+def _extend_subscriptions(
+    old: Subscriptions,
+    old_users: Users,
+    fresh: Users,
+    people: Users,
+    plans,
+    paid_rate: np.ndarray,
+    window: Window,
+    rng: np.random.Generator,
+) -> _Extension:
+    """Continue running rows; start late first payments, comebacks and newcomers' plans."""
+    carried_rows, carried, carried_index = _carried_rows(old, plans, window, rng)
+    newcomers = first_starts(
+        Users(fresh.signup_s, fresh.channel, fresh.device, fresh.segment, fresh.expected_signups),
+        paid_rate,
+        window,
+        rng,
+    )
+    newcomers.user = newcomers.user + old_users.count
+    late = _late_first_payments(old_users, old, paid_rate, window, rng)
+    back = _late_reactivations(old_users, old, window, rng)
+    starting = _concat_starts([late, back, newcomers])
+    starting = starting.take(starting.start < window.end_s)
+    ones = np.ones(starting.start.shape[0], dtype=np.int64)
+    first_generation = Carried(
+        first_period=np.concatenate([carried.first_period, ones]),
+        failed_end=np.concatenate([carried.failed_end, 0 * ones]),
+    )
+    generations = simulate(
+        _concat_starts([carried_rows, starting]),
+        people,
+        window,
+        len(plans.plans) - 1,
+        None,
+        rng,
+        first_generation,
+    )
+    n_carried = carried_index.shape[0]
+    rows0, result0 = generations[0]
+    updated = _subset(old, np.arange(old.start.shape[0]))  # copies
+    for field in ("end", "running", "reason", "failed_period", "refunded_period"):
+        getattr(updated, field)[carried_index] = result0[field][:n_carried]
+    updated.end = np.where(updated.running, window.end_s, updated.end)
+    rest0 = (
+        rows0.take(np.arange(rows0.start.shape[0]) >= n_carried),
+        {key: values[n_carried:] for key, values in result0.items()},
+    )
+    return _Extension(updated, carried_index, assemble([rest0, *generations[1:]], plans))
+
+
+def _new_invoices(ext: _Extension, window: Window, first_id: int) -> pa.Table:
+    """Invoices of periods that begin inside the window, old subscriptions' first."""
+    carried = _subset(ext.updated, ext.carried_index)
+    more = invoices_table(carried, window, first_id, 1, window.start_s)
+    # invoices_table numbers subscriptions by position; give carried rows their own ids.
+    carried_ids = pa.array(ext.carried_index.astype(np.int64) + 1)
+    position = pc.subtract(more["subscription_id"], 1)
+    more = more.set_column(1, "subscription_id", pc.take(carried_ids, position))
+    newer = invoices_table(ext.added, window, 1, ext.updated.start.shape[0] + 1)
+    invoices = pa.concat_tables([more, newer])
+    order = pc.sort_indices(
+        invoices, [("issued_at", "ascending"), ("subscription_id", "ascending")]
+    )
+    ids = np.arange(first_id, first_id + invoices.num_rows, dtype=np.int64)
+    return invoices.take(order).set_column(0, "invoice_id", pa.array(ids))
+
+
+def _continuation(folder: Path, n_old_users: int) -> Continuation:
+    """Known visitor of each earlier user and the next visitor and session ids."""
+    sessions = pq.read_table(folder / "raw_sessions.parquet", columns=["visitor_id", "user_id"])
+    known = np.zeros(n_old_users, dtype=np.int64)
+    signed_in = pc.filter(sessions, pc.is_valid(sessions["user_id"]))
+    known[signed_in["user_id"].to_numpy() - 1] = signed_in["visitor_id"].to_numpy()
+    return Continuation(
+        new_users_from=n_old_users,
+        known_visitor=known,
+        first_visitor_id=int(pc.max(sessions["visitor_id"]).as_py() or 0) + 1,
+        first_session_id=sessions.num_rows + 1,
+    )
+
+
 def append_days(
     out_dir: Path | str, days: int, *, progress: Callable[[str], None] | None = None
 ) -> dict:
@@ -266,9 +359,9 @@ def append_days(
     window = check_window(Window(start + timedelta(days=old_days), extra))
     plans, channels = load_plans(), load_channels()
     rngs = random_streams(int(params["seed"]), old_days, extra)
-    paid_rate = channel_rate(channels, "signup_to_paid")
 
     step("users")
+    # New signups continue the original trend: same users per unit of growth × season.
     shape_old = growth_factor(original) * seasonal_factor(original.day_numbers())
     growth = growth_factor(window, original)
     shape_new = growth * seasonal_factor(window.day_numbers())
@@ -278,130 +371,44 @@ def append_days(
     old_users = _old_users(out_dir, channels, fresh.expected_signups)
     people = _join_users(old_users, fresh)
 
-    step("subscriptions")
-    old = _old_subscriptions(out_dir, plans)
-    carried_rows, carried, carried_index = _carried_rows(old, plans, window, rngs["subscriptions"])
-    newcomers = first_starts(
-        Users(fresh.signup_s, fresh.channel, fresh.device, fresh.segment, fresh.expected_signups),
-        paid_rate,
-        window,
-        rngs["subscriptions"],
-    )
-    newcomers.user = newcomers.user + n_old
-    late = _late_first_payments(old_users, old, paid_rate, window, rngs["subscriptions"])
-    back = _late_reactivations(old_users, old, window, rngs["subscriptions"])
-    fresh_starts = _concat_starts([late, back, newcomers])
-    fresh_starts = fresh_starts.take(fresh_starts.start < window.end_s)
-    first = _concat_starts([carried_rows, fresh_starts])
-    ones = np.ones(fresh_starts.start.shape[0], dtype=np.int64)
-    carried_all = Carried(
-        first_period=np.concatenate([carried.first_period, ones]),
-        failed_end=np.concatenate([carried.failed_end, 0 * ones]),
-    )
-    top_plan = len(plans.plans) - 1
-    generations = simulate(
-        first, people, window, top_plan, None, rngs["subscriptions"], carried_all
-    )
-    n_carried = carried_index.shape[0]
-    rows0, result0 = generations[0]
-    continued = _subset(old, carried_index)
-    continued.end = result0["end"][:n_carried]
-    continued.running = result0["running"][:n_carried]
-    continued.reason = result0["reason"][:n_carried]
-    continued.failed_period = result0["failed_period"][:n_carried]
-    continued.refunded_period = result0["refunded_period"][:n_carried]
-    tail0 = (
-        rows0.take(np.arange(rows0.start.shape[0]) >= n_carried),
-        {k: v[n_carried:] for k, v in result0.items()},
-    )
-    added = assemble([tail0, *generations[1:]], plans)
+    with output.staging_folder(out_dir) as folder, output.TableWriter(folder) as writer:
+        seed = int(params["seed"])
+        new_users = users_table(fresh, channels, seed, rngs["user_details"])
+        writer.write("raw_users", _append_table(out_dir, "raw_users", new_users))
 
-    updated = _subset(old, np.arange(old.start.shape[0]))
-    updated.end = updated.end.copy()
-    updated.running = updated.running.copy()
-    updated.reason = updated.reason.copy()
-    updated.end[carried_index] = continued.end
-    updated.running[carried_index] = continued.running
-    updated.reason[carried_index] = continued.reason
-    updated.end = np.where(updated.running, window.end_s, updated.end)
-    all_subs = _concat_subs([updated, added])
-    n_subs_old = old.start.shape[0]
-
-    with output.staging_folder(out_dir) as folder:
-        tables: dict[str, pa.Table] = {}
-        tables["raw_users"] = _append_table(
-            out_dir,
-            "raw_users",
-            users_table(fresh, channels, int(params["seed"]), rngs["user_details"]),
+        step("subscriptions")
+        paid_rate = channel_rate(channels, "signup_to_paid")
+        old = _old_subscriptions(out_dir, plans)
+        ext = _extend_subscriptions(
+            old, old_users, fresh, people, plans, paid_rate, window, rngs["subscriptions"]
         )
-        tables["raw_subscriptions"] = subscriptions_table(all_subs, plans)
+        all_subscriptions = _concat_subs([ext.updated, ext.added])
+        writer.write("raw_subscriptions", subscriptions_table(all_subscriptions, plans))
         step("invoices")
-        invoices_old = pq.read_table(out_dir / "raw_invoices.parquet")
-        next_invoice = invoices_old.num_rows + 1
-        more = invoices_table(continued, window, next_invoice, 1, window.start_s)
-        # invoices_table numbers subscriptions by row; map carried rows back to their ids.
-        carried_ids = pa.array(carried_index.astype(np.int64) + 1)
-        more = more.set_column(
-            1, "subscription_id", pc.take(carried_ids, pc.subtract(more["subscription_id"], 1))
-        )
-        newer = invoices_table(added, window, next_invoice + more.num_rows, n_subs_old + 1)
-        invoice_new = pa.concat_tables([more, newer])
-        order = pc.sort_indices(
-            invoice_new, [("issued_at", "ascending"), ("subscription_id", "ascending")]
-        )
-        invoice_new = invoice_new.take(order).set_column(
-            0,
-            "invoice_id",
-            pa.array(np.arange(next_invoice, next_invoice + invoice_new.num_rows, dtype=np.int64)),
-        )
-        tables["raw_invoices"] = _append_table(out_dir, "raw_invoices", invoice_new)
+        invoices = _new_invoices(ext, window, _row_count(out_dir, "raw_invoices") + 1)
+        writer.write("raw_invoices", _append_table(out_dir, "raw_invoices", invoices))
 
         step("scans")
-        activity_subs = _concat_subs([_subset(updated, carried_index), added])
-        activity = make_activity(people, activity_subs, window, rngs["scans"], new_users_from=n_old)
-        tables["raw_scans"] = _append_table(
-            out_dir,
-            "raw_scans",
-            scans_table(
-                activity, window, [], rngs["scan_details"], _row_count(out_dir, "raw_scans") + 1
-            ),
-        )
+        running = _concat_subs([_subset(ext.updated, ext.carried_index), ext.added])
+        activity = make_activity(people, running, window, rngs["scans"], new_users_from=n_old)
+        first_scan = _row_count(out_dir, "raw_scans") + 1
+        scans = scans_table(activity, window, [], rngs["scan_details"], first_scan)
+        writer.write("raw_scans", _append_table(out_dir, "raw_scans", scans))
 
         step("sessions")
-        sessions_old = pq.read_table(
-            out_dir / "raw_sessions.parquet", columns=["session_id", "visitor_id", "user_id"]
-        )
-        known = np.zeros(n_old, dtype=np.int64)
-        signed_in = pc.filter(sessions_old, pc.is_valid(sessions_old["user_id"]))
-        known[signed_in["user_id"].to_numpy() - 1] = signed_in["visitor_id"].to_numpy()
-        continuation = Continuation(
-            new_users_from=n_old,
-            known_visitor=known,
-            first_visitor_id=int(pc.max(sessions_old["visitor_id"]).as_py() or 0) + 1,
-            first_session_id=sessions_old.num_rows + 1,
-        )
-        del sessions_old, signed_in
-        tables["raw_sessions"] = _append_table(
-            out_dir,
-            "raw_sessions",
-            sessions_table(people, activity, channels, window, rngs["sessions"], continuation),
-        )
+        carry = _continuation(out_dir, n_old)
+        sessions = sessions_table(people, activity, channels, window, rngs["sessions"], carry)
+        writer.write("raw_sessions", _append_table(out_dir, "raw_sessions", sessions))
 
         step("marketing spend")
-        tables["raw_marketing_spend"] = _append_table(
-            out_dir,
-            "raw_marketing_spend",
-            marketing_spend_table(
-                expected_visitors(people, channels), channels, window, rngs["spend"]
-            ),
-        )
-        row_counts = {
-            name: output.write_table(folder, name, tables.pop(name)) for name in RAW_TABLES
-        }
+        visitors = expected_visitors(people, channels)
+        spend = marketing_spend_table(visitors, channels, window, rngs["spend"])
+        writer.write("raw_marketing_spend", _append_table(out_dir, "raw_marketing_spend", spend))
+        step("writing files")
         updated_manifest = {
             **manifest,
             "data_end": window.end.isoformat(),
-            "row_counts": row_counts,
+            "row_counts": writer.row_counts(),
             "appended_days": [*manifest.get("appended_days", []), extra],
         }
         step("manifest")

@@ -59,6 +59,15 @@ def _generate(
     return manifest
 
 
+def _append(progress: Progress, days: int, out: Path) -> dict:
+    from generator import append_days
+
+    with progress.step(f"Appending {days} days to {out}") as step:
+        manifest = append_days(out, days, progress=step.update)
+    progress.done(f"raw data now ends {manifest.get('data_end')}: {out}")
+    return manifest
+
+
 def _build(progress: Progress, full_refresh: bool) -> dict:
     from jobmetrics import warehouse
 
@@ -87,9 +96,11 @@ def _build(progress: Progress, full_refresh: bool) -> dict:
 
 
 def _report(progress: Progress, strict: bool, refresh_narratives: bool) -> dict:
+    from jobmetrics.ai.narratives import reset_usage, usage_summary
     from reports import build_site
 
     current = settings_module.load()
+    reset_usage()
     with progress.step("Building the report site") as step:
         result = build_site(
             current.warehouse,
@@ -102,11 +113,14 @@ def _report(progress: Progress, strict: bool, refresh_narratives: bool) -> dict:
         f"report site ({len(result.pages)} pages, {result.seconds:.1f} s): "
         f"{current.site_dir / 'index.html'}"
     )
+    usage = usage_summary(current)
+    progress.done(usage.line())
     return {
         "site": str(current.site_dir),
         "pages": len(result.pages),
         "errors": [str(error) for error in result.errors],
         "seconds": round(result.seconds, 2),
+        "narratives": usage.as_dict(),
     }
 
 
@@ -138,6 +152,15 @@ FullRefresh = Annotated[
 ]
 
 
+AppendDays = Annotated[
+    int | None,
+    typer.Option(
+        help="Extend the existing data set in --out by N more days (same users continue, "
+        "new users arrive) instead of generating a new one.",
+    ),
+]
+
+
 @app.command()
 def generate(
     users: Users = 10_000,
@@ -147,12 +170,17 @@ def generate(
     out: Annotated[
         Path | None, typer.Option(help="Output folder (default JOBMETRICS_RAW_DIR).")
     ] = None,
+    append_days: AppendDays = None,
     quiet: Quiet = False,
     as_json: AsJson = False,
 ) -> None:
     """Write the raw Parquet tables and _manifest.json of a synthetic data set."""
     target = out or settings_module.load().raw_dir
-    manifest = _generate(Progress(quiet or as_json), users, days, start_date, seed, target)
+    progress = Progress(quiet or as_json)
+    if append_days is None:
+        manifest = _generate(progress, users, days, start_date, seed, target)
+    else:
+        manifest = _append(progress, append_days, target)
     _emit(as_json, {"out": str(target), **manifest})
 
 

@@ -269,11 +269,19 @@ def build_site(
     report = progress or (lambda _message: None)
     out_dir = Path(out_dir).resolve()
     warehouse = Path(warehouse).resolve()
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ReportError(f"the site folder {out_dir} exists and is not a folder")
     sources = load_pages(Path(pages_dir) if pages_dir else DEFAULT_PAGES)
     connection = _open_warehouse(warehouse)
     result = SiteResult(out_dir=out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = _staging_folder(out_dir)
+    try:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        staging = _staging_folder(out_dir)
+    except OSError as error:
+        connection.close()
+        raise ReportError(
+            f"cannot create the site folder next to {out_dir}: {error.strerror or error}"
+        ) from error
     try:
         project = read_project()
         instances = _expand_all(sources, connection, strict, result.errors)
@@ -303,6 +311,12 @@ def build_site(
             written = _write_page(layout, staging, page, rendered, error, context)
             result.pages.append(out_dir / written.relative_to(staging))
         _swap_in(staging, out_dir)
+    except OSError as error:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise ReportError(
+            f"cannot write the site to {out_dir} ({error.strerror or error} on "
+            f"{error.filename or out_dir}); the previous site is unchanged"
+        ) from error
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

@@ -11,6 +11,14 @@ class ReportError(UserError):
     """Something in the report site's input is wrong (warehouse, pages folder, a page)."""
 
 
+def _shown(path: Path) -> Path:
+    """The path relative to the working folder when it is inside it (shorter in messages)."""
+    try:
+        return path.resolve().relative_to(Path.cwd())
+    except ValueError:
+        return path
+
+
 class PageError(ReportError):
     """A page cannot be built: names the page file, the line and the cause in one line."""
 
@@ -18,7 +26,7 @@ class PageError(ReportError):
         self.page = Path(page)
         self.line = line
         self.message = " ".join(message.split())
-        where = f"{self.page}:{line}" if line else str(self.page)
+        where = f"{_shown(self.page)}:{line}" if line else str(_shown(self.page))
         super().__init__(f"{where}: {self.message}")
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 from markdown_it import MarkdownIt
 
-from reports import components, queries
+from reports import components, queries, tags
 from reports.errors import PageError, PageProblem
 from reports.pages_loader import PageInstance
 from reports.templating import environment, render, render_string
@@ -102,12 +102,12 @@ def _render(
         )
     finally:
         cursor.close()
-    body = components.mark_lines(_blank_blocks(source.body, blocks))
+    body = tags.mark_lines(_blank_blocks(source.body, blocks))
     name = str(source.path)
     env = environment(name, body, include_dir=source.pages_dir)
     context: dict[str, Any] = {"params": page.params, "root": page.root, **results}
     text = render(env, name, context)
-    placed = components.extract(text)
+    placed = tags.extract(text, components.ACCEPTED)
     canvas = components.Canvas(
         title=page.title,
         results=results,
@@ -117,9 +117,9 @@ def _render(
     pieces = components.render_all(placed, canvas)
     tokens = MARKDOWN.parse(placed.text)
     has_heading = any(token.type == "heading_open" and token.tag == "h1" for token in tokens)
-    html = components.group_tiles(MARKDOWN.renderer.render(tokens, MARKDOWN.options, {}), placed)
+    html = tags.group_tiles(MARKDOWN.renderer.render(tokens, MARKDOWN.options, {}), placed)
     for index, piece in enumerate(pieces):
-        html = html.replace(components.placeholder(index), piece, 1)
+        html = html.replace(tags.placeholder(index), piece, 1)
     return RenderedPage(
         body=html,
         results=results,

@@ -1,15 +1,18 @@
-"""`jobmetrics ask "question"`: Claude writes one SQL query over the marts, the guard checks it,
-DuckDB runs it read-only, and Claude answers from the rows with every number grounding-checked.
+"""`jobmetrics ask "question"`: Claude writes one query, it is checked and run read-only, and
+Claude answers from the rows with every number grounding-checked.
 
-One conversation, tool use throughout: run_sql (the query) → its rows or error as the tool
-result → answer. A query the guard refuses or DuckDB cannot run goes back once for repair.
+One conversation, tool use throughout. Claude calls query_metrics (registry metrics by time or a
+dimension, computed by MetricFlow) or run_sql (one SELECT over the marts, checked by sql_guard);
+the rows, or the error, go back as the tool result; then it calls answer. A query that is
+refused or fails goes back once for repair.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -30,7 +33,6 @@ from jobmetrics.ai.sql_guard import (
 from jobmetrics.errors import UserError
 from jobmetrics.settings import Settings
 
-PROMPT_VERSION = "ask-v1"
 ROWS_SHOWN_TO_MODEL = 60
 
 NO_KEY_MESSAGE = (
@@ -101,6 +103,10 @@ DuckDB analytics warehouse. You see the marts (tables), their columns and the me
    If the rows cannot answer the question, say so."""
 
 
+LAST_USAGE: dict[str, Any] = {}
+"""Calls, tokens and cost of the last question (filled when `ask` returns or fails)."""
+
+
 class AskFailed(UserError):
     """The question could not be answered (API trouble, no valid query, a failed query)."""
 
@@ -122,6 +128,8 @@ class AskResult:
     unverified: list[str] = field(default_factory=list)
     repaired: bool = False
     attempts: list[dict[str, str]] = field(default_factory=list)
+    usage: dict[str, Any] = field(default_factory=dict)
+    """Claude calls, tokens and the cost estimate of this question."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -139,6 +147,7 @@ class AskResult:
             "unverified": self.unverified,
             "repaired": self.repaired,
             "attempts": self.attempts,
+            "usage": self.usage,
         }
 
 
@@ -285,6 +294,42 @@ def ask(question: str, settings: Settings, *, sql_only: bool = False) -> AskResu
         raise UserError(f"no warehouse at {settings.warehouse}; run `jobmetrics build` first")
     context, marts, registry = schema_context(settings)
     client = ai_client.create_client(settings)
+    usage_before = replace(ai_client.USAGE)
+    try:
+        result = _ask(question, settings, client, context, marts, registry, sql_only)
+    finally:
+        _record_usage(settings, usage_before)
+    result.usage = dict(LAST_USAGE)
+    return result
+
+
+def _record_usage(settings: Settings, before: ai_client.Usage) -> None:
+    """Put the calls, tokens and cost since `before` into LAST_USAGE."""
+    spent = ai_client.USAGE
+    delta = ai_client.Usage(
+        calls=spent.calls - before.calls,
+        input_tokens=spent.input_tokens - before.input_tokens,
+        output_tokens=spent.output_tokens - before.output_tokens,
+    )
+    LAST_USAGE.clear()
+    LAST_USAGE.update(
+        model=settings.ai_model,
+        calls=delta.calls,
+        input_tokens=delta.input_tokens,
+        output_tokens=delta.output_tokens,
+        cost_usd=round(delta.cost_usd(settings), 6),
+    )
+
+
+def _ask(
+    question: str,
+    settings: Settings,
+    client: Any,
+    context: str,
+    marts: set[str],
+    registry: Registry,
+    sql_only: bool,
+) -> AskResult:
     system = f"{SYSTEM_PROMPT}\n\n{context}"
     messages: list[dict[str, Any]] = [{"role": "user", "content": question}]
     result = AskResult(question=question)
@@ -364,7 +409,14 @@ def ask(question: str, settings: Settings, *, sql_only: bool = False) -> AskResu
     return result
 
 
-def _answer(result: AskResult, rows: QueryResult, reply, tool, messages, call) -> None:  # noqa: ANN001
+def _answer(
+    result: AskResult,
+    rows: QueryResult,
+    reply: ai_client.Reply,
+    tool: str,
+    messages: list[dict[str, Any]],
+    call: Callable[[str], ai_client.Reply],
+) -> None:
     """Ask for the answer, check its numbers against the rows, retry once, else withhold."""
     facts = {
         "question": result.question,
@@ -405,29 +457,34 @@ def _cell(value: Any, column: str) -> str:
         return format_value(value)
 
 
+def _usage_line(usage: dict[str, Any]) -> str:
+    return (
+        f"Claude ({usage['model']}): {usage['calls']} calls, {usage['input_tokens']:,} input + "
+        f"{usage['output_tokens']:,} output tokens, estimated ${usage['cost_usd']:.4f}"
+    )
+
+
 def render_text(result: AskResult, *, max_rows: int = 30) -> str:
-    """The answer, the SQL and the rows as plain text for the terminal."""
+    """The answer, the query and the rows as plain text for the terminal."""
     parts: list[str] = []
     if result.answer:
         parts += [result.answer, ""]
-    parts += ["SQL:", result.sql, ""]
-    if not result.columns:
-        return "\n".join(parts).rstrip()
-    table = [
-        [_cell(value, column) for value, column in zip(row, result.columns, strict=True)]
-        for row in result.rows[:max_rows]
-    ]
-    widths = [
-        max([len(column), *(len(row[i]) for row in table)])
-        for i, column in enumerate(result.columns)
-    ]
-    parts.append(
-        "  ".join(column.ljust(width) for column, width in zip(result.columns, widths, strict=True))
-    )
-    parts.append("  ".join("-" * width for width in widths))
-    for row in table:
-        parts.append("  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True)))
-    shown = min(len(result.rows), max_rows)
-    more = " (row limit reached)" if result.truncated else ""
-    parts.append(f"({shown} of {len(result.rows)} rows shown{more})")
-    return "\n".join(parts)
+    parts += ["Metric query:" if result.kind == "metrics" else "SQL:", result.sql, ""]
+    if result.columns:
+        table = [
+            [_cell(value, column) for value, column in zip(row, result.columns, strict=True)]
+            for row in result.rows[:max_rows]
+        ]
+        widths = [
+            max([len(column), *(len(row[i]) for row in table)])
+            for i, column in enumerate(result.columns)
+        ]
+        parts.append("  ".join(c.ljust(w) for c, w in zip(result.columns, widths, strict=True)))
+        parts.append("  ".join("-" * width for width in widths))
+        for row in table:
+            parts.append("  ".join(cell.rjust(w) for cell, w in zip(row, widths, strict=True)))
+        more = " (row limit reached)" if result.truncated else ""
+        parts.append(f"({min(len(result.rows), max_rows)} of {len(result.rows)} rows shown{more})")
+    if result.usage:
+        parts.append(_usage_line(result.usage))
+    return "\n".join(parts).rstrip()

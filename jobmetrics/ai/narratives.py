@@ -183,6 +183,7 @@ class NarrativeCache:
             handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".narratives-")
             with os.fdopen(handle, "w", encoding="utf-8") as stream:
                 json.dump(content, stream, indent=1, sort_keys=True, ensure_ascii=False)
+            os.chmod(temporary, 0o644)  # mkstemp makes it private; the cache is not secret
             os.replace(temporary, self.path)
         except OSError:
             return

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -173,21 +174,38 @@ def _model_name(reference: str | None) -> str:
     return text
 
 
+def _primary_entity(model: dict[str, Any]) -> str | None:
+    return model.get("primary_entity") or next(
+        (e["name"] for e in model.get("entities") or [] if e.get("type") == "primary"), None
+    )
+
+
 def _measures(manifest: dict[str, Any]) -> tuple[dict[str, Measure], dict[str, tuple[str, ...]]]:
-    """Every measure by name, and the dimensions of the semantic model holding it."""
+    """Every measure by name, and the dimensions MetricFlow can group it by: its semantic
+    model's own, and those of models it joins to through a foreign entity (customer__segment)."""
+    models = list((manifest.get("semantic_models") or {}).values())
+    by_entity: dict[str, list[str]] = {}
+    for model in models:
+        primary = _primary_entity(model)
+        if primary:
+            names = [dim["name"] for dim in model.get("dimensions") or []]
+            by_entity.setdefault(primary, []).extend(names)
     measures: dict[str, Measure] = {}
     dimensions: dict[str, tuple[str, ...]] = {}
-    for model in (manifest.get("semantic_models") or {}).values():
+    for model in models:
         mart = _model_name(model.get("model")) or model.get("name", "?")
-        primary = model.get("primary_entity") or next(
-            (e["name"] for e in model.get("entities") or [] if e.get("type") == "primary"), None
-        )
-        dims = tuple(
-            sorted(
-                f"{primary}__{dim['name']}" if primary else dim["name"]
-                for dim in model.get("dimensions") or []
-            )
-        )
+        primary = _primary_entity(model)
+        reachable = {
+            f"{entity['name']}__{name}"
+            for entity in model.get("entities") or []
+            if entity.get("type") == "foreign"
+            for name in by_entity.get(entity["name"], [])
+        }
+        own = {
+            f"{primary}__{dim['name']}" if primary else dim["name"]
+            for dim in model.get("dimensions") or []
+        }
+        dims = tuple(sorted(own | reachable))
         default_time = (model.get("defaults") or {}).get("agg_time_dimension")
         time_exprs = {d["name"]: d.get("expr") or d["name"] for d in model.get("dimensions") or []}
         for measure in model.get("measures") or []:
@@ -213,10 +231,26 @@ def _reference(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def _filter_text(metric: dict[str, Any]) -> str:
+    """The metric's filter as readable SQL: {{ Dimension('x__channel') }} → channel."""
+    where = (metric.get("filter") or {}).get("where_filters") or []
+    parts = [str(item.get("where_sql_template", "")) for item in where if isinstance(item, dict)]
+    text = " and ".join(part for part in parts if part)
+    return re.sub(r"\{\{\s*\w+\('(?:\w+__)?(\w+)'\)\s*\}\}", r"\1", text)
+
+
 def _definition(
     metric: dict[str, Any], measures: dict[str, Measure]
 ) -> tuple[str, tuple[str, ...]]:
-    """The metric's calculation in words, and the names it is computed from."""
+    """The metric's calculation in words (with its filter), and the names it is computed from."""
+    text, inputs = _unfiltered_definition(metric, measures)
+    condition = _filter_text(metric)
+    return (f"{text}, where {condition}" if condition else text), inputs
+
+
+def _unfiltered_definition(
+    metric: dict[str, Any], measures: dict[str, Measure]
+) -> tuple[str, tuple[str, ...]]:
     kind = metric.get("type", "simple")
     params = metric.get("type_params") or {}
 
@@ -306,9 +340,24 @@ def registry_from_manifest(manifest: dict[str, Any]) -> Registry:
     return Registry(metrics)
 
 
+_LOADED: dict[tuple[str, int], Registry] = {}
+
+
 def load_registry(settings: Settings) -> Registry:
-    """The registry from the manifest in the settings' dbt target folder."""
-    return registry_from_manifest(read_manifest(settings))
+    """The registry from the manifest in the settings' dbt target folder (read once per version
+    of the file: a site build asks for it once per narrative block)."""
+    path = manifest_path(settings)
+    try:
+        key = (str(path), path.stat().st_mtime_ns)
+    except OSError:
+        key = None
+    if key is not None and key in _LOADED:
+        return _LOADED[key]
+    registry = registry_from_manifest(read_manifest(settings))
+    if key is not None:
+        _LOADED.clear()
+        _LOADED[key] = registry
+    return registry
 
 
 def try_load_registry(settings: Settings) -> Registry:

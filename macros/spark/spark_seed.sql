@@ -29,31 +29,30 @@
   {{ return(sql) }}
 {% endmacro %}
 
+{#-
+    Rows are written as escaped literals instead of bindings: the session method substitutes
+    bindings without escaping, so a quote in a seed value (last month's ...) broke the insert.
+-#}
 {% macro spark__load_csv_rows(model, agate_table) %}
   {% set batch_size = get_batch_size() %}
   {% set column_override = model['config'].get('column_types', {}) %}
   {% set statements = [] %}
 
   {% for chunk in agate_table.rows | batch(batch_size) %}
-      {% set bindings = [] %}
-      {% for row in chunk %}
-          {% do bindings.extend(row) %}
-      {% endfor %}
-
       {% set sql %}
           insert into {{ this.render() }} values
           {% for row in chunk -%}
               ({%- for col_name in agate_table.column_names -%}
                   {%- set inferred_type = adapter.convert_type(agate_table, loop.index0) -%}
                   {%- set type = spark_type(column_override.get(col_name, inferred_type)) -%}
-                    cast({{ get_binding_char() }} as {{type}})
-                  {%- if not loop.last%},{%- endif %}
+                  cast({{ spark_literal(row[loop.index0]) }} as {{ type }})
+                  {%- if not loop.last %},{% endif -%}
               {%- endfor -%})
-              {%- if not loop.last%},{%- endif %}
-          {%- endfor %}
+              {%- if not loop.last %},{% endif %}
+          {% endfor %}
       {% endset %}
 
-      {% do adapter.add_query(sql, bindings=bindings, abridge_sql_log=True) %}
+      {% do adapter.add_query(sql, abridge_sql_log=True) %}
 
       {% if loop.index0 == 0 %}
           {% do statements.append(sql) %}
@@ -62,3 +61,13 @@
 
   {{ return(statements[0]) }}
 {% endmacro %}
+
+{% macro spark_literal(value) -%}
+    {%- if value is none -%}
+        null
+    {%- elif value is sameas true or value is sameas false -%}
+        {{ 'true' if value else 'false' }}
+    {%- else -%}
+        '{{ value | string | replace("\\", "\\\\") | replace("'", "\\'") }}'
+    {%- endif -%}
+{%- endmacro %}

@@ -7,7 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from conftest import file_hash
+from ai_helpers import file_hash
 from fake_anthropic import FakeApi, text_reply, tool_reply
 
 from jobmetrics import cli
@@ -134,6 +134,7 @@ def test_cli_prints_answer_sql_and_table(ask_settings, monkeypatch, capsys):
         assert cli.main(["ask", QUESTION]) == 0
     out = capsys.readouterr().out
     assert GOOD_ANSWER in out and GOOD_SQL in out and "$1,734.00" in out
+    assert "2 calls, 2,400 input + 360 output tokens, estimated $0.0126" in out
 
 
 def test_cli_json_output(ask_settings, monkeypatch, capsys):
@@ -143,6 +144,7 @@ def test_cli_json_output(ask_settings, monkeypatch, capsys):
     payload = json.loads(capsys.readouterr().out)
     assert payload["sql"] == GOOD_SQL and payload["answer_status"] == "grounded"
     assert payload["rows"][-1] == ["2025-09-01", 1549.5, 1734, 184.5]
+    assert payload["usage"]["calls"] == 2 and payload["usage"]["input_tokens"] == 2400
 
 
 def test_cli_ask_without_a_key_exits_2_with_one_line(ask_settings, monkeypatch, capsys):
@@ -186,7 +188,7 @@ def test_metric_question_uses_the_semantic_layer_query(ask_settings):
     ("call", "problem"),
     [
         ({"metrics": ["revenue_per_scan"]}, "unknown metrics"),
-        ({"metrics": ["mrr"], "group_by": ["customer__country"]}, "cannot group"),
+        ({"metrics": ["mrr"], "group_by": ["channel_month__channel"]}, "cannot group"),
         ({"metrics": ["mrr"], "start_time": "last year"}, "not a YYYY-MM-DD date"),
     ],
 )

@@ -269,3 +269,37 @@ def test_unexpected_client_failure_still_gives_a_block(ai_settings):
     with FakeApi([explode]).install():
         narrative = _write(ai_settings)
     assert narrative.source == "offline" and narrative.text.strip()
+
+
+def test_changed_figures_miss_the_cache(ai_settings):
+    with FakeApi([tool_reply("write_narrative", GOOD)]).install():
+        _write(ai_settings)
+    changed = [dict(row) for row in MOVEMENTS]
+    changed[-1]["ending_mrr"] = Decimal("12345.68")  # one cent
+    api = FakeApi([tool_reply("write_narrative", GOOD)])
+    with api.install():
+        narrative = narratives.write_narrative(
+            "Monthly MRR movements", {"movements": changed}, settings=ai_settings
+        )
+    assert len(api.requests) == 1 and narrative.source == "claude"
+
+
+def test_facts_hold_changes_movers_breakdowns_and_alerts():
+    by_channel = [
+        {"month": date(2025, 9, 1), "channel": "paid_search", "spend_usd": Decimal("500.00")},
+        {"month": date(2025, 10, 1), "channel": "paid_search", "spend_usd": Decimal("650.00")},
+        {"month": date(2025, 10, 1), "channel": "organic", "spend_usd": Decimal("0.00")},
+    ]
+    alerts = [{"metric": "signups", "severity": "critical", "message": "Signups fell 41%"}]
+    results = {"movements": MOVEMENTS, "by_channel": by_channel, "alerts": alerts}
+    facts = build_facts("Growth", results, Registry())
+    movements, channels, _ = facts["results"]
+    mrr = next(f for f in movements["figures"] if f["metric"] == "ending_mrr")
+    assert (mrr["value"], mrr["previous"], mrr["change"]) == (12345.67, 12000, 345.67)
+    assert mrr["change_pct"] == pytest.approx(0.028806) and mrr["format"] == "usd"
+    assert movements["period"] == "2025-10-01" and movements["previous_period"] == "2025-09-01"
+    assert [item["key"]["channel"] for item in channels["items"]] == ["paid_search", "organic"]
+    assert channels["items"][0]["figures"][0]["change_pct"] == pytest.approx(0.3)
+    assert facts["top_movers"][0]["metric"] == "spend_usd"
+    assert facts["open_alerts"] == alerts
+    assert build_facts("Growth", results, Registry()) == facts  # deterministic

@@ -32,12 +32,14 @@ def test_every_metric_is_fully_declared_and_points_at_a_real_mart_column(registr
         for column in node["columns"]
     }
     assert len(registry) >= 20
+    assert "customer__segment" in registry.get("mrr").dimensions
+    assert "channel_month__channel" in registry.get("cac").dimensions
     for metric in registry:
         assert metric.label and metric.description, metric.name
         assert metric.format in FORMATS, metric.name
         assert metric.grain in {"day", "month"}, metric.name
         assert (metric.model, metric.column) in mart_columns, metric.name
-        assert metric.dimensions, f"{metric.name} has no dimension to group by"
+        assert metric.time_column, f"{metric.name} has no time dimension (metric_time)"
 
 
 def test_no_second_list_of_metric_names_in_python(registry_settings):

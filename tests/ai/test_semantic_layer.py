@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import duckdb
 import pytest
-from conftest import file_hash
+from ai_helpers import file_hash
 from fake_anthropic import FakeApi, tool_reply
 
 from jobmetrics import settings as settings_module
@@ -114,3 +114,39 @@ def test_ask_on_the_real_marts_leaves_the_warehouse_unchanged(ai_built):
     assert result.repaired and result.tables == ("dim_customers",)
     assert result.rows and result.answer_status == "grounded"
     assert file_hash(settings.warehouse) == before
+
+
+def test_ask_answers_a_metric_by_dimension_through_metricflow(ai_built):
+    settings = replace(ai_built, anthropic_api_key="sk-ant-test", ai_max_retries=0)
+    call = {"metrics": ["cac", "signups"], "group_by": ["channel_month__channel"]}
+    api = FakeApi(
+        [
+            tool_reply("query_metrics", call),
+            tool_reply("answer", {"answer": "CAC differs by channel."}, call_id="toolu_3"),
+        ]
+    )
+    with api.install():
+        result = ask.ask("What is CAC by channel?", settings)
+    assert result.kind == "metrics" and result.answer_status == "grounded"
+    assert result.columns == ["channel_month__channel", "cac", "signups"]
+    channels = {row[0] for row in result.rows}
+    assert "all" not in channels and len(channels) >= 3  # the blended row is not a channel
+    with duckdb.connect(str(settings.warehouse), read_only=True) as connection:
+        total = connection.execute(
+            "select sum(signups) from fct_channel_performance where channel = 'all'"
+        ).fetchone()[0]
+    assert sum(row[2] for row in result.rows) == total
+
+
+def test_mrr_split_by_customer_segment_adds_up_to_the_mart(ai_built):
+    with duckdb.connect(str(ai_built.warehouse), read_only=True) as connection:
+        month = _last_full_periods(connection)["month"]
+        (ending_mrr,) = connection.execute(
+            "select ending_mrr from fct_mrr_monthly where month = ?", [month]
+        ).fetchone()
+    rows = mf_query(
+        ai_built, ["mrr", "paying_customers"], group_by=["metric_time__month", "customer__segment"]
+    )
+    latest = [row for row in rows if _day(row["metric_time__month"]) == month]
+    assert len(latest) >= 2
+    assert sum(row["mrr"] for row in latest) == pytest.approx(float(ending_mrr), abs=1e-6)

@@ -1,7 +1,7 @@
 -- fct_product_daily counts trailing-window active users with a running sum of window
 -- entries and exits instead of a distinct count per day. This recomputes WAU and MAU (and
--- their paying parts) with plain distinct counts on every 29th day and on the last day, and
--- checks dau <= wau <= mau and that completed scans split exactly into paying and free.
+-- their paying parts) with plain distinct counts on the last day and every 61st day before
+-- it, and checks dau <= wau <= mau and that completed scans split into paying and free.
 -- Returns the days that disagree.
 
 with
@@ -15,7 +15,7 @@ days as (
 
 sampled_days as (
     select date_day from days
-    where mod(days_before_end - 1, 29) = 0
+    where mod(days_before_end - 1, 61) = 0
 ),
 
 activity as (

@@ -109,9 +109,12 @@ def page_data() -> Callable[[str], dict]:
 @pytest.fixture(scope="session")
 def report_warehouse(request: pytest.FixtureRequest) -> Path:
     """The warehouse the real pages are tested on: the session's small generated one, or the
-    built DuckDB file named by REPORTS_TEST_WAREHOUSE (to iterate on pages without a rebuild)."""
+    built DuckDB file named by REPORTS_TEST_WAREHOUSE (to iterate on pages without a rebuild;
+    REPORTS_TEST_TARGET then names the dbt target folder holding its manifest.json)."""
     prebuilt = os.environ.get("REPORTS_TEST_WAREHOUSE")
     if prebuilt:
+        if os.environ.get("REPORTS_TEST_TARGET"):
+            os.environ["DBT_TARGET_PATH"] = os.environ["REPORTS_TEST_TARGET"]
         return Path(prebuilt)
     return request.getfixturevalue("warehouse")
 

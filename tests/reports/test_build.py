@@ -107,3 +107,42 @@ def test_sidebar_orders_pages_by_front_matter(build, tmp_path: Path) -> None:
     assert nav.index(">Home<") < nav.index(">Second<") < nav.index(">Third<")
     assert '<a href="b.html" aria-current="page">Second</a>' in nav
     assert "<h1>Second</h1>" in html  # title from front matter when the page has no heading
+
+
+def test_cli_report_fails_with_one_line_and_exit_2_or_shows_the_error_when_lenient(
+    tiny_warehouse: Path,
+    write_pages,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import json
+
+    from jobmetrics.cli import main
+    from reports import build as build_module
+
+    pages = write_pages({"index.md": GOOD, "broken.md": BROKEN})
+    monkeypatch.setattr(build_module, "DEFAULT_PAGES", pages)
+    monkeypatch.setenv("JOBMETRICS_WAREHOUSE", str(tiny_warehouse))
+    monkeypatch.setenv("JOBMETRICS_SITE_DIR", str(tmp_path / "site"))
+    assert main(["report", "--quiet"]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("error: ")
+    assert "broken.md:3: query 'a': Catalog Error: Table with name missing_table" in lines[0]
+    assert not (tmp_path / "site").exists()
+
+    assert main(["report", "--no-strict", "--json"]) == 0
+    output = json.loads(capsys.readouterr().out)
+    assert output["pages"] == 2
+    assert len(output["errors"]) == 1 and "broken.md:3" in output["errors"][0]
+
+
+def test_a_site_path_that_is_a_file_is_a_clear_error(
+    tiny_warehouse: Path, write_pages, tmp_path: Path
+) -> None:
+    (tmp_path / "site").write_text("not a folder")
+    with pytest.raises(ReportError, match="site folder .* exists and is not a folder"):
+        build_site(tiny_warehouse, tmp_path / "site", pages_dir=write_pages({"index.md": GOOD}))
+    assert (tmp_path / "site").read_text() == "not a folder"
+    assert [path.name for path in tmp_path.iterdir() if path.name.startswith(".site")] == []

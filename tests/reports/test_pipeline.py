@@ -71,17 +71,21 @@ def test_down_is_good_from_the_attribute_turns_a_rise_red(build) -> None:
     assert "+0.1 pts" in churn
 
 
-def test_down_is_good_from_the_metric_registry(build, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    ("registry", "tone"),
+    [({"logo_churn_rate": True}, "bad"), ({"logo_churn_rate": False}, "good"), ({}, "bad")],
+)
+def test_down_is_good_from_the_metric_registry_before_the_attribute(
+    build, monkeypatch: pytest.MonkeyPatch, registry: dict[str, bool], tone: str
+) -> None:
     from reports import build as build_module
     from reports.project import ProjectInfo
 
-    monkeypatch.setattr(
-        build_module, "read_project", lambda: ProjectInfo(down_is_good={"logo_churn_rate": True})
-    )
-    html = html_of(build({"index.md": KPI_PAGE}))
+    monkeypatch.setattr(build_module, "read_project", lambda: ProjectInfo(down_is_good=registry))
+    page = KPI_PAGE.replace('title="Logo churn"', 'title="Logo churn" down_is_good="true"')
+    html = html_of(build({"index.md": page}))
     churn = re.search(r'data-column="logo_churn_rate".*?</div></div>', html).group(0)
-    assert 'data-down-is-good="true"' in churn
-    assert "jm-bv-comparison bad" in churn
+    assert f"jm-bv-comparison {tone}" in churn  # churn rose: bad when down is good
 
 
 def test_metric_registry_flags_by_metric_and_mart_column(tmp_path: Path) -> None:
@@ -406,7 +410,7 @@ def test_broken_page_names_file_line_and_cause(build, page: str, line: int, mess
     assert error.line == line, str(error)
     assert re.search(message, error.message), str(error)
     assert "\n" not in str(error)
-    assert str(error).startswith(f"{error.page}:{line}: ")
+    assert str(error).endswith(f"index.md:{line}: {error.message}")
 
 
 def test_page_error_is_a_user_error() -> None:

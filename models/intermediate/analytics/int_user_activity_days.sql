@@ -52,8 +52,9 @@ user_days as (
     select
         user_id,
         activity_date,
-        sum(completed_scans) as completed_scans,
-        sum(signed_in_sessions) as signed_in_sessions
+        -- integer, not the 128-bit sum type: reading 128-bit columns back is slow in DuckDB
+        cast(sum(completed_scans) as integer) as completed_scans,
+        cast(sum(signed_in_sessions) as integer) as signed_in_sessions
     from activity_events
     group by user_id, activity_date
 ),

@@ -118,7 +118,9 @@ all_rows as (
 monthly_rates as (
     select
         *,
-        ending_mrr / nullif(paying_customers, 0) as arpu,
+        -- ratios of money are computed in double precision on every engine (Spark would
+        -- otherwise round decimal quotients to 6 places before the next division)
+        cast(ending_mrr as {{ analytics_type_double() }}) / nullif(paying_customers, 0) as arpu,
         cast(churned_customers as {{ analytics_type_double() }})
         / nullif(previous_paying_customers, 0) as logo_churn_rate
     from all_rows
@@ -138,7 +140,10 @@ trailing_churn as (
 economics as (
     select
         *,
-        case when new_customers > 0 then spend_usd / new_customers end as cac,
+        case
+            when new_customers > 0
+                then cast(spend_usd as {{ analytics_type_double() }}) / new_customers
+        end as cac,
         case
             when trailing_6m_logo_churn_rate > 0
                 then arpu / trailing_6m_logo_churn_rate

@@ -6,6 +6,8 @@
 -- Long format: dimension is 'all', 'acquisition_channel', 'segment' or 'device'; visitors are
 -- anonymous, so the visitors stage is NULL in the segment slice.
 
+{% set hours_in_seconds = 'cast(3600 as ' ~ analytics_type_double() ~ ')' %}
+
 with
 
 funnel_users as (
@@ -34,14 +36,15 @@ user_stages as (
         case when is_activated then 1 else 0 end as activated,
         case when is_converted then 1 else 0 end as converted,
         case when is_retained then 1 else 0 end as retained,
-        {{ dbt.datediff('first_visit_at', 'signed_up_at', 'second') }} / 3600.0
+        {{ dbt.datediff('first_visit_at', 'signed_up_at', 'second') }} / {{ hours_in_seconds }}
             as hours_to_signup,
-        {{ dbt.datediff('signed_up_at', 'scanned_at', 'second') }} / 3600.0 as hours_to_scanned,
-        {{ dbt.datediff('scanned_at', 'activated_at', 'second') }} / 3600.0
+        {{ dbt.datediff('signed_up_at', 'scanned_at', 'second') }} / {{ hours_in_seconds }}
+            as hours_to_scanned,
+        {{ dbt.datediff('scanned_at', 'activated_at', 'second') }} / {{ hours_in_seconds }}
             as hours_to_activated,
-        {{ dbt.datediff('activated_at', 'converted_at', 'second') }} / 3600.0
+        {{ dbt.datediff('activated_at', 'converted_at', 'second') }} / {{ hours_in_seconds }}
             as hours_to_converted,
-        {{ dbt.datediff('converted_at', 'retained_at', 'second') }} / 3600.0
+        {{ dbt.datediff('converted_at', 'retained_at', 'second') }} / {{ hours_in_seconds }}
             as hours_to_retained
     from funnel_users
 ),

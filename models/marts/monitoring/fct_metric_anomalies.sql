@@ -89,6 +89,7 @@ baseline_spreads as (
         baseline_pairs.metric,
         baseline_pairs.metric_date,
         count(*) as baseline_days,
+        cast(count(*) as {{ analytics_type_double() }}) / 7 as baseline_weeks,
         {{ analytics_median(
             'abs(baseline_pairs.baseline_scaled_value - weekday_medians.median_scaled_value)'
         ) }} as median_absolute_deviation,
@@ -114,8 +115,8 @@ baselines as (
             1.4826 * baseline_spreads.median_absolute_deviation,
             coalesce(baseline_spreads.residual_standard_deviation, 0)
         )
-        * (1 + 1.5 / (baseline_spreads.baseline_days / 7.0))
-        * sqrt(1 + 3.14159265 / (2 * baseline_spreads.baseline_days / 7.0)) as robust_spread
+        * (1 + 1.5 / baseline_spreads.baseline_weeks)
+        * sqrt(1 + 3.14159265 / (2 * baseline_spreads.baseline_weeks)) as robust_spread
     from baseline_spreads
     inner join weekday_medians as same_weekday
         on

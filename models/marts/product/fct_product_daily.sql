@@ -171,8 +171,8 @@ final as (
         cast(daily_scans.p99_processing_ms as {{ analytics_type_double() }}) as p99_processing_ms,
         cast(daily_scans.avg_keywords_extracted as {{ analytics_type_double() }})
             as avg_keywords_extracted,
-        cast(daily_scans.completed_scans as {{ analytics_type_double() }})
-        / nullif(daily_active_users.dau, 0) as completed_scans_per_active_user,
+        cast(daily_scans.scans as {{ analytics_type_double() }})
+        / nullif(daily_active_users.dau, 0) as scans_per_active_user,
         cast(coalesce(daily_active_users.completed_scans_paying, 0) as bigint)
             as completed_scans_paying,
         cast(coalesce(daily_active_users.completed_scans_free, 0) as bigint)

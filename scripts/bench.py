@@ -1,0 +1,389 @@
+"""Benchmark the whole pipeline (generate → dbt build → report) at several sizes.
+
+    .venv/bin/python scripts/bench.py                        # 10k, 100k and 1M users × 365 days
+    .venv/bin/python scripts/bench.py --users 10000 100000   # some sizes only
+    .venv/bin/python scripts/bench.py --with-10m             # also 10M users
+
+Per size and stage (generate, dbt build, report) it measures wall seconds and peak memory
+(each stage runs in its own child process; its peak resident memory, ru_maxrss, includes
+DuckDB), the rows of the biggest raw table and rows per second. It also times:
+- the mart SQL run directly in one DuckDB connection: `dbt compile`, then every model's
+  compiled SQL in dependency order as `create view/table ... as <compiled sql>`, against the
+  time of `dbt build` for the same models (models and seeds only; dbt's overhead ratio);
+- a nightly rebuild: after `append_days(1)`, an incremental `dbt build` (models and seeds)
+  against a full refresh of the same data.
+Prints a table and writes bench/results/<date>-<cores>c.json (or --out).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+RESULT_PREFIX = "BENCH_RESULT "
+DEFAULT_SIZES = [10_000, 100_000, 1_000_000]
+START_DATE = "2025-01-01"
+SEED = 42
+MODELS_AND_SEEDS = ["--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
+# Targets of issue 7 on 2 cores (benchmarks, not tests).
+TARGETS = {
+    "default_end_to_end_s": 20.0,  # 10k users: generate + build + report
+    "generate_1m_s": 60.0,
+    "dbt_build_1m_s": 120.0,
+    "report_1m_s": 10.0,
+    "peak_1m_gib": 6.0,
+    "dbt_overhead_ratio_1m": 1.5,
+}
+
+
+# ---------------------------------------------------------------- stages (child processes)
+
+
+def _dbt_env(paths: dict[str, str]) -> dict[str, str]:
+    warehouse = paths["warehouse"]
+    return {
+        "JOBMETRICS_RAW_DIR": paths["raw"],
+        "JOBMETRICS_WAREHOUSE": warehouse,
+        "JOBMETRICS_BUILD_PATH": warehouse,
+        "DBT_TARGET_PATH": paths["target"],
+        "DBT_LOG_PATH": paths["logs"],
+    }
+
+
+def _stage_generate(args: dict) -> dict:
+    from generator import generate
+
+    manifest = generate(
+        Path(args["raw"]), users=args["users"], days=args["days"], start_date=START_DATE, seed=SEED
+    )
+    return {"row_counts": manifest["row_counts"]}
+
+
+def _stage_append(args: dict) -> dict:
+    from generator import append_days
+
+    manifest = append_days(Path(args["raw"]), args["append_days"])
+    return {"row_counts": manifest["row_counts"]}
+
+
+def _stage_dbt(args: dict) -> dict:
+    from jobmetrics.dbt_invoke import run_dbt
+
+    outcome = run_dbt(args["dbt_args"], env=_dbt_env(args))
+    return {"success": outcome.success, "failures": outcome.failures[:5]}
+
+
+def _stage_report(args: dict) -> dict:
+    from reports import build_site
+
+    result = build_site(Path(args["warehouse"]), Path(args["site"]), strict=False)
+    return {"pages": len(result.pages), "page_errors": [str(e) for e in result.errors[:5]]}
+
+
+def _stage_direct(args: dict) -> dict:
+    """Execute every model's compiled SQL in dependency order in one DuckDB connection."""
+    import duckdb
+
+    manifest = json.loads((Path(args["target"]) / "manifest.json").read_text())
+    nodes = manifest["nodes"]
+    models = {
+        uid: node
+        for uid, node in nodes.items()
+        if node["resource_type"] == "model" and node["config"]["materialized"] != "ephemeral"
+    }
+    order = _topological(models)
+    source_db = Path(args["warehouse"])
+    # Same catalog name as the dbt warehouse, so the compiled, fully qualified names resolve.
+    direct = Path(args["direct"]) / source_db.name
+    direct.parent.mkdir(parents=True, exist_ok=True)
+    for stale in (direct, direct.with_name(direct.name + ".wal")):
+        stale.unlink(missing_ok=True)
+    con = duckdb.connect(str(direct))
+    con.execute(f"set memory_limit = '{os.environ.get('JOBMETRICS_MEMORY_LIMIT', '8GB')}'")
+    con.execute(f"set threads = {int(os.environ.get('JOBMETRICS_DUCKDB_THREADS', '2'))}")
+    con.execute("set preserve_insertion_order = false")
+    # Seeds are loaded by dbt, not part of the mart SQL: copy them untimed.
+    con.execute(f"attach '{source_db}' as seeds_source (read_only)")
+    for node in nodes.values():
+        if node["resource_type"] == "seed":
+            con.execute(
+                f'create table "{node["name"]}" as select * from seeds_source.main."{node["name"]}"'
+            )
+    con.execute("detach seeds_source")
+    timings: dict[str, float] = {}
+    begin = time.perf_counter()
+    for uid in order:
+        node = models[uid]
+        kind = "view" if node["config"]["materialized"] == "view" else "table"
+        started = time.perf_counter()
+        con.execute(
+            f'create or replace {kind} "{node["schema"]}"."{node["alias"]}" as\n'
+            + node["compiled_code"]
+        )
+        timings[node["name"]] = time.perf_counter() - started
+    seconds = time.perf_counter() - begin
+    con.close()
+    return {"seconds": seconds, "models": len(order), "model_seconds": timings}
+
+
+def _topological(models: dict[str, dict]) -> list[str]:
+    done: list[str] = []
+    seen: set[str] = set()
+
+    def visit(uid: str) -> None:
+        if uid in seen:
+            return
+        seen.add(uid)
+        for parent in models[uid]["depends_on"]["nodes"]:
+            if parent in models:
+                visit(parent)
+        done.append(uid)
+
+    for uid in sorted(models):
+        visit(uid)
+    return done
+
+
+STAGES = {
+    "generate": _stage_generate,
+    "append": _stage_append,
+    "dbt": _stage_dbt,
+    "report": _stage_report,
+    "direct": _stage_direct,
+}
+
+
+def _child_main(stage: str, payload: str) -> int:
+    args = json.loads(payload)
+    begin = time.perf_counter()
+    result = STAGES[stage](args)
+    result["wall_s"] = time.perf_counter() - begin
+    result["peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(RESULT_PREFIX + json.dumps(result), flush=True)
+    return 0
+
+
+# ---------------------------------------------------------------- driver
+
+
+def _run_stage(stage: str, args: dict) -> dict:
+    """Run one stage in a child process; wall time includes the interpreter and imports."""
+    begin = time.perf_counter()
+    child = subprocess.run(
+        [sys.executable, __file__, "--stage", stage, json.dumps(args)],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    wall = time.perf_counter() - begin
+    lines = [line for line in child.stdout.splitlines() if line.startswith(RESULT_PREFIX)]
+    if child.returncode != 0 or not lines:
+        tail = (child.stderr or child.stdout)[-2000:]
+        raise SystemExit(f"stage {stage} failed (exit {child.returncode}):\n{tail}")
+    result = json.loads(lines[-1][len(RESULT_PREFIX) :])
+    result["process_wall_s"] = wall
+    return result
+
+
+def _node_seconds(target: Path, top: int = 8) -> list[tuple[str, float]]:
+    """The slowest dbt nodes of the last invocation (run_results.json)."""
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    ranked = sorted(
+        ((r["unique_id"], float(r["execution_time"])) for r in results),
+        key=lambda item: -item[1],
+    )
+    return [(uid, round(seconds, 2)) for uid, seconds in ranked[:top]]
+
+
+def _bench_size(users: int, days: int, work: Path, incremental: bool) -> dict:
+    folder = work / f"u{users}"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    paths = {
+        "raw": str(folder / "raw"),
+        "warehouse": str(folder / "bench.duckdb"),
+        "target": str(folder / "target"),
+        "logs": str(folder / "logs"),
+        "site": str(folder / "site"),
+        "direct": str(folder / "direct"),
+    }
+    out: dict[str, Any] = {"users": users, "days": days, "stages": {}}
+    log = lambda message: print(f"  {users:>10,} users: {message}", flush=True)  # noqa: E731
+
+    log("generate")
+    generated = _run_stage("generate", {**paths, "users": users, "days": days})
+    counts = generated["row_counts"]
+    biggest = max(counts, key=counts.get)
+    out["raw_rows"] = counts
+    out["biggest_raw_table"] = {"table": biggest, "rows": counts[biggest]}
+
+    log("dbt build")
+    built = _run_stage("dbt", {**paths, "dbt_args": ["build", "--full-refresh"]})
+    out["dbt_build_success"] = built["success"]
+    out["dbt_build_failures"] = built["failures"]
+    out["slowest_nodes_build"] = _node_seconds(Path(paths["target"]))
+
+    log("report")
+    report = _run_stage("report", paths)
+    out["report_pages"] = report["pages"]
+    out["report_page_errors"] = report["page_errors"]
+
+    for name, result in (("generate", generated), ("dbt_build", built), ("report", report)):
+        out["stages"][name] = {
+            "wall_s": round(result["process_wall_s"], 2),
+            "peak_mib": round(result["peak_mib"]),
+            "rows_per_s": round(counts[biggest] / result["process_wall_s"]),
+        }
+    out["end_to_end_s"] = round(sum(s["wall_s"] for s in out["stages"].values()), 2)
+
+    log("dbt build (models and seeds) vs the same SQL run directly")
+    models = _run_stage(
+        "dbt", {**paths, "dbt_args": ["build", "--full-refresh", *MODELS_AND_SEEDS]}
+    )
+    out["dbt_models_s"] = round(models["process_wall_s"], 2)
+    out["slowest_models"] = _node_seconds(Path(paths["target"]))
+    # Compiled against an empty file of the same name, so incremental models compile to
+    # their full-refresh SQL.
+    empty = Path(paths["direct"]) / Path(paths["warehouse"]).name
+    empty.parent.mkdir(parents=True, exist_ok=True)
+    _run_stage("dbt", {**paths, "warehouse": str(empty), "dbt_args": ["compile"]})
+    direct = _run_stage("direct", paths)
+    out["direct_sql_s"] = round(direct["seconds"], 2)
+    out["direct_sql_peak_mib"] = round(direct["peak_mib"])
+    out["dbt_overhead_ratio"] = round(out["dbt_models_s"] / direct["seconds"], 2)
+    out["slowest_models_direct"] = sorted(
+        ((name, round(s, 2)) for name, s in direct["model_seconds"].items()), key=lambda i: -i[1]
+    )[:8]
+
+    if incremental:
+        log("append 1 day, incremental build vs full refresh")
+        appended = _run_stage("append", {**paths, "append_days": 1})
+        inc = _run_stage("dbt", {**paths, "dbt_args": ["build", *MODELS_AND_SEEDS]})
+        full = _run_stage(
+            "dbt", {**paths, "dbt_args": ["build", "--full-refresh", *MODELS_AND_SEEDS]}
+        )
+        out["incremental"] = {
+            "append_1_day_s": round(appended["process_wall_s"], 2),
+            "incremental_build_s": round(inc["process_wall_s"], 2),
+            "full_refresh_build_s": round(full["process_wall_s"], 2),
+            "ratio": round(inc["process_wall_s"] / full["process_wall_s"], 2),
+        }
+    shutil.rmtree(folder / "direct", ignore_errors=True)
+    return out
+
+
+def _targets(results: list[dict]) -> dict[str, dict]:
+    """Each target of the issue that these sizes measure: value, target, met."""
+    values: dict[str, float] = {}
+    by_users = {r["users"]: r for r in results}
+    if 10_000 in by_users:
+        values["default_end_to_end_s"] = by_users[10_000]["end_to_end_s"]
+    if 1_000_000 in by_users:
+        r = by_users[1_000_000]
+        values["generate_1m_s"] = r["stages"]["generate"]["wall_s"]
+        values["dbt_build_1m_s"] = r["stages"]["dbt_build"]["wall_s"]
+        values["report_1m_s"] = r["stages"]["report"]["wall_s"]
+        values["peak_1m_gib"] = max(s["peak_mib"] for s in r["stages"].values()) / 1024
+        values["dbt_overhead_ratio_1m"] = r["dbt_overhead_ratio"]
+    return {
+        name: {"value": round(value, 2), "target": TARGETS[name], "met": value <= TARGETS[name]}
+        for name, value in values.items()
+    }
+
+
+def _print_table(results: list[dict]) -> None:
+    print()
+    header = f"{'users':>10} {'stage':<22} {'wall s':>8} {'peak MiB':>9} {'rows/s':>12}"
+    print(header)
+    print("-" * len(header))
+    for r in results:
+        for stage, s in r["stages"].items():
+            print(
+                f"{r['users']:>10,} {stage:<22} {s['wall_s']:>8.1f} {s['peak_mib']:>9,}"
+                f" {s['rows_per_s']:>12,}"
+            )
+        print(f"{'':>10} {'end to end':<22} {r['end_to_end_s']:>8.1f}")
+        print(
+            f"{'':>10} {'dbt models+seeds':<22} {r['dbt_models_s']:>8.1f}"
+            f"   direct SQL {r['direct_sql_s']:.1f} s → dbt overhead × {r['dbt_overhead_ratio']}"
+        )
+        if "incremental" in r:
+            inc = r["incremental"]
+            print(
+                f"{'':>10} {'+1 day incremental':<22} {inc['incremental_build_s']:>8.1f}"
+                f"   full refresh {inc['full_refresh_build_s']:.1f} s → × {inc['ratio']}"
+            )
+        print(
+            f"{'':>10} biggest raw table {r['biggest_raw_table']['table']}: "
+            f"{r['biggest_raw_table']['rows']:,} rows; dbt build ok: {r['dbt_build_success']}"
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, nargs="+", default=DEFAULT_SIZES)
+    parser.add_argument("--with-10m", action="store_true", help="also run 10,000,000 users")
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument(
+        "--work-dir", type=Path, default=Path("/tmp/jobmetrics-bench"), help="scratch folder"
+    )
+    parser.add_argument("--out", type=Path, help="results JSON (default bench/results/...)")
+    parser.add_argument(
+        "--no-incremental", action="store_true", help="skip the append + incremental timing"
+    )
+    parser.add_argument("--stage", help=argparse.SUPPRESS)
+    parser.add_argument("payload", nargs="?", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.stage:
+        return _child_main(args.stage, args.payload)
+
+    sizes = sorted(set(args.users + ([10_000_000] if args.with_10m else [])))
+    cores = os.cpu_count() or 1
+    started = datetime.now(UTC)
+    print(f"JobMetrics benchmark: {cores} cores, sizes {sizes}, {args.days} days")
+    results = []
+    for users in sizes:
+        results.append(
+            _bench_size(users, args.days, args.work_dir, incremental=not args.no_incremental)
+        )
+    _print_table(results)
+    checks = _targets(results)
+    for name, check in checks.items():
+        verdict = "met" if check["met"] else "NOT met"
+        print(f"target {name}: {check['value']} (target {check['target']}) {verdict}")
+    document = {
+        "started_at": started.isoformat(timespec="seconds"),
+        "cores": cores,
+        "load_average_at_end": os.getloadavg(),
+        "memory_total_gib": round(
+            os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1
+        ),
+        "settings": {
+            "threads": os.environ.get("JOBMETRICS_THREADS", "2"),
+            "duckdb_threads": os.environ.get("JOBMETRICS_DUCKDB_THREADS", "2"),
+            "memory_limit": os.environ.get("JOBMETRICS_MEMORY_LIMIT", "8GB"),
+        },
+        "days": args.days,
+        "results": results,
+        "targets": checks,
+    }
+    out = args.out or PROJECT_ROOT / "bench" / "results" / f"{started:%Y-%m-%d}-{cores}c.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(document, indent=2) + "\n")
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,47 @@
+"""Helpers of the scale tests: `dbt build` in its own process, as a nightly job runs it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from jobmetrics.settings import PROJECT_ROOT
+
+DBT = str(Path(sys.executable).with_name("dbt"))
+MODELS_AND_SEEDS = [
+    "--exclude-resource-type",
+    "test",
+    "--exclude-resource-type",
+    "unit_test",
+]
+BUILD_TIMEOUT_S = 300
+
+
+def dbt_build(raw: Path, warehouse: Path, target: Path, *extra: str) -> dict:
+    """`dbt build` of the models and seeds into the DuckDB file `warehouse`; run_results.json.
+
+    A child process, so the DuckDB file is closed (and checkpointed) when it returns: an
+    in-process dbt-duckdb keeps its database open after the invocation ends.
+    """
+    child = subprocess.run(
+        [DBT, "build", *MODELS_AND_SEEDS, "--target", "duckdb", *extra],
+        cwd=PROJECT_ROOT,
+        env={
+            **os.environ,
+            "JOBMETRICS_RAW_DIR": str(raw),
+            "JOBMETRICS_WAREHOUSE": str(warehouse),
+            "JOBMETRICS_BUILD_PATH": str(warehouse),
+            # one DuckDB thread: float aggregates add up in the same order in every build
+            "JOBMETRICS_DUCKDB_THREADS": "1",
+            "DBT_TARGET_PATH": str(target),
+            "DBT_LOG_PATH": str(target / "logs"),
+        },
+        capture_output=True,
+        text=True,
+        timeout=BUILD_TIMEOUT_S,
+    )
+    assert child.returncode == 0, child.stdout[-3000:]
+    return json.loads((target / "run_results.json").read_text())
