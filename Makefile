@@ -10,7 +10,7 @@ run: setup
 
 ## Install, then run the whole test suite (lint, dbt, generator, reports, browser, Spark).
 test:
-	@JOBMETRICS_EXTRAS=dev bash scripts/setup.sh
+	@bash scripts/setup.sh
 	@bash scripts/test.sh
 
 bench: setup

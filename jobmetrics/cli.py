@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from datetime import date, datetime
 from pathlib import Path
@@ -95,6 +96,28 @@ def _build(progress: Progress, full_refresh: bool) -> dict:
     }
 
 
+def _freshness_line(current: settings_module.Settings) -> str:
+    """The freshness the last build recorded (target/freshness/sources.json), as one line."""
+    from jobmetrics.freshness import freshness_dir, read_sources_json, summary_line
+
+    path = freshness_dir(current.dbt_target_dir) / "sources.json"
+    return summary_line(read_sources_json(path)) if path.is_file() else "not checked"
+
+
+def _docs_page(current: settings_module.Settings) -> None:
+    """Put dbt's docs page into the site: the one `jobmetrics build` made, else generate it."""
+    from jobmetrics.docs_site import STATIC_PAGE, build_docs_site, write_docs_page
+
+    static_page = current.dbt_target_dir / STATIC_PAGE
+    if (
+        static_page.is_file()
+        and static_page.stat().st_mtime >= current.warehouse.stat().st_mtime - 60
+    ):
+        write_docs_page(static_page, current.site_dir)
+    else:
+        build_docs_site(current.warehouse, current.site_dir, raw_dir=current.raw_dir)
+
+
 def _report(progress: Progress, strict: bool, refresh_narratives: bool) -> dict:
     from jobmetrics.ai.narratives import reset_usage, usage_summary
     from reports import build_site
@@ -108,7 +131,10 @@ def _report(progress: Progress, strict: bool, refresh_narratives: bool) -> dict:
             strict=strict,
             refresh_narratives=refresh_narratives,
             progress=step.update,
+            freshness=_freshness_line(current),
         )
+        step.update("dbt docs")
+        _docs_page(current)
     progress.done(
         f"report site ({len(result.pages)} pages, {result.seconds:.1f} s): "
         f"{current.site_dir / 'index.html'}"
@@ -264,15 +290,21 @@ def _usage_line(error: typer.TyperException) -> str:
     return f"error: {error.format_message()} (see `{command} --help`)"
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: user errors become one line on stderr and exit code 2."""
+    # SIGTERM (a CI job cancelled, `kill`) cleans up like Ctrl-C: no half-written files.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         result = app(args=argv, standalone_mode=False)
     except UserError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    except typer.Abort:
-        print("error: interrupted", file=sys.stderr)
+    except (typer.Abort, KeyboardInterrupt):
+        print("error: interrupted; nothing was replaced", file=sys.stderr)
         return 130
     except typer.TyperException as error:
         print(_usage_line(error), file=sys.stderr)

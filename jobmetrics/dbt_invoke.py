@@ -24,6 +24,11 @@ class DbtOutcome:
     result: Any = None
     exception: BaseException | None = None
 
+    @property
+    def interrupted(self) -> bool:
+        """The user pressed Ctrl-C (or the process got SIGTERM) while dbt ran."""
+        return isinstance(self.exception, KeyboardInterrupt)
+
     def first_error(self) -> str:
         """One line naming what failed, for the CLI."""
         if self.failures:
@@ -83,10 +88,31 @@ def run_dbt(
         str(PROJECT_ROOT),
     ]
     if quiet:
-        full_args = ["--quiet", "--no-use-colors", *full_args]
+        # --quiet alone still prints error logs (and tracebacks on Ctrl-C) to stdout; the
+        # failing nodes reach the caller through DbtOutcome instead.
+        full_args = ["--quiet", "--log-level", "none", "--no-use-colors", *full_args]
     with _environment(env or {}):
-        outcome = dbtRunner(callbacks=callbacks).invoke(full_args)
+        try:
+            outcome = dbtRunner(callbacks=callbacks).invoke(full_args)
+        finally:
+            _close_duckdb()
     return _summarise(outcome)
+
+
+def _close_duckdb() -> None:
+    """Close the database dbt-duckdb keeps open in this process after dbt returns.
+
+    Otherwise recent writes can sit in the write-ahead log of a file we are about to copy or
+    rename, and a later connect to the same path would reuse the stale open instance.
+    """
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:
+        return
+    environment = DuckDBConnectionManager._ENV
+    if environment is not None:
+        environment.close()
+        DuckDBConnectionManager._ENV = None
 
 
 def _summarise(outcome: Any) -> DbtOutcome:

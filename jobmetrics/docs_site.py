@@ -23,6 +23,8 @@ from jobmetrics.dbt_invoke import run_dbt
 from jobmetrics.errors import UserError
 
 DOCS_FOLDER = "docs"
+STATIC_PAGE = "static_index.html"
+"""What `dbt docs generate --static` writes into the target folder."""
 PROJECT_NAME = "jobmetrics"
 
 # dbt's docs page can load a Snowplow tracker from a CDN when usage stats are on
@@ -56,6 +58,17 @@ def make_offline(html: str) -> str:
     return html
 
 
+def write_docs_page(static_page: Path, site_dir: Path) -> Path:
+    """Write dbt's static docs page (made offline) to `<site_dir>/docs/index.html`."""
+    html = make_offline(static_page.read_text(encoding="utf-8"))
+    out = site_dir / DOCS_FOLDER / "index.html"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(out.name + ".tmp")
+    partial.write_text(html, encoding="utf-8")
+    partial.replace(out)
+    return out
+
+
 def build_docs_site(warehouse: Path, site_dir: Path, *, raw_dir: Path) -> Path:
     """Generate dbt's docs for `warehouse` into `<site_dir>/docs/index.html`; return that path."""
     if not warehouse.is_file():
@@ -66,20 +79,14 @@ def build_docs_site(warehouse: Path, site_dir: Path, *, raw_dir: Path) -> Path:
         shutil.copyfile(warehouse, copy)
         target = Path(scratch) / "target"
         outcome = run_dbt(
-            ["docs", "generate", "--static", "--log-level", "none"],
+            ["docs", "generate", "--static"],
             env={
                 "JOBMETRICS_BUILD_PATH": str(copy),
                 "JOBMETRICS_RAW_DIR": str(raw_dir),
                 "DBT_TARGET_PATH": str(target),
             },
         )
-        page = target / "static_index.html"
+        page = target / STATIC_PAGE
         if not outcome.success or not page.is_file():
             raise DocsError(f"dbt docs generate failed: {outcome.first_error()}")
-        html = make_offline(page.read_text(encoding="utf-8"))
-    out = site_dir / DOCS_FOLDER / "index.html"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    partial = out.with_name(out.name + ".tmp")
-    partial.write_text(html, encoding="utf-8")
-    partial.replace(out)
-    return out
+        return write_docs_page(page, site_dir)

@@ -13,6 +13,9 @@ Callers (the report site's footer, `python -m jobmetrics.freshness` in the night
         print(source.name, source.status, source.max_loaded_at, source.age_hours)
     overall_status(sources)  # "pass" | "warn" | "error" | "runtime error" (the worst one)
 
+check_freshness raises FreshnessError (a UserError) when it cannot run at all; catch it and show
+"freshness unknown" in a footer. It takes ~5 s (one in-process dbt invocation).
+
 `read_sources_json(path)` reads a sources.json that an earlier `dbt source freshness` wrote.
 """
 
@@ -121,10 +124,16 @@ def read_sources_json(path: Path) -> list[SourceFreshness]:
 
 
 def check_freshness(raw_dir: Path, target_dir: Path) -> list[SourceFreshness]:
-    """Run `dbt source freshness` on the raw files in raw_dir (writes target_dir/sources.json)."""
+    """Run `dbt source freshness` on the raw files in raw_dir (writes target_dir/sources.json).
+
+    Raises FreshnessError when the check cannot run at all (no raw folder, the project does not
+    parse); a footer should then say the freshness is unknown rather than fail the site.
+    """
+    if not raw_dir.is_dir():
+        raise FreshnessError(f"no raw data folder at {raw_dir}: freshness cannot be checked")
     target_dir.mkdir(parents=True, exist_ok=True)
     outcome = run_dbt(
-        ["source", "freshness", "--target", "lint", "--log-level", "none"]
+        ["source", "freshness", "--target", "lint"]
         + ["--output", str(target_dir / "sources.json")],
         env={"JOBMETRICS_RAW_DIR": str(raw_dir), "DBT_TARGET_PATH": str(target_dir)},
     )
@@ -157,6 +166,28 @@ def overall_status(sources: list[SourceFreshness]) -> str:
         (STATUS_ORDER.index(s.status) for s in sources if s.status in STATUS_ORDER), default=0
     )
     return STATUS_ORDER[worst]
+
+
+FRESHNESS_FOLDER = "freshness"
+"""Subfolder of the dbt target folder where builds leave sources.json (its own parse state)."""
+
+
+def freshness_dir(target_dir: Path) -> Path:
+    return target_dir / FRESHNESS_FOLDER
+
+
+def summary_line(sources: list[SourceFreshness]) -> str:
+    """One line for a page footer: the overall status, the newest data, the stale sources."""
+    if not sources:
+        return "not checked"
+    newest = max((s.max_loaded_at for s in sources if s.max_loaded_at), default=None)
+    newest_text = f", newest row {newest:%Y-%m-%d %H:%M} UTC" if newest else ""
+    stale = [f"{s.name.rsplit('.', 1)[-1]} {s.status}" for s in sources if s.status != "pass"]
+    checked = max((s.snapshotted_at for s in sources if s.snapshotted_at), default=None)
+    checked_text = f" (checked {checked:%Y-%m-%d %H:%M} UTC)" if checked else ""
+    status = overall_status(sources)
+    details = f": {', '.join(stale)}" if stale else ""
+    return f"{status}{details}{newest_text}{checked_text}"
 
 
 def main() -> int:

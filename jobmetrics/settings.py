@@ -9,12 +9,25 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from jobmetrics.errors import UserError
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def _env(name: str, default: str) -> str:
     value = os.environ.get(name, "").strip()
     return value or default
+
+
+def _number(name: str, default: str, kind: type[int] | type[float]) -> int | float:
+    """A numeric setting; a value that is not a number is a user error naming the variable."""
+    value = _env(name, default)
+    try:
+        return kind(value)
+    except ValueError:
+        raise UserError(
+            f"{name}={value!r} is not a {'whole ' if kind is int else ''}number"
+        ) from None
 
 
 def _path(name: str, default: str) -> Path:
@@ -50,7 +63,7 @@ class Settings:
     ai_max_retries: int
     """JOBMETRICS_AI_MAX_RETRIES: SDK retries on 429/5xx/timeouts (default 2)."""
     ai_input_usd_per_mtok: float
-    """JOBMETRICS_AI_INPUT_USD_PER_MTOK: input price per million tokens, for cost estimates (3.00)."""
+    """JOBMETRICS_AI_INPUT_USD_PER_MTOK: input price per million tokens (default 3.00)."""
     ai_output_usd_per_mtok: float
     """JOBMETRICS_AI_OUTPUT_USD_PER_MTOK: output price per million tokens (default 15.00)."""
     ask_row_limit: int
@@ -71,15 +84,15 @@ def load() -> Settings:
         warehouse=_path("JOBMETRICS_WAREHOUSE", "data/jobmetrics.duckdb"),
         site_dir=_path("JOBMETRICS_SITE_DIR", "site"),
         dbt_target_dir=_path("DBT_TARGET_PATH", "target"),
-        threads=int(_env("JOBMETRICS_THREADS", "2")),
+        threads=_number("JOBMETRICS_THREADS", "2", int),
         memory_limit=_env("JOBMETRICS_MEMORY_LIMIT", "8GB"),
         anthropic_api_key=_env("ANTHROPIC_API_KEY", ""),
         ai_model=_env("JOBMETRICS_AI_MODEL", "claude-sonnet-5-5"),
-        ai_max_tokens=int(_env("JOBMETRICS_AI_MAX_TOKENS", "1024")),
-        ai_timeout_s=float(_env("JOBMETRICS_AI_TIMEOUT_S", "30")),
-        ai_max_retries=int(_env("JOBMETRICS_AI_MAX_RETRIES", "2")),
-        ai_input_usd_per_mtok=float(_env("JOBMETRICS_AI_INPUT_USD_PER_MTOK", "3.00")),
-        ai_output_usd_per_mtok=float(_env("JOBMETRICS_AI_OUTPUT_USD_PER_MTOK", "15.00")),
-        ask_row_limit=int(_env("JOBMETRICS_ASK_ROW_LIMIT", "200")),
-        ask_timeout_s=float(_env("JOBMETRICS_ASK_TIMEOUT_S", "20")),
+        ai_max_tokens=_number("JOBMETRICS_AI_MAX_TOKENS", "1024", int),
+        ai_timeout_s=_number("JOBMETRICS_AI_TIMEOUT_S", "30", float),
+        ai_max_retries=_number("JOBMETRICS_AI_MAX_RETRIES", "2", int),
+        ai_input_usd_per_mtok=_number("JOBMETRICS_AI_INPUT_USD_PER_MTOK", "3.00", float),
+        ai_output_usd_per_mtok=_number("JOBMETRICS_AI_OUTPUT_USD_PER_MTOK", "15.00", float),
+        ask_row_limit=_number("JOBMETRICS_ASK_ROW_LIMIT", "200", int),
+        ask_timeout_s=_number("JOBMETRICS_ASK_TIMEOUT_S", "20", float),
     )

@@ -20,6 +20,7 @@ import duckdb
 
 from jobmetrics.dbt_invoke import NodeCallback, run_dbt
 from jobmetrics.errors import BuildFailed, BuildLocked, UserError
+from jobmetrics.freshness import FreshnessError, check_freshness, freshness_dir
 from jobmetrics.raw_data import check_raw_dir
 from jobmetrics.settings import Settings
 
@@ -78,7 +79,23 @@ def _remove_stale_builds(warehouse: Path) -> None:
         stale.unlink(missing_ok=True)
 
 
-def _check_warehouse_folder(warehouse: Path) -> None:
+DUCKDB_MAGIC = b"DUCK"
+"""DuckDB's file signature, at byte offset 8 of every database file."""
+
+
+def _check_warehouse_path(warehouse: Path) -> None:
+    """The warehouse path must be a DuckDB file (or nothing yet) in an existing, writable folder."""
+    if warehouse.exists():
+        if not warehouse.is_file():
+            raise UserError(
+                f"the warehouse path {warehouse} is not a file: "
+                "point JOBMETRICS_WAREHOUSE at a .duckdb file"
+            )
+        with warehouse.open("rb") as handle:
+            if handle.read(12)[8:12] != DUCKDB_MAGIC:
+                raise UserError(
+                    f"{warehouse} is not a DuckDB database: move it away and build again"
+                )
     if not warehouse.parent.is_dir():
         raise UserError(
             f"the warehouse folder {warehouse.parent} does not exist: create it or point "
@@ -109,6 +126,23 @@ def _swap_in(new: Path, warehouse: Path) -> None:
         os.close(directory)
 
 
+def _write_site_artifacts(settings: Settings, env: dict[str, str]) -> list[str]:
+    """dbt's docs page and the sources' freshness, left in the target folder for the site.
+
+    They describe this build, so they are made from the new file before the swap; a failure is a
+    warning of the build, never a reason to keep the old warehouse.
+    """
+    notes = []
+    docs = run_dbt(["docs", "generate", "--static"], env=env)
+    if not docs.success:
+        notes.append(f"dbt docs generate failed: {docs.first_error()}")
+    try:
+        check_freshness(settings.raw_dir, freshness_dir(settings.dbt_target_dir))
+    except FreshnessError as error:
+        notes.append(str(error))
+    return notes
+
+
 def build(
     settings: Settings,
     *,
@@ -118,7 +152,7 @@ def build(
     """Run `dbt build` into a new file and swap it in; on failure keep the old one, raise."""
     check_raw_dir(settings.raw_dir)
     warehouse = settings.warehouse
-    _check_warehouse_folder(warehouse)
+    _check_warehouse_path(warehouse)
     started = time.monotonic()
     with build_lock(warehouse):
         _remove_stale_builds(warehouse)
@@ -137,22 +171,22 @@ def build(
                     on_node(status, name)
 
             args = ["build", *(["--full-refresh"] if full_refresh else [])]
-            outcome = run_dbt(
-                args,
-                env={
-                    "JOBMETRICS_BUILD_PATH": str(new),
-                    "JOBMETRICS_RAW_DIR": str(settings.raw_dir),
-                    "JOBMETRICS_WAREHOUSE": str(warehouse),
-                    "JOBMETRICS_THREADS": str(settings.threads),
-                    "JOBMETRICS_MEMORY_LIMIT": settings.memory_limit,
-                },
-                on_node=count,
-            )
+            env = {
+                "JOBMETRICS_BUILD_PATH": str(new),
+                "JOBMETRICS_RAW_DIR": str(settings.raw_dir),
+                "JOBMETRICS_WAREHOUSE": str(warehouse),
+                "JOBMETRICS_THREADS": str(settings.threads),
+                "JOBMETRICS_MEMORY_LIMIT": settings.memory_limit,
+            }
+            outcome = run_dbt(args, env=env, on_node=count)
+            if outcome.interrupted:
+                raise BuildFailed("build interrupted; the previous warehouse is unchanged")
             if not outcome.success:
                 raise BuildFailed(
                     "dbt build failed, the previous warehouse is unchanged: "
                     + outcome.first_error()
                 )
+            notes = _write_site_artifacts(settings, env)
             _finalise(new)
             _swap_in(new, warehouse)
         except OSError as error:
@@ -167,7 +201,7 @@ def build(
         warehouse=warehouse,
         seconds=time.monotonic() - started,
         nodes=len(nodes),
-        warnings=outcome.warnings,
+        warnings=outcome.warnings + notes,
         incremental=incremental,
     )
 

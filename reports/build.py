@@ -145,6 +145,7 @@ def _write_page(
         queries=list(rendered.results.values()) if rendered else [],
         lineage=[(table, project.docs_link(table)) for table in tables],
         built_at=context["built_at"],
+        freshness=context["freshness"],
         docs=f"{DOCS_FOLDER}/index.html",
         has_charts=bool(rendered and rendered.charts),
         chart_library=CHART_LIBRARY,
@@ -259,8 +260,11 @@ def build_site(
     strict: bool = True,
     refresh_narratives: bool = False,
     progress: Callable[[str], None] | None = None,
+    freshness: str = "",
 ) -> SiteResult:
     """Render every page against the warehouse (read-only) and swap the new site in.
+
+    freshness: one line about the raw sources' freshness for every page's footer.
 
     strict=True: the first broken page raises PageError (file, line, cause) and the previous
     site stays. strict=False: broken pages show their error and the others build normally.
@@ -289,6 +293,7 @@ def build_site(
             "project": project,
             "nav": _navigation([instance for instance, _ in instances]),
             "built_at": _built_at(warehouse),
+            "freshness": freshness,
         }
         layout = _layout()
         _copy_assets(staging)

@@ -11,7 +11,7 @@ if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
     exit 2
 fi
 
-EXTRAS="${JOBMETRICS_EXTRAS:-dev}"
+EXTRAS="${JOBMETRICS_EXTRAS:-dev,spark}"
 STAMP=.venv/.setup-stamp
 WANT="$(cat pyproject.toml requirements.lock | sha256sum | cut -d' ' -f1) $EXTRAS"
 
@@ -23,6 +23,5 @@ echo "Installing JobMetrics into .venv (pinned by requirements.lock) ..."
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 .venv/bin/python -m pip install --quiet --disable-pip-version-check \
-    --constraint requirements.lock --config-settings editable_mode=compat \
-    --editable ".[$EXTRAS]"
+    --constraint requirements.lock --editable ".[$EXTRAS]"
 echo "$WANT" > "$STAMP"

@@ -10,6 +10,6 @@ select
 from fct_channel_performance
 where
     is_paid
-    and channel <> 'all'
+    and channel != 'all'
     and performance_month = (select max(month) from fct_mrr_monthly where is_complete_month)
 order by ltv_to_cac desc nulls last;

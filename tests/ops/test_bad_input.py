@@ -165,6 +165,7 @@ def test_warehouse_path_that_is_a_folder(good_raw: Path, tmp_path: Path) -> None
     assert warehouse.is_dir() and not any(warehouse.iterdir())
 
 
+@pytest.mark.slow
 def test_warehouse_file_that_is_not_a_database(good_raw: Path, tmp_path: Path) -> None:
     """A damaged live file is reported, not silently replaced or half-copied."""
     warehouse = tmp_path / "data" / "jobmetrics.duckdb"

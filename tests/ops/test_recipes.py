@@ -92,3 +92,12 @@ def test_churned_customers_recipe_agrees_with_the_mrr_mart(warehouse: Path) -> N
     assert len(rows) == int(churned_customers)
     lost = sum(float(row["lost_mrr"]) for row in rows)
     assert lost == pytest.approx(-float(churned_mrr), abs=0.01 * max(1, len(rows)))
+
+
+@pytest.mark.parametrize("recipe", RECIPES, ids=lambda path: path.stem)
+def test_readme_shows_the_recipe_as_written(recipe: Path) -> None:
+    """The README's recipe section is the files themselves: what users copy is what we test."""
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    assert f"```sql\n{recipe.read_text().strip()}\n```" in readme, (
+        f"README.md does not show docs/recipes/{recipe.name} verbatim"
+    )
