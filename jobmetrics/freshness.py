@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -98,6 +99,10 @@ def _record(
     )
 
 
+def _is_source(unique_id: str) -> bool:
+    return unique_id.startswith("source.")
+
+
 def read_sources_json(path: Path) -> list[SourceFreshness]:
     """The per-source results in a sources.json written by `dbt source freshness`.
 
@@ -119,12 +124,19 @@ def read_sources_json(path: Path) -> list[SourceFreshness]:
             str(item.get("error") or ""),
         )
         for item in payload.get("results", [])
+        if _is_source(item["unique_id"])
     ]
     return sorted(records, key=lambda record: record.name)
 
 
-def check_freshness(raw_dir: Path, target_dir: Path) -> list[SourceFreshness]:
+def check_freshness(
+    raw_dir: Path, target_dir: Path, *, build_env: Mapping[str, str] | None = None
+) -> list[SourceFreshness]:
     """Run `dbt source freshness` on the raw files in raw_dir (writes target_dir/sources.json).
+
+    Standalone, dbt runs against the in-memory `lint` target with its own parse state in
+    target_dir, so the warehouse is never opened. A build passes its own dbt environment
+    (`build_env`: the file being built) to reuse the build's parse instead.
 
     Raises FreshnessError when the check cannot run at all (no raw folder, the project does not
     parse); a footer should then say the freshness is unknown rather than fail the site.
@@ -132,11 +144,13 @@ def check_freshness(raw_dir: Path, target_dir: Path) -> list[SourceFreshness]:
     if not raw_dir.is_dir():
         raise FreshnessError(f"no raw data folder at {raw_dir}: freshness cannot be checked")
     target_dir.mkdir(parents=True, exist_ok=True)
-    outcome = run_dbt(
-        ["source", "freshness", "--target", "lint"]
-        + ["--output", str(target_dir / "sources.json")],
-        env={"JOBMETRICS_RAW_DIR": str(raw_dir), "DBT_TARGET_PATH": str(target_dir)},
-    )
+    args = ["source", "freshness", "--output", str(target_dir / "sources.json")]
+    if build_env is None:
+        args += ["--target", "lint"]
+        env = {"JOBMETRICS_RAW_DIR": str(raw_dir), "DBT_TARGET_PATH": str(target_dir)}
+    else:
+        env = dict(build_env)
+    outcome = run_dbt(args, env=env)
     # A stale source makes dbt report failure but still returns every result; only a run
     # without results (the project does not parse) is an error here.
     results = getattr(outcome.result, "results", None)
@@ -145,6 +159,8 @@ def check_freshness(raw_dir: Path, target_dir: Path) -> list[SourceFreshness]:
     records = []
     for item in results:
         node = item.node
+        if not _is_source(node.unique_id):
+            continue  # on-run-start hooks report here too
         threshold = getattr(node, "freshness", None)
         records.append(
             _record(
