@@ -104,15 +104,22 @@ def _freshness_line(current: settings_module.Settings) -> str:
     return summary_line(read_sources_json(path)) if path.is_file() else "not checked"
 
 
+DOCS_PAGE_SLACK_S = 60
+"""How much older than the warehouse file the build's docs page may be (checkpoint, swap)."""
+
+
 def _docs_page(current: settings_module.Settings) -> None:
     """Put dbt's docs page into the site: the one `jobmetrics build` made, else generate it."""
     from jobmetrics.docs_site import STATIC_PAGE, build_docs_site, write_docs_page
 
     static_page = current.dbt_target_dir / STATIC_PAGE
-    if (
+    # `jobmetrics build` writes the page from the new file moments before swapping it in; a
+    # warehouse written later (a plain `dbt build`) gets a page generated from it now.
+    made_by_last_build = (
         static_page.is_file()
-        and static_page.stat().st_mtime >= current.warehouse.stat().st_mtime - 60
-    ):
+        and static_page.stat().st_mtime >= current.warehouse.stat().st_mtime - DOCS_PAGE_SLACK_S
+    )
+    if made_by_last_build:
         write_docs_page(static_page, current.site_dir)
     else:
         build_docs_site(current.warehouse, current.site_dir, raw_dir=current.raw_dir)
