@@ -50,7 +50,7 @@ from generator.timeline import (
     seasonal_factor,
 )
 from generator.users import Users, channel_rate, make_users, users_table
-from generator.version import GENERATOR_VERSION
+from generator.version import GENERATOR_MAJOR, is_compatible
 
 
 def _read_manifest(out_dir: Path) -> dict:
@@ -63,11 +63,10 @@ def _read_manifest(out_dir: Path) -> dict:
         ) from None
     except (OSError, ValueError) as error:
         raise GeneratorError(f"cannot read {path}: {error}") from None
-    major = str(manifest.get("generator_version", "?")).split(".")[0]
-    if major != GENERATOR_VERSION.split(".")[0]:
+    if not is_compatible(manifest.get("generator_version", "?")):
         raise GeneratorError(
             f"{out_dir} was written by generator {manifest.get('generator_version')}; "
-            f"appending needs {GENERATOR_VERSION.split('.')[0]}.x: regenerate it"
+            f"appending needs {GENERATOR_MAJOR}.x: regenerate it"
         )
     for table in RAW_TABLES:
         if not (out_dir / f"{table}.parquet").is_file():

@@ -8,17 +8,12 @@ from pathlib import Path
 import duckdb
 
 from generator.contract import MANIFEST_NAME, RAW_COLUMNS, RAW_TABLES
+from generator.version import GENERATOR_MAJOR, is_compatible
 from jobmetrics.errors import UserError
-
-
-def _major(version: str) -> str:
-    return str(version).split(".", 1)[0]
 
 
 def read_manifest(raw_dir: Path) -> dict:
     """The generator's manifest of a raw folder, checked for presence and generator version."""
-    from generator import GENERATOR_VERSION
-
     if not raw_dir.is_dir():
         raise UserError(
             f"no raw data folder at {raw_dir}: run `jobmetrics generate` or set JOBMETRICS_RAW_DIR"
@@ -37,10 +32,10 @@ def read_manifest(raw_dir: Path) -> dict:
     except (OSError, ValueError) as error:
         raise UserError(f"{path} is not valid JSON ({error})") from error
     found = str(manifest.get("generator_version", "unknown"))
-    if _major(found) != _major(GENERATOR_VERSION):
+    if not is_compatible(found):
         raise UserError(
             f"{raw_dir} was written by generator version {found}, this build needs "
-            f"{_major(GENERATOR_VERSION)}.x: regenerate it with "
+            f"{GENERATOR_MAJOR}.x: regenerate it with "
             f"`jobmetrics generate --out {raw_dir}`"
         )
     return manifest
