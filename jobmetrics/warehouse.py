@@ -68,8 +68,13 @@ def build_lock(warehouse: Path) -> Iterator[None]:
         handle.close()
 
 
+def _wal(database: Path) -> Path:
+    """DuckDB's write-ahead log beside a database file."""
+    return database.with_name(database.name + ".wal")
+
+
 def _remove_database(path: Path) -> None:
-    for candidate in (path, path.with_name(path.name + ".wal")):
+    for candidate in (path, _wal(path)):
         candidate.unlink(missing_ok=True)
 
 
@@ -117,7 +122,7 @@ def _finalise(path: Path) -> None:
 
 
 def _swap_in(new: Path, warehouse: Path) -> None:
-    warehouse.with_name(warehouse.name + ".wal").unlink(missing_ok=True)
+    _wal(warehouse).unlink(missing_ok=True)
     os.replace(new, warehouse)
     directory = os.open(warehouse.parent, os.O_RDONLY)
     try:
