@@ -40,8 +40,14 @@ def lock_path(warehouse: Path) -> Path:
     return warehouse.with_name(warehouse.name + ".lock")
 
 
-def _staging_prefix(warehouse: Path) -> str:
-    return f".{warehouse.name}.building-"
+def staging_path(warehouse: Path) -> Path:
+    """The file a build writes before it is swapped in.
+
+    Always the same name (the build lock allows one build at a time), so the dbt profile's
+    path does not change between builds and dbt can reuse its partial parse: a changed profile
+    makes dbt parse the whole project again (about 10 s on 2 cores).
+    """
+    return warehouse.with_name(f".{warehouse.name}.building.duckdb")
 
 
 @contextmanager
@@ -68,19 +74,20 @@ def build_lock(warehouse: Path) -> Iterator[None]:
         handle.close()
 
 
-def _wal(database: Path) -> Path:
+def wal_path(database: Path) -> Path:
     """DuckDB's write-ahead log beside a database file."""
     return database.with_name(database.name + ".wal")
 
 
 def _remove_database(path: Path) -> None:
-    for candidate in (path, _wal(path)):
+    for candidate in (path, wal_path(path)):
         candidate.unlink(missing_ok=True)
 
 
 def _remove_stale_builds(warehouse: Path) -> None:
     """Delete files left by builds that were killed (we hold the lock, so none is running)."""
-    for stale in warehouse.parent.glob(_staging_prefix(warehouse) + "*"):
+    # the glob also matches the per-process names (`.building-PID.duckdb`) older versions used
+    for stale in warehouse.parent.glob(f".{warehouse.name}.building*"):
         stale.unlink(missing_ok=True)
 
 
@@ -122,13 +129,28 @@ def _finalise(path: Path) -> None:
 
 
 def _swap_in(new: Path, warehouse: Path) -> None:
-    _wal(warehouse).unlink(missing_ok=True)
+    wal_path(warehouse).unlink(missing_ok=True)
     os.replace(new, warehouse)
     directory = os.open(warehouse.parent, os.O_RDONLY)
     try:
         os.fsync(directory)
     finally:
         os.close(directory)
+
+
+SCHEMA_CHANGED = "schemas on this incremental model are out of sync"
+"""dbt's error when an incremental model's columns differ from its table (on_schema_change)."""
+
+
+def _failure_message(error: str) -> str:
+    """dbt's first error, or what to do when an upgrade changed an incremental model's columns."""
+    if SCHEMA_CHANGED in error:
+        model = error.split(":", 1)[0]
+        return (
+            f"{model} is incremental and its columns differ from the table in the warehouse "
+            "(the project changed since the last build): run `jobmetrics build --full-refresh` once"
+        )
+    return error
 
 
 def _write_site_artifacts(settings: Settings, env: dict[str, str]) -> list[str]:
@@ -163,7 +185,7 @@ def build(
     started = time.monotonic()
     with build_lock(warehouse):
         _remove_stale_builds(warehouse)
-        new = warehouse.with_name(f"{_staging_prefix(warehouse)}{os.getpid()}.duckdb")
+        new = staging_path(warehouse)
         incremental = not full_refresh and warehouse.exists()
         try:
             if incremental:
@@ -191,7 +213,7 @@ def build(
             if not outcome.success:
                 raise BuildFailed(
                     "dbt build failed, the previous warehouse is unchanged: "
-                    + outcome.first_error()
+                    + _failure_message(outcome.first_error())
                 )
             notes = _write_site_artifacts(settings, env)
             _finalise(new)

@@ -1,12 +1,16 @@
 {#-
-    Event facts (fct_scans, fct_sessions) are incremental by day: a run re-selects the last
-    `incremental_lookback_days` days (var, default 3) up to the newest day in the table, plus
-    anything newer, and replaces those days in the table. Late-arriving rows within the
-    lookback are picked up; days before it are never touched, so an incremental run gives the
-    same table as a full refresh as long as raw rows older than the lookback do not change.
+    Event-sized models (fct_scans, fct_sessions, int_user_activity_days, fct_product_daily) are
+    incremental by day: a run re-selects the last `incremental_lookback_days` days (var,
+    default 3) up to the newest day in the table, plus anything newer, and replaces those days
+    in the table. Late-arriving rows within the lookback are picked up; days before it are
+    never touched, so an incremental run gives the same table as a full refresh as long as raw
+    rows older than the lookback do not change.
 
     incremental_by_date_config(date_column): the config() arguments, per engine.
-    incremental_lookback_filter(date_column): the `where` clause for the rows to (re)build.
+    incremental_rebuild_start(date_column): the first day this run (re)builds, as a date
+        expression: the lookback start on an incremental run, 1900-01-01 on a full build.
+    incremental_lookback_filter(date_column): `where <date_column> >= <that day>` on an
+        incremental run, nothing on a full build.
 -#}
 {% macro incremental_by_date_config(date_column) -%}
     {{ return(adapter.dispatch('incremental_by_date_config', 'jobmetrics')(date_column)) }}
@@ -33,9 +37,9 @@
     }) }}
 {%- endmacro %}
 
-{% macro incremental_lookback_filter(date_column) -%}
+{% macro incremental_rebuild_start(date_column) -%}
     {%- if is_incremental() -%}
-    where {{ date_column }} >= (
+    (
         select coalesce(
             cast({{ dbt.dateadd(
                 'day',
@@ -46,5 +50,13 @@
         )
         from {{ this }}
     )
+    {%- else -%}
+    cast('1900-01-01' as date)
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro incremental_lookback_filter(date_column) -%}
+    {%- if is_incremental() -%}
+    where {{ date_column }} >= {{ incremental_rebuild_start(date_column) }}
     {%- endif -%}
 {%- endmacro %}

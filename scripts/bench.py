@@ -11,7 +11,8 @@ DuckDB), the rows of the biggest raw table and rows per second. It also times:
   compiled SQL in dependency order as `create view/table ... as <compiled sql>`, against the
   time of `dbt build` for the same models (models and seeds only; dbt's overhead ratio);
 - a nightly rebuild: after `append_days(1)`, an incremental `dbt build` (models and seeds)
-  against a full refresh of the same data.
+  against a full refresh of the same data, and whether both give the same tables (floats
+  rounded to 6 decimals: with 2 DuckDB threads, float sums vary in the last digits).
 Prints a table and writes bench/results/<date>-<cores>c.json (or --out).
 """
 
@@ -90,6 +91,15 @@ def _stage_report(args: dict) -> dict:
     return {"pages": len(result.pages), "page_errors": [str(e) for e in result.errors[:5]]}
 
 
+def _stage_compare(args: dict) -> dict:
+    from jobmetrics.warehouse_diff import differing_tables
+
+    tables, differences = differing_tables(
+        Path(args["left"]), Path(args["right"]), float_decimals=6
+    )
+    return {"tables": len(tables), "differences": differences}
+
+
 def _stage_direct(args: dict) -> dict:
     """Execute every model's compiled SQL in dependency order in one DuckDB connection."""
     import duckdb
@@ -160,6 +170,7 @@ STAGES = {
     "dbt": _stage_dbt,
     "report": _stage_report,
     "direct": _stage_direct,
+    "compare": _stage_compare,
 }
 
 
@@ -281,9 +292,13 @@ def _bench_size(users: int, days: int, work: Path, incremental: bool) -> dict:
         # parse: parse once untimed so both timed builds start from a warm parse, as nightly.
         _run_stage("dbt", {**paths, "dbt_args": ["parse"]})
         inc = _run_stage("dbt", {**paths, "dbt_args": ["build", *MODELS_AND_SEEDS]})
+        incremental_copy = folder / "incremental.duckdb"
+        shutil.copy(paths["warehouse"], incremental_copy)
         full = _run_stage(
             "dbt", {**paths, "dbt_args": ["build", "--full-refresh", *MODELS_AND_SEEDS]}
         )
+        same = _run_stage("compare", {"left": str(incremental_copy), "right": paths["warehouse"]})
+        incremental_copy.unlink()
         out["incremental"] = {
             "append_1_day_s": round(appended["process_wall_s"], 2),
             "incremental_build_s": round(inc["process_wall_s"], 2),
@@ -292,9 +307,34 @@ def _bench_size(users: int, days: int, work: Path, incremental: bool) -> dict:
             "incremental_build_cpu_s": round(inc["cpu_s"], 2),
             "full_refresh_build_cpu_s": round(full["cpu_s"], 2),
             "ratio_cpu": round(inc["cpu_s"] / full["cpu_s"], 2),
+            "tables_compared": same["tables"],
+            "tables_differing_from_full_refresh": same["differences"],
         }
     shutil.rmtree(folder / "direct", ignore_errors=True)
     return out
+
+
+def _host_speed() -> dict[str, float]:
+    """Seconds for two fixed workloads, to compare results files from different machines.
+
+    dbt's time per node is Python-bound (compiling Jinja, writing files); the marts' SQL is
+    DuckDB-bound. The same commit can differ twofold between two hosts of the same size.
+    """
+    import duckdb
+
+    begin = time.perf_counter()
+    total = 0
+    for number in range(10_000_000):
+        total += number
+    python_s = time.perf_counter() - begin
+    con = duckdb.connect()
+    con.execute("set threads = 2")
+    con.execute("set enable_progress_bar = false")
+    begin = time.perf_counter()
+    con.execute("select sum(i * i % 7), count(distinct i % 1000003) from range(20000000) t(i)")
+    duckdb_s = time.perf_counter() - begin
+    con.close()
+    return {"python_loop_10m_s": round(python_s, 2), "duckdb_aggregate_20m_s": round(duckdb_s, 2)}
 
 
 def _targets(results: list[dict]) -> dict[str, dict]:
@@ -344,7 +384,8 @@ def _print_table(results: list[dict]) -> None:
                 f" {inc['incremental_build_cpu_s']:>8.1f}   full refresh"
                 f" {inc['full_refresh_build_s']:.1f} s"
                 f" ({inc['full_refresh_build_cpu_s']:.1f} CPU s)"
-                f" → × {inc['ratio']} wall, × {inc['ratio_cpu']} CPU"
+                f" → × {inc['ratio']} wall, × {inc['ratio_cpu']} CPU;"
+                f" same tables: {not inc['tables_differing_from_full_refresh']}"
             )
         print(
             f"{'':>10} biggest raw table {r['biggest_raw_table']['table']}: "
@@ -373,7 +414,8 @@ def main(argv: list[str] | None = None) -> int:
     sizes = sorted(set(args.users + ([10_000_000] if args.with_10m else [])))
     cores = os.cpu_count() or 1
     started = datetime.now(UTC)
-    print(f"JobMetrics benchmark: {cores} cores, sizes {sizes}, {args.days} days")
+    host_speed = _host_speed()
+    print(f"JobMetrics benchmark: {cores} cores, sizes {sizes}, {args.days} days; {host_speed}")
     results = []
     for users in sizes:
         results.append(
@@ -388,6 +430,7 @@ def main(argv: list[str] | None = None) -> int:
         "started_at": started.isoformat(timespec="seconds"),
         "cores": cores,
         "load_average_at_end": os.getloadavg(),
+        "host_speed": host_speed,
         "memory_total_gib": round(
             os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1
         ),

@@ -29,6 +29,8 @@ from ops_helpers import (
     start_cli,
 )
 
+from jobmetrics.warehouse import staging_path, wal_path
+
 pytestmark = pytest.mark.slow
 
 
@@ -46,9 +48,9 @@ def wait_until_dbt_writes(live: Path, process: subprocess.Popen, timeout: float 
     """Block until the build's new database file exists and dbt is writing to it."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        wal = list(live.parent.glob(f".{live.name}.building-*.wal"))
-        if wal:
-            return wal[0]
+        wal = wal_path(staging_path(live))
+        if wal.exists():
+            return wal
         if process.poll() is not None:
             out, err = process.communicate()
             pytest.fail(f"the build ended (exit {process.returncode}) before it wrote: {err}")
@@ -132,6 +134,30 @@ def test_failing_test_keeps_the_old_warehouse(live: Path, raw_dir: Path, tmp_pat
     assert sha256(live) == before_hash
     assert row_counts(live) == before_rows
     assert leftovers(live) == []
+
+
+def test_changed_incremental_columns_ask_for_a_full_refresh(live: Path, raw_dir: Path) -> None:
+    """After an upgrade that changes an incremental model's columns (here: the live table has
+    one more), the nightly build stops with what to run, and --full-refresh then succeeds."""
+    connection = duckdb.connect(str(live))
+    connection.execute("alter table fct_product_daily add column retired_measure double")
+    connection.close()
+    before_hash = sha256(live)
+    env = cli_env(raw_dir, live)
+
+    result = run_cli("build", "--quiet", env=env)
+
+    assert result.returncode == 2
+    line = one_error_line(result)
+    assert "model.jobmetrics.fct_product_daily is incremental" in line, line
+    assert "jobmetrics build --full-refresh" in line, line
+    assert sha256(live) == before_hash
+    assert leftovers(live) == []
+    assert run_cli("build", "--quiet", "--full-refresh", env=env).returncode == 0
+    connection = duckdb.connect(str(live), read_only=True)
+    columns = [row[0] for row in connection.execute("describe fct_product_daily").fetchall()]
+    connection.close()
+    assert "retired_measure" not in columns
 
 
 def test_corrupt_data_pages_fail_the_build_and_keep_the_old_warehouse(

@@ -18,6 +18,8 @@ MODELS_AND_SEEDS = [
     "unit_test",
 ]
 BUILD_TIMEOUT_S = 300
+# The models built incrementally by day (macros/incremental_by_date.sql).
+INCREMENTAL_MODELS = ("fct_scans", "fct_sessions", "int_user_activity_days", "fct_product_daily")
 
 
 def dbt_build(raw: Path, warehouse: Path, target: Path, *extra: str) -> dict:
@@ -45,3 +47,15 @@ def dbt_build(raw: Path, warehouse: Path, target: Path, *extra: str) -> dict:
     )
     assert child.returncode == 0, child.stdout[-3000:]
     return json.loads((target / "run_results.json").read_text())
+
+
+def ran_incrementally(run_results: dict) -> dict[str, bool]:
+    """Per incremental model: did this build take the incremental path?
+
+    The lookback start is read from the model's own table only when is_incremental() is true.
+    """
+    results = {result["unique_id"].split(".")[-1]: result for result in run_results["results"]}
+    return {
+        model: f"from {results[model]['relation_name']}" in results[model]["compiled_code"]
+        for model in INCREMENTAL_MODELS
+    }

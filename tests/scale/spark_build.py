@@ -1,11 +1,14 @@
 """Child process of the Spark test: build the project on the `spark` target, export the marts.
 
-    python tests/scale/spark_build.py <export_dir>
+    python tests/scale/spark_build.py <export_dir> [<append_days>]
 
 Reads the same environment as dbt (JOBMETRICS_RAW_DIR, JOBMETRICS_SPARK_DIR, DBT_TARGET_PATH,
-...). Runs in its own process so Spark's JVM lives and dies with it. Writes every mart
-(a model under models/marts/) as <export_dir>/<model>.parquet and <export_dir>/timings.json
-(seconds per step); exits 1 with dbt's first error on stderr if the build fails.
+...). Runs in its own process so Spark's JVM lives and dies with it. With append_days, the raw
+data set is then extended by that many days (generator.append_days) and the project built
+again, as a nightly run: the incremental models take their partition-overwrite path. Writes
+every mart (a model under models/marts/) as <export_dir>/<model>.parquet and
+<export_dir>/timings.json (seconds per step); exits 1 with dbt's first error on stderr if a
+build fails.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ def _mart_names(target_dir: Path) -> list[str]:
     )
 
 
-def main(export_dir: Path) -> int:
+def main(export_dir: Path, append_days: int) -> int:
     import os
 
     timings: dict[str, float] = {}
@@ -56,6 +59,16 @@ def main(export_dir: Path) -> int:
     if not outcome.success:
         print(outcome.first_error(), file=sys.stderr)
         return 1
+    if append_days:
+        from generator import append_days as extend
+
+        extend(Path(os.environ["JOBMETRICS_RAW_DIR"]), append_days)
+        begin = time.perf_counter()
+        outcome = run_dbt(BUILD_ARGS)
+        timings["dbt_incremental_build_s"] = time.perf_counter() - begin
+        if not outcome.success:
+            print(outcome.first_error(), file=sys.stderr)
+            return 1
 
     from pyspark.sql import SparkSession
 
@@ -72,4 +85,4 @@ def main(export_dir: Path) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(Path(sys.argv[1])))
+    sys.exit(main(Path(sys.argv[1]), int(sys.argv[2]) if len(sys.argv) > 2 else 0))

@@ -1,7 +1,7 @@
 """A nightly incremental build after more raw days equals a full refresh on the same data.
 
 generate → full build → append_days(7) → (a) incremental build of a copy of the warehouse,
-(b) full refresh into a fresh file → every mart identical (EXCEPT both ways).
+(b) full refresh into a fresh file → every table identical (EXCEPT both ways).
 """
 
 from __future__ import annotations
@@ -11,10 +11,11 @@ from datetime import date, timedelta
 
 import duckdb
 import pytest
-from scale_helpers import dbt_build
+from scale_helpers import INCREMENTAL_MODELS, dbt_build, ran_incrementally
 
 from generator import generate
 from generator.append import append_days
+from jobmetrics.warehouse_diff import differing_tables
 
 pytestmark = pytest.mark.slow
 
@@ -23,18 +24,6 @@ DAYS = 120
 START = date(2025, 1, 1)
 SEED = 5
 APPENDED_DAYS = 7
-INCREMENTAL_MODELS = ("fct_scans", "fct_sessions")
-
-
-def _marts(con: duckdb.DuckDBPyConnection, catalog: str) -> list[str]:
-    return sorted(
-        row[0]
-        for row in con.execute(
-            "select table_name from duckdb_tables() where database_name = ? "
-            "and (starts_with(table_name, 'fct_') or starts_with(table_name, 'dim_'))",
-            [catalog],
-        ).fetchall()
-    )
 
 
 @pytest.fixture(scope="module")
@@ -74,30 +63,10 @@ def test_append_days_extends_the_data_set(builds: dict) -> None:
 
 
 def test_incremental_models_ran_incrementally(builds: dict) -> None:
-    compiled = {
-        result["unique_id"].split(".")[-1]: result.get("compiled_code") or ""
-        for result in builds["results"]["results"]
-    }
-    for model in INCREMENTAL_MODELS:
-        # the lookback filter is only rendered when is_incremental() is true
-        assert "coalesce(" in compiled[model] and "1900-01-01" in compiled[model], model
+    assert ran_incrementally(builds["results"]) == dict.fromkeys(INCREMENTAL_MODELS, True)
 
 
 def test_incremental_build_equals_full_refresh(builds: dict) -> None:
-    con = duckdb.connect()
-    con.execute(f"attach '{builds['incremental']}' as incremental (read_only)")
-    con.execute(f"attach '{builds['refreshed']}' as refreshed (read_only)")
-    marts = _marts(con, "incremental")
-    assert marts == _marts(con, "refreshed")
-    assert set(INCREMENTAL_MODELS) <= set(marts)
-    differences = {}
-    for mart in marts:
-        extra, missing = con.execute(
-            f"select (select count(*) from (select * from incremental.{mart}"
-            f" except all select * from refreshed.{mart})),"
-            f" (select count(*) from (select * from refreshed.{mart}"
-            f" except all select * from incremental.{mart}))"
-        ).fetchone()
-        if extra or missing:
-            differences[mart] = (extra, missing)
+    tables, differences = differing_tables(builds["incremental"], builds["refreshed"])
+    assert set(INCREMENTAL_MODELS) <= set(tables)
     assert not differences, f"rows only in incremental / only in full refresh: {differences}"

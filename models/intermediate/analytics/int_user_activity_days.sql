@@ -1,8 +1,9 @@
-{{ config(materialized='table') }}
+{{ config(**incremental_by_date_config('activity_date')) }}
 
 -- One row per user per day on which they were active (a completed scan or a signed-in
--- session), with whether they held a paid subscription at the end of that day and the date of
--- their next active day (used to count trailing-window active users in one pass).
+-- session), with whether they held a paid subscription at the end of that day. Incremental by
+-- activity_date (macros/incremental_by_date.sql): a nightly run rebuilds only the last few
+-- days, so no column may depend on later days.
 
 with
 
@@ -56,6 +57,7 @@ user_days as (
         cast(sum(completed_scans) as integer) as completed_scans,
         cast(sum(signed_in_sessions) as integer) as signed_in_sessions
     from activity_events
+    {{ incremental_lookback_filter('activity_date') }}
     group by user_id, activity_date
 ),
 
@@ -82,11 +84,7 @@ final as (
         user_days.activity_date,
         user_days.completed_scans,
         user_days.signed_in_sessions,
-        paying_user_days.user_id is not null as is_paying,
-        lead(user_days.activity_date) over (
-            partition by user_days.user_id
-            order by user_days.activity_date
-        ) as next_activity_date
+        paying_user_days.user_id is not null as is_paying
     from user_days
     left join paying_user_days
         on

@@ -1,5 +1,9 @@
+{{ config(**incremental_by_date_config('activity_date')) }}
+
 -- One row per day of data: active users over trailing 1/7/30-day windows (paying vs free),
--- stickiness, and scan volume, quality and speed.
+-- stickiness, and scan volume, quality and speed. Incremental by activity_date
+-- (macros/incremental_by_date.sql): a nightly run rebuilds the last few days from the 30 days
+-- of activity before them.
 --
 -- Trailing-window active users are counted in one pass instead of one distinct count per day:
 -- an active day of a user keeps them in the 7-day (30-day) window until the window has passed
@@ -10,17 +14,41 @@
 
 with
 
+rebuilt_days as (
+    -- the days this run writes (all of them on a full build) and the first day of activity
+    -- they need: a user active 30 days before the first one is out of every window by then
+    select
+        rebuild_from,
+        cast({{ dbt.dateadd('day', -30, 'rebuild_from') }} as date) as activity_from
+    from (select {{ incremental_rebuild_start('activity_date') }} as rebuild_from) as start_day
+),
+
 days as (
-    select date_day as calendar_date from {{ ref('int_data_days') }}
+    -- the running sums below start at activity_from; only days from rebuild_from are written
+    select date_day as calendar_date
+    from {{ ref('int_data_days') }}
+    where date_day >= (select rebuilt_days.activity_from from rebuilt_days)
+),
+
+user_activity_days as (
+    select
+        user_id,
+        activity_date,
+        completed_scans,
+        is_paying
+    from {{ ref('int_user_activity_days') }}
+    where activity_date >= (select rebuilt_days.activity_from from rebuilt_days)
 ),
 
 activity_days as (
     select
         activity_date,
-        next_activity_date,
+        lead(activity_date) over (
+            partition by user_id order by activity_date
+        ) as next_activity_date,
         completed_scans,
         case when is_paying then 1 else 0 end as paying
-    from {{ ref('int_user_activity_days') }}
+    from user_activity_days
 ),
 
 scans as (
@@ -31,6 +59,7 @@ scans as (
         processing_ms,
         keywords_extracted
     from {{ ref('stg_scans') }}
+    where scanned_at >= cast((select rebuilt_days.rebuild_from from rebuilt_days) as timestamp)
 ),
 
 daily_active_users as (
@@ -184,6 +213,7 @@ final as (
         on days.calendar_date = trailing_active_users.calendar_date
     left join daily_scans
         on days.calendar_date = daily_scans.scan_date
+    where days.calendar_date >= (select rebuilt_days.rebuild_from from rebuilt_days)
 )
 
 select * from final

@@ -1,0 +1,72 @@
+"""Compare every table of two warehouse files: which tables hold different rows.
+
+Used to check that an incremental build equals a full refresh of the same data (the scale
+test compares exactly; the benchmark rounds floating-point columns, because DuckDB adds floats
+up in a different order from run to run when it uses more than one thread).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+FLOAT_TYPES = ("FLOAT", "DOUBLE")
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str, float_decimals: int | None) -> str:
+    names_types = con.execute(
+        "select column_name, data_type from duckdb_columns()"
+        " where database_name = 'left_side' and table_name = ? order by column_index",
+        [table],
+    ).fetchall()
+    return ", ".join(
+        f'round("{name}", {float_decimals})'
+        if float_decimals is not None and data_type in FLOAT_TYPES
+        else f'"{name}"'
+        for name, data_type in names_types
+    )
+
+
+def _tables(con: duckdb.DuckDBPyConnection, catalog: str) -> set[str]:
+    return {
+        row[0]
+        for row in con.execute(
+            "select table_name from duckdb_tables() where database_name = ?", [catalog]
+        ).fetchall()
+    }
+
+
+def differing_tables(
+    left: Path, right: Path, *, float_decimals: int | None = None
+) -> tuple[list[str], dict[str, tuple[int, int]]]:
+    """(tables compared, {table: (rows only in left, rows only in right)} for those differing).
+
+    Rows are compared as multisets (EXCEPT ALL both ways). A table present on one side only
+    counts as differing with all its rows on that side. float_decimals rounds FLOAT and
+    DOUBLE columns before comparing; None compares them exactly.
+    """
+    con = duckdb.connect()
+    try:
+        con.execute(f"attach '{left}' as left_side (read_only)")
+        con.execute(f"attach '{right}' as right_side (read_only)")
+        left_tables, right_tables = _tables(con, "left_side"), _tables(con, "right_side")
+        differences: dict[str, tuple[int, int]] = {}
+        for table in sorted(left_tables ^ right_tables):
+            side = "left_side" if table in left_tables else "right_side"
+            (rows,) = con.execute(f'select count(*) from {side}.main."{table}"').fetchone()
+            differences[table] = (rows, 0) if side == "left_side" else (0, rows)
+        common = sorted(left_tables & right_tables)
+        for table in common:
+            columns = _columns(con, table, float_decimals)
+            left_rows = f'select {columns} from left_side.main."{table}"'
+            right_rows = f'select {columns} from right_side.main."{table}"'
+            only_left, only_right = con.execute(
+                f"select (select count(*) from ({left_rows} except all {right_rows})),"
+                f" (select count(*) from ({right_rows} except all {left_rows}))"
+            ).fetchone()
+            if only_left or only_right:
+                differences[table] = (only_left, only_right)
+        return sorted(left_tables | right_tables), differences
+    finally:
+        con.close()

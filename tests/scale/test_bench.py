@@ -1,0 +1,46 @@
+"""scripts/bench.py runs the whole benchmark end to end at a tiny size and records its figures."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from jobmetrics.settings import PROJECT_ROOT
+
+pytestmark = pytest.mark.slow
+
+STAGES = {"generate", "dbt_build", "report"}
+
+
+def test_bench_writes_every_figure_and_the_nightly_rebuild_matches(tmp_path: Path) -> None:
+    out = tmp_path / "results.json"
+    child = subprocess.run(
+        [
+            sys.executable,
+            str(PROJECT_ROOT / "scripts" / "bench.py"),
+            "--users", "400",
+            "--days", "45",
+            "--work-dir", str(tmp_path / "work"),
+            "--out", str(out),
+        ],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )  # fmt: skip
+    assert child.returncode == 0, child.stdout[-2000:] + child.stderr[-2000:]
+    assert "same tables: True" in child.stdout
+    (result,) = json.loads(out.read_text())["results"]
+    assert result["dbt_build_success"] and not result["report_page_errors"]
+    assert set(result["stages"]) == STAGES
+    for stage in result["stages"].values():
+        assert stage["wall_s"] > 0 and stage["peak_mib"] > 0 and stage["rows_per_s"] > 0
+    assert result["biggest_raw_table"]["rows"] == max(result["raw_rows"].values())
+    assert result["direct_sql_s"] > 0 and result["dbt_overhead_ratio"] > 0
+    incremental = result["incremental"]
+    assert incremental["tables_compared"] >= 20
+    assert incremental["tables_differing_from_full_refresh"] == {}
