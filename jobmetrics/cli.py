@@ -82,9 +82,11 @@ def _build(progress: Progress, full_refresh: bool) -> dict:
 
     with progress.step("dbt build") as _:
         report = warehouse.build(current, full_refresh=full_refresh, on_node=on_node)
-    kind = "incremental" if report.incremental else "full"
+    kind = "incremental build" if report.incremental else "full build"
+    if not report.incremental and not full_refresh:
+        kind += f" because {report.full_build_reason}"
     progress.done(
-        f"warehouse ({kind} build, {report.nodes} nodes, {report.seconds:.1f} s, "
+        f"warehouse ({kind}, {report.nodes} nodes, {report.seconds:.1f} s, "
         f"{len(report.warnings)} warnings): {report.warehouse}"
     )
     return {
@@ -92,6 +94,7 @@ def _build(progress: Progress, full_refresh: bool) -> dict:
         "seconds": round(report.seconds, 2),
         "nodes": report.nodes,
         "incremental": report.incremental,
+        "full_build_reason": report.full_build_reason,
         "warnings": report.warnings,
     }
 

@@ -8,6 +8,7 @@ open file handle still points at the old file) until it reconnects.
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import shutil
 import time
@@ -34,6 +35,7 @@ class BuildReport:
     nodes: int
     warnings: list[str] = field(default_factory=list)
     incremental: bool = False
+    full_build_reason: str | None = None
 
 
 def lock_path(warehouse: Path) -> Path:
@@ -117,10 +119,49 @@ def _check_warehouse_path(warehouse: Path) -> None:
         raise UserError(f"the warehouse folder {warehouse.parent} is not writable")
 
 
-def _finalise(path: Path) -> None:
-    """Fold the write-ahead log into the file and flush it to disk before the swap."""
+BUILD_INFO = "jobmetrics_build_info"
+"""One-row table in each warehouse `jobmetrics build` writes: the raw data set it was built from."""
+
+
+def raw_data_set(manifest: dict) -> str:
+    """What names a raw data set across `generate --append-days`: generator version,
+    parameters and first day (appending days changes only the last day)."""
+    keys = ("generator_version", "parameters", "data_start")
+    return json.dumps({key: manifest.get(key) for key in keys}, sort_keys=True)
+
+
+def _cannot_extend(previous: Path, manifest: dict) -> str | None:
+    """Why a copy of the previous warehouse cannot be extended incrementally with this raw
+    folder (its older days would come from other data), or None when it can."""
+    connection = duckdb.connect(str(previous), read_only=True)
+    try:
+        recorded = connection.execute(f"select raw_data_set, data_end from {BUILD_INFO}").fetchone()
+    except duckdb.CatalogException:
+        recorded = None
+    finally:
+        connection.close()
+    if recorded is None:
+        return "the previous warehouse does not record which raw data set it was built from"
+    data_set, data_end = recorded
+    if data_set != raw_data_set(manifest):
+        return "the raw folder holds another data set than the previous build"
+    if str(data_end) > str(manifest.get("data_end")):
+        return (
+            f"the raw data now ends {manifest.get('data_end')}, "
+            f"before the previous build's {data_end}"
+        )
+    return None
+
+
+def _finalise(path: Path, manifest: dict) -> None:
+    """Record the raw data set, fold the write-ahead log into the file and flush it to disk."""
     connection = duckdb.connect(str(path))
     try:
+        connection.execute(
+            f"create or replace table {BUILD_INFO} as"
+            " select cast(? as varchar) as raw_data_set, cast(? as date) as data_end",
+            [raw_data_set(manifest), manifest.get("data_end")],
+        )
         connection.execute("checkpoint")
     finally:
         connection.close()
@@ -178,19 +219,30 @@ def build(
     full_refresh: bool = False,
     on_node: NodeCallback | None = None,
 ) -> BuildReport:
-    """Run `dbt build` into a new file and swap it in; on failure keep the old one, raise."""
-    check_raw_dir(settings.raw_dir)
+    """Run `dbt build` into a new file and swap it in; on failure keep the old one, raise.
+
+    The build is incremental (it starts from a copy of the live warehouse) unless full_refresh
+    is asked for, there is no live warehouse, or the raw folder is not the data set the live
+    warehouse was built from, or an extension of it (BuildReport.full_build_reason says why).
+    """
+    manifest = check_raw_dir(settings.raw_dir)
     warehouse = settings.warehouse
     _check_warehouse_path(warehouse)
     started = time.monotonic()
     with build_lock(warehouse):
         _remove_stale_builds(warehouse)
         new = staging_path(warehouse)
-        incremental = not full_refresh and warehouse.exists()
+        reason = "--full-refresh was given" if full_refresh else None
+        if reason is None and not warehouse.exists():
+            reason = "there is no previous warehouse"
         try:
-            if incremental:
+            if reason is None:
                 # Incremental models extend the previous tables, so the new file starts as a copy.
                 shutil.copyfile(warehouse, new)
+                reason = _cannot_extend(new, manifest)
+                if reason is not None:
+                    _remove_database(new)
+            incremental = reason is None
             nodes: list[str] = []
 
             def count(status: str, name: str) -> None:
@@ -199,7 +251,7 @@ def build(
                 if on_node is not None:
                     on_node(status, name)
 
-            args = ["build", *(["--full-refresh"] if full_refresh else [])]
+            args = ["build", *([] if incremental else ["--full-refresh"])]
             env = {
                 "JOBMETRICS_BUILD_PATH": str(new),
                 "JOBMETRICS_RAW_DIR": str(settings.raw_dir),
@@ -216,7 +268,7 @@ def build(
                     + _failure_message(outcome.first_error())
                 )
             notes = _write_site_artifacts(settings, env)
-            _finalise(new)
+            _finalise(new, manifest)
             _swap_in(new, warehouse)
         except OSError as error:
             raise BuildFailed(
@@ -232,4 +284,5 @@ def build(
         nodes=len(nodes),
         warnings=outcome.warnings + notes,
         incremental=incremental,
+        full_build_reason=reason,
     )

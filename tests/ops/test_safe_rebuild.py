@@ -6,6 +6,7 @@ installed `jobmetrics build` as a separate process, the way a user or a schedule
 
 from __future__ import annotations
 
+import json
 import resource
 import shutil
 import signal
@@ -158,6 +159,32 @@ def test_changed_incremental_columns_ask_for_a_full_refresh(live: Path, raw_dir:
     columns = [row[0] for row in connection.execute("describe fct_product_daily").fetchall()]
     connection.close()
     assert "retired_measure" not in columns
+
+
+def test_build_extends_only_the_data_set_the_warehouse_was_built_from(
+    live: Path, raw_dir: Path, tmp_path: Path
+) -> None:
+    """More days of the same data set: incremental. Another data set in the raw folder (here a
+    new seed): a full build, or the older days of the event tables would keep the old data."""
+    from generator import append_days, generate
+
+    raw = copy_raw(raw_dir, tmp_path / "raw")
+    env = cli_env(raw, live)
+    append_days(raw, 2)
+    extended = json.loads(run_cli("build", "--json", env=env).stdout)
+    assert extended["incremental"] is True and extended["full_build_reason"] is None
+
+    replaced = generate(raw, users=300, days=60, start_date=date(2025, 3, 1), seed=8)
+    rebuilt = json.loads(run_cli("build", "--json", env=env).stdout)
+    assert rebuilt["incremental"] is False
+    assert "another data set" in rebuilt["full_build_reason"]
+    connection = duckdb.connect(str(live), read_only=True)
+    scans, first_day = connection.execute(
+        "select count(*), min(scan_date) from fct_scans"
+    ).fetchone()
+    connection.close()
+    assert scans == replaced["row_counts"]["raw_scans"]
+    assert first_day >= date(2025, 3, 1)
 
 
 def test_corrupt_data_pages_fail_the_build_and_keep_the_old_warehouse(

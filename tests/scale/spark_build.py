@@ -41,33 +41,32 @@ def _mart_names(target_dir: Path) -> list[str]:
     )
 
 
+def _timed_dbt(args: list[str], timings: dict[str, float], step: str) -> bool:
+    """Run dbt, record its seconds under `step`; print dbt's first error if it failed."""
+    begin = time.perf_counter()
+    outcome = run_dbt(args)
+    timings[step] = time.perf_counter() - begin
+    if not outcome.success:
+        print(outcome.first_error(), file=sys.stderr)
+    return outcome.success
+
+
 def main(export_dir: Path, append_days: int) -> int:
     import os
 
     timings: dict[str, float] = {}
-    begin = time.perf_counter()
     # The on-run-start hook registers the raw files too; calling it first also covers a
     # project without the hook and starts the JVM outside the timed build.
-    outcome = run_dbt(["run-operation", "register_raw_sources", "--target", "spark"])
-    timings["spark_start_and_register_s"] = time.perf_counter() - begin
-    if not outcome.success:
-        print(outcome.first_error(), file=sys.stderr)
+    register = ["run-operation", "register_raw_sources", "--target", "spark"]
+    if not _timed_dbt(register, timings, "spark_start_and_register_s"):
         return 1
-    begin = time.perf_counter()
-    outcome = run_dbt(BUILD_ARGS)
-    timings["dbt_build_s"] = time.perf_counter() - begin
-    if not outcome.success:
-        print(outcome.first_error(), file=sys.stderr)
+    if not _timed_dbt(BUILD_ARGS, timings, "dbt_build_s"):
         return 1
     if append_days:
         from generator import append_days as extend
 
         extend(Path(os.environ["JOBMETRICS_RAW_DIR"]), append_days)
-        begin = time.perf_counter()
-        outcome = run_dbt(BUILD_ARGS)
-        timings["dbt_incremental_build_s"] = time.perf_counter() - begin
-        if not outcome.success:
-            print(outcome.first_error(), file=sys.stderr)
+        if not _timed_dbt(BUILD_ARGS, timings, "dbt_incremental_build_s"):
             return 1
 
     from pyspark.sql import SparkSession
