@@ -19,6 +19,7 @@ from markdown_it import MarkdownIt
 
 from reports import components, queries, tags
 from reports.errors import PageError, PageProblem
+from reports.narratives import Narrator
 from reports.pages_loader import PageInstance
 from reports.templating import environment, render, render_string
 
@@ -74,12 +75,12 @@ def render_page(
     page: PageInstance,
     connection: duckdb.DuckDBPyConnection,
     *,
-    down_is_good: dict[str, bool] | None = None,
-    refresh_narratives: bool = False,
+    down_is_good: dict[str, bool | None] | None = None,
+    narrator: Narrator | None = None,
 ) -> RenderedPage:
     """Build one page's body; any problem is raised as a PageError naming file and line."""
     try:
-        return _render(page, connection, down_is_good or {}, refresh_narratives)
+        return _render(page, connection, down_is_good or {}, narrator)
     except PageProblem as problem:
         message = str(problem)
         raise PageError(page.source.path, problem.line, message) from None
@@ -88,8 +89,8 @@ def render_page(
 def _render(
     page: PageInstance,
     connection: duckdb.DuckDBPyConnection,
-    down_is_good: dict[str, bool],
-    refresh_narratives: bool,
+    down_is_good: dict[str, bool | None],
+    narrator: Narrator | None,
 ) -> RenderedPage:
     source = page.source
     blocks = queries.find_sql_blocks(source.body)
@@ -112,7 +113,7 @@ def _render(
         title=page.title,
         results=results,
         down_is_good=down_is_good,
-        refresh_narratives=refresh_narratives,
+        narrator=narrator,
     )
     pieces = components.render_all(placed, canvas)
     tokens = MARKDOWN.parse(placed.text)

@@ -12,15 +12,17 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from jobmetrics.ai import client as ai_client
+from jobmetrics.ai import sanitize
+from jobmetrics.ai.claims import Fact, Mentions, aliases_for, label, render_checked
+from jobmetrics.ai.facts import number
 from jobmetrics.ai.formatting import auto_format, format_value
-from jobmetrics.ai.grounding import check
 from jobmetrics.ai.registry import Registry, read_manifest, registry_from_manifest
 from jobmetrics.ai.semantic_query import MetricQueryFailed, mf_query
 from jobmetrics.ai.sql_guard import (
@@ -80,7 +82,10 @@ METRIC_TOOL = {
 }
 ANSWER_TOOL = {
     "name": "answer",
-    "description": "Give the answer to the question, written from the query's rows.",
+    "description": (
+        "Give the answer to the question, every figure written as a {{r<row>.<column>}} "
+        "reference to a cell of the query's rows."
+    ),
     "input_schema": {
         "type": "object",
         "properties": {"answer": {"type": "string", "description": "2-5 sentences."}},
@@ -98,17 +103,22 @@ DuckDB analytics warehouse. You see the marts (tables), their columns and the me
    Use only the tables listed; follow the metric definitions. No DDL, no file functions.
    Return few rows (aggregate, order, limit). Months are first-of-month dates; rates are
    fractions (0.052 = 5.2%). Complete months have is_complete_month = true in fct_mrr_monthly.
-2. You get the rows (or an error to fix). Then call answer: a short plain-language answer,
-   using ONLY numbers that appear in the rows (you may round them). Do not compute new numbers.
-   If the rows cannot answer the question, say so."""
-
-
-LAST_USAGE: dict[str, Any] = {}
-"""Calls, tokens and cost of the last question (filled when `ask` returns or fails)."""
+2. You get the rows (or an error to fix), numbered from 1. Then call answer: a short
+   plain-language answer. NEVER type a number, digit, year, percent sign or number word:
+   write every figure and date as a reference to its cell, {{r<row>.<column>}}, e.g.
+   "MRR was {{r3.ending_mrr}} in {{r3.month}}". The reference is replaced by the value; a
+   figure from a row also shows which row it is from. Numbers in the question are not data.
+   Name only the metric and month of the cell you refer to. Change words ("rose", "fell",
+   "doubled", "better", "record") are checked against the rows (a row against the row of
+   the previous period); use them only when the rows show it. Plain sentences: no links,
+   images, HTML, code or headings. If the rows cannot answer the question, say so."""
 
 
 class AskFailed(UserError):
     """The question could not be answered (API trouble, no valid query, a failed query)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(sanitize.for_terminal(message, limit=2000))  # it may quote Claude's SQL
 
 
 @dataclass
@@ -124,8 +134,12 @@ class AskResult:
     kind: str = ""
     """"sql" (run_sql) or "metrics" (query_metrics through MetricFlow)."""
     answer_status: str = ""
-    """"grounded", "withheld" (unverified figures) or "" (--sql-only)."""
+    """"grounded" (every figure written from the rows, words checked), "withheld" or ""
+    (--sql-only)."""
+    checked: str = ""
+    """What was checked, in words (e.g. "2 figures written from the data; 1 month checked")."""
     unverified: list[str] = field(default_factory=list)
+    """Why the answer was withheld (the checks it failed)."""
     repaired: bool = False
     attempts: list[dict[str, str]] = field(default_factory=list)
     usage: dict[str, Any] = field(default_factory=dict)
@@ -144,6 +158,7 @@ class AskResult:
             "truncated": self.truncated,
             "answer": self.answer,
             "answer_status": self.answer_status,
+            "checked": self.checked,
             "unverified": self.unverified,
             "repaired": self.repaired,
             "attempts": self.attempts,
@@ -205,7 +220,10 @@ def schema_context(settings: Settings) -> tuple[str, set[str], Registry]:
 
 
 def _rows_message(result: QueryResult) -> str:
-    shown = [[_plain(value) for value in row] for row in result.rows[:ROWS_SHOWN_TO_MODEL]]
+    shown = [
+        {"row": number_, **{c: _plain(v) for c, v in zip(result.columns, row, strict=True)}}
+        for number_, row in enumerate(result.rows[:ROWS_SHOWN_TO_MODEL], start=1)
+    ]
     payload = {
         "columns": result.columns,
         "rows": shown,
@@ -293,43 +311,21 @@ def ask(question: str, settings: Settings, *, sql_only: bool = False) -> AskResu
     if not settings.warehouse.exists():
         raise UserError(f"no warehouse at {settings.warehouse}; run `jobmetrics build` first")
     context, marts, registry = schema_context(settings)
-    client = ai_client.create_client(settings)
-    usage_before = replace(ai_client.USAGE)
-    try:
-        result = _ask(question, settings, client, context, marts, registry, sql_only)
-    finally:
-        _record_usage(settings, usage_before)
-    result.usage = dict(LAST_USAGE)
+    session = ai_client.Session(settings)
+    result = _ask(question, session, context, marts, registry, sql_only)
+    result.usage = session.usage.as_dict(settings)
     return result
-
-
-def _record_usage(settings: Settings, before: ai_client.Usage) -> None:
-    """Put the calls, tokens and cost since `before` into LAST_USAGE."""
-    spent = ai_client.USAGE
-    delta = ai_client.Usage(
-        calls=spent.calls - before.calls,
-        input_tokens=spent.input_tokens - before.input_tokens,
-        output_tokens=spent.output_tokens - before.output_tokens,
-    )
-    LAST_USAGE.clear()
-    LAST_USAGE.update(
-        model=settings.ai_model,
-        calls=delta.calls,
-        input_tokens=delta.input_tokens,
-        output_tokens=delta.output_tokens,
-        cost_usd=round(delta.cost_usd(settings), 6),
-    )
 
 
 def _ask(
     question: str,
-    settings: Settings,
-    client: Any,
+    session: ai_client.Session,
     context: str,
     marts: set[str],
     registry: Registry,
     sql_only: bool,
 ) -> AskResult:
+    settings = session.settings
     system = f"{SYSTEM_PROMPT}\n\n{context}"
     messages: list[dict[str, Any]] = [{"role": "user", "content": question}]
     result = AskResult(question=question)
@@ -338,8 +334,7 @@ def _ask(
     def call(tool: str) -> ai_client.Reply:
         try:
             return ai_client.send(
-                client,
-                settings,
+                session,
                 system=system,
                 messages=messages,
                 tools=[METRIC_TOOL, SQL_TOOL, ANSWER_TOOL],
@@ -405,7 +400,7 @@ def _ask(
     result.columns = rows.columns
     result.rows = [list(row) for row in rows.rows]
     result.truncated = rows.truncated
-    _answer(result, rows, reply, query_call(reply).name, messages, call)
+    _answer(result, rows, reply, query_call(reply).name, messages, call, registry)
     return result
 
 
@@ -416,13 +411,14 @@ def _answer(
     tool: str,
     messages: list[dict[str, Any]],
     call: Callable[[str], ai_client.Reply],
+    registry: Registry,
 ) -> None:
-    """Ask for the answer, check its numbers against the rows, retry once, else withhold."""
-    facts = {
-        "question": result.question,
-        "rows": [[_plain(value) for value in row] for row in rows.rows],
-        "row_count": len(rows.rows),
-    }
+    """Ask for the answer, check it against the rows, retry once, else withhold it."""
+    facts = cell_facts(rows, registry)
+    mentions = Mentions(
+        [fact.aliases for fact in facts.values()]
+        + [aliases_for(metric.label, metric.name) for metric in registry]
+    )
     messages += ai_client.tool_result(reply, tool, _rows_message(rows), is_error=False)
     for attempt in range(2):
         answer_reply = call("answer")
@@ -432,35 +428,151 @@ def _answer(
             raise AskFailed(f"Claude's answer was malformed: {error.reason}") from None
         if not text:
             raise AskFailed("Claude's answer was empty")
-        grounding = check(text, facts)
-        if grounding.ok:
-            result.answer, result.answer_status = text, "grounded"
+        problems = sanitize.problems(text)
+        checked = render_checked(" ".join(text.split()), facts, mentions)
+        problems += checked.problems
+        if not problems:
+            result.answer, result.answer_status = checked.text, "grounded"
+            result.checked, result.unverified = label(checked, facts), []
             return
-        result.unverified = grounding.unverified
+        result.unverified = problems
         if attempt == 0:
             messages += ai_client.tool_result(
                 answer_reply,
                 "answer",
-                "These numbers are not in the rows and cannot be derived from them by "
-                f"rounding: {', '.join(grounding.unverified)}. Answer again using only numbers "
-                "from the rows.",
+                "The answer failed these checks: "
+                + "; ".join(problems)
+                + ". Answer again following the rules (figures only as cell references).",
             )
-    result.answer = "Answer withheld: unverified figures (" + ", ".join(result.unverified) + ")."
+    result.answer = (
+        "Answer withheld: it failed the checks against the rows (see `--json` for which); "
+        "the query and its rows are below."
+    )
     result.answer_status = "withheld"
 
 
+def _period_column(columns: list[str], rows: list[tuple[Any, ...]]) -> str | None:
+    for index, column in enumerate(columns):
+        values = [row[index] for row in rows if row[index] is not None]
+        lowered = column.lower()
+        if values and all(isinstance(value, date) for value in values):
+            return column
+        if lowered in ("month", "date", "day", "week") or lowered.endswith(("_month", "_date")):
+            return column
+    return None
+
+
+def cell_facts(rows: QueryResult, registry: Registry) -> dict[str, Fact]:
+    """Every cell of the first ROWS_SHOWN_TO_MODEL rows as a fact `r<row>.<column>`.
+
+    A numeric cell states its metric, the row it is in (its period and keys) and, when the
+    rows are a series over a period column, its change against the same keys' previous period.
+    """
+    shown = rows.rows[:ROWS_SHOWN_TO_MODEL]
+    columns = rows.columns
+    period = _period_column(columns, shown)
+    numeric = [
+        c
+        for i, c in enumerate(columns)
+        if c != period
+        and any(row[i] is not None for row in shown)
+        and all(number(row[i]) is not None for row in shown if row[i] is not None)
+    ]
+    keys = [c for c in columns if c != period and c not in numeric]
+    index = {column: i for i, column in enumerate(columns)}
+
+    def row_label(row: tuple[Any, ...]) -> str:
+        parts = [_cell(row[index[period]], period)] if period else []
+        parts += [sanitize.for_terminal(row[index[k]], limit=40) for k in keys]
+        return ", ".join(part for part in parts if part)
+
+    previous_of: dict[int, int] = {}
+    if period is not None:
+        latest: dict[tuple[Any, ...], int] = {}
+        order = sorted(range(len(shown)), key=lambda r: str(shown[r][index[period]]))
+        for r in order:
+            group = tuple(shown[r][index[k]] for k in keys)
+            if group in latest:
+                previous_of[r] = latest[group]
+            latest[group] = r
+    facts: dict[str, Fact] = {}
+    for r, row in enumerate(shown):
+        label_text = row_label(row) if (period or keys) and len(shown) > 1 else ""
+        period_iso = _iso_period(row[index[period]]) if period else None
+        for column in columns:
+            value = row[index[column]]
+            fact_id = f"r{r + 1}.{column}"
+            if column == period or column in keys:
+                facts[fact_id] = Fact(
+                    id=fact_id,
+                    display=_cell(value, column)
+                    if column == period
+                    else sanitize.for_terminal(value, limit=80),
+                    kind="period",
+                    period=period_iso if column == period else None,
+                    row_label=label_text,
+                )
+                continue
+            metric = registry.for_column(column)
+            direction = ratio = assessment = None
+            if r in previous_of:
+                before = number(shown[previous_of[r]][index[column]])
+                now = number(value)
+                if before is not None and now is not None:
+                    direction = (now > before) - (now < before)
+                    ratio = now / before if before else None
+                    if metric is not None and direction:
+                        assessment = "better" if (direction < 0) == metric.down_is_good else "worse"
+            facts[fact_id] = Fact(
+                id=fact_id,
+                display=_cell(value, column),
+                kind="cell",
+                metric=column,
+                label=metric.label if metric else column.replace("_", " "),
+                period=period_iso,
+                direction=direction,
+                ratio=ratio,
+                assessment=assessment,
+                aliases=aliases_for(metric.label if metric else "", column),
+                row_label=label_text,
+            )
+    return facts
+
+
+def _iso_period(value: Any) -> str | None:
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    text = str(value)
+    return text[:10] if len(text) >= 7 and text[4] == "-" else None
+
+
+MAX_CELL_CHARS = 60
+"""Longest cell `ask` prints; the rest is cut and counted."""
+
+
 def _cell(value: Any, column: str) -> str:
+    """A cell for the terminal: formatted, control characters escaped, long text cut."""
     fmt = auto_format(column)
     try:
-        return format_value(value, fmt)
+        text = format_value(value, fmt)
     except Exception:  # noqa: BLE001 - a display format never hides the value
-        return format_value(value)
+        text = format_value(value)
+    return sanitize.for_terminal(text, limit=MAX_CELL_CHARS)
 
 
 def _usage_line(usage: dict[str, Any]) -> str:
+    prompt = usage["input_tokens"] + usage["cache_write_tokens"] + usage["cache_read_tokens"]
+    cached = (
+        f" ({usage['cache_read_tokens']:,} from the prompt cache)"
+        if usage["cache_read_tokens"]
+        else ""
+    )
     return (
-        f"Claude ({usage['model']}): {usage['calls']} calls, {usage['input_tokens']:,} input + "
-        f"{usage['output_tokens']:,} output tokens, estimated ${usage['cost_usd']:.4f}"
+        f"Claude ({usage['model']}): {usage['calls']} calls, {prompt:,} input tokens{cached} + "
+        f"{usage['output_tokens']:,} output tokens, estimated ${usage['cost_usd']:.4f} "
+        f"(${usage['cost_without_cache_usd']:.4f} without the prompt cache)"
     )
 
 
@@ -468,8 +580,15 @@ def render_text(result: AskResult, *, max_rows: int = 30) -> str:
     """The answer, the query and the rows as plain text for the terminal."""
     parts: list[str] = []
     if result.answer:
-        parts += [result.answer, ""]
-    parts += ["Metric query:" if result.kind == "metrics" else "SQL:", result.sql, ""]
+        parts += [result.answer]
+        if result.checked:
+            parts.append(f"(Claude's words; {result.checked}.)")
+        parts.append("")
+    parts += [
+        "Metric query:" if result.kind == "metrics" else "SQL:",
+        sanitize.for_terminal(result.sql, limit=4000),
+        "",
+    ]
     if result.columns:
         table = [
             [_cell(value, column) for value, column in zip(row, result.columns, strict=True)]
@@ -479,7 +598,9 @@ def render_text(result: AskResult, *, max_rows: int = 30) -> str:
             max([len(column), *(len(row[i]) for row in table)])
             for i, column in enumerate(result.columns)
         ]
-        parts.append("  ".join(c.ljust(w) for c, w in zip(result.columns, widths, strict=True)))
+        header = [sanitize.for_terminal(c, limit=MAX_CELL_CHARS) for c in result.columns]
+        widths = [max(w, len(h)) for w, h in zip(widths, header, strict=True)]
+        parts.append("  ".join(c.ljust(w) for c, w in zip(header, widths, strict=True)))
         parts.append("  ".join("-" * width for width in widths))
         for row in table:
             parts.append("  ".join(cell.rjust(w) for cell, w in zip(row, widths, strict=True)))

@@ -1,4 +1,5 @@
-"""The Anthropic client: one factory, one call wrapper, and token accounting for the whole run.
+"""The Anthropic client: one factory, one bounded call wrapper, and a Session per run that holds
+its token usage, its time budget and its circuit breaker (no process-wide counters).
 
 The SDK reads ANTHROPIC_BASE_URL itself, so the client can be pointed at any compatible endpoint.
 Tests replace the HTTP layer with `use_http_client(lambda: httpx2.Client(transport=...))`; nothing
@@ -7,9 +8,11 @@ else changes, so they drive the real SDK (retries, error mapping, response parsi
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import anthropic
@@ -63,29 +66,116 @@ def create_client(settings: Settings) -> anthropic.Anthropic:
     )
 
 
+CACHE_WRITE_PRICE = 1.25
+"""Prompt-cache writes cost 1.25 × the input price (5-minute cache)."""
+CACHE_READ_PRICE = 0.10
+"""Prompt-cache reads cost 0.1 × the input price."""
+
+
 @dataclass
 class Usage:
-    """Tokens and calls of this process, for the per-build cost line."""
+    """Calls and tokens of one build or one question, for the cost line."""
 
     calls: int = 0
     failed_calls: int = 0
     input_tokens: int = 0
+    """Uncached input tokens."""
+    cache_write_tokens: int = 0
+    cache_read_tokens: int = 0
     output_tokens: int = 0
-    models: set[str] = field(default_factory=set)
+
+    @property
+    def prompt_tokens(self) -> int:
+        """Every input token, cached or not."""
+        return self.input_tokens + self.cache_write_tokens + self.cache_read_tokens
 
     def cost_usd(self, settings: Settings) -> float:
+        """The estimated cost with prompt caching as billed."""
         return (
-            self.input_tokens * settings.ai_input_usd_per_mtok
+            (
+                self.input_tokens
+                + self.cache_write_tokens * CACHE_WRITE_PRICE
+                + self.cache_read_tokens * CACHE_READ_PRICE
+            )
+            * settings.ai_input_usd_per_mtok
             + self.output_tokens * settings.ai_output_usd_per_mtok
         ) / 1_000_000
 
+    def cost_without_cache_usd(self, settings: Settings) -> float:
+        """What the same calls would cost with every input token at the full price."""
+        return (
+            self.prompt_tokens * settings.ai_input_usd_per_mtok
+            + self.output_tokens * settings.ai_output_usd_per_mtok
+        ) / 1_000_000
 
-USAGE = Usage()
+    def as_dict(self, settings: Settings) -> dict[str, Any]:
+        return {
+            "model": settings.ai_model,
+            "calls": self.calls,
+            "failed_calls": self.failed_calls,
+            "input_tokens": self.input_tokens,
+            "cache_write_tokens": self.cache_write_tokens,
+            "cache_read_tokens": self.cache_read_tokens,
+            "output_tokens": self.output_tokens,
+            "cost_usd": round(self.cost_usd(settings), 6),
+            "cost_without_cache_usd": round(self.cost_without_cache_usd(settings), 6),
+        }
+
+    def line(self, settings: Settings) -> str:
+        """One line: calls, tokens (cached share) and the cost with and without the cache."""
+        failed = f" ({self.failed_calls} failed)" if self.failed_calls else ""
+        cached = (
+            f", {self.cache_read_tokens:,} read from the prompt cache"
+            f" and {self.cache_write_tokens:,} written to it"
+            if self.cache_read_tokens or self.cache_write_tokens
+            else ""
+        )
+        return (
+            f"Claude ({settings.ai_model}): {self.calls} calls{failed}, "
+            f"{self.prompt_tokens:,} input tokens{cached} + {self.output_tokens:,} output tokens, "
+            f"estimated ${self.cost_usd(settings):.4f} "
+            f"(${self.cost_without_cache_usd(settings):.4f} without the prompt cache)"
+        )
 
 
-def reset_usage() -> None:
-    global USAGE
-    USAGE = Usage()
+class Session:
+    """The API calls of one build (all its narratives) or one question.
+
+    Bounds them: each request has one deadline for connect plus the whole response (including
+    the SDK's retries), the session has one time budget, and a circuit breaker stops calling
+    after `breaker` consecutive failures. Counts their tokens.
+    """
+
+    def __init__(self, settings: Settings, *, budget_s: float | None = None) -> None:
+        self.settings = settings
+        self.usage = Usage()
+        self.budget_s = settings.ai_budget_s if budget_s is None else budget_s
+        self.started = time.monotonic()
+        self.consecutive_failures = 0
+        self._client: anthropic.Anthropic | None = None
+
+    def remaining_s(self) -> float:
+        return self.budget_s - (time.monotonic() - self.started)
+
+    def refusal(self) -> str:
+        """Why no further call is made ('' while calls are allowed)."""
+        if self.consecutive_failures >= self.settings.ai_breaker_failures:
+            return (
+                f"not called after {self.consecutive_failures} consecutive failed calls in this run"
+            )
+        if self.remaining_s() <= 0:
+            return f"the AI time budget of {self.budget_s:g} s for this run is spent"
+        return ""
+
+    def client(self) -> anthropic.Anthropic:
+        if self._client is None:
+            self._client = create_client(self.settings)
+        return self._client
+
+    def _failed(self) -> None:
+        self.usage.failed_calls += 1
+        self.consecutive_failures += 1
+        self._client = None  # a timed-out request may still hold the old client's connection
 
 
 @dataclass(frozen=True)
@@ -127,44 +217,85 @@ def _block_param(block: Any) -> dict[str, Any]:
     return block.model_dump(exclude_none=True) if hasattr(block, "model_dump") else dict(block)
 
 
+def _within(deadline_s: float, call: Callable[[], Any]) -> Any:
+    """`call()` in a daemon thread, abandoned (TimeoutError) when it has not returned in time.
+
+    httpx's timeouts are per read, so an endpoint that trickles a byte every few seconds never
+    times out; the thread bounds the whole request. An abandoned thread dies with the process.
+    """
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = call()
+        except BaseException as error:  # noqa: BLE001 - handed to the caller's thread
+            outcome["error"] = error
+
+    worker = threading.Thread(target=run, name="claude-request", daemon=True)
+    worker.start()
+    worker.join(deadline_s)
+    if worker.is_alive():
+        raise TimeoutError
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
 def send(
-    client: anthropic.Anthropic,
-    settings: Settings,
+    session: Session,
     *,
     system: str,
     messages: list[dict[str, Any]],
     tools: list[dict[str, Any]] | None = None,
     tool_name: str | None = None,
 ) -> Reply:
-    """One Messages API call; AIUnavailable on any API error or a reply that cannot be read."""
+    """One Messages API call within the session's bounds; AIUnavailable on any failure.
+
+    The system prompt and the tool definitions are marked for prompt caching (they are the
+    long, stable part of every request).
+    """
+    settings = session.settings
+    refusal = session.refusal()
+    if refusal:
+        raise AIUnavailable(refusal)
     extra: dict[str, Any] = {}
     if tools:
-        extra["tools"] = tools
+        extra["tools"] = [dict(tool) for tool in tools]
+        extra["tools"][-1]["cache_control"] = {"type": "ephemeral"}
     if tool_name == ANY_TOOL:
         extra["tool_choice"] = {"type": "any"}
     elif tool_name:
         extra["tool_choice"] = {"type": "tool", "name": tool_name}
+    deadline_s = max(0.1, min(settings.ai_timeout_s, session.remaining_s()))
+    client = session.client()
     try:
-        message = client.messages.create(
-            model=settings.ai_model,
-            max_tokens=settings.ai_max_tokens,
-            system=system,
-            messages=messages,
-            **extra,
+        message = _within(
+            deadline_s,
+            lambda: client.messages.create(
+                model=settings.ai_model,
+                max_tokens=settings.ai_max_tokens,
+                system=[{"type": "text", "text": system, "cache_control": {"type": "ephemeral"}}],
+                messages=messages,
+                timeout=deadline_s,
+                **extra,
+            ),
         )
+    except TimeoutError:
+        session._failed()
+        raise AIUnavailable(f"no complete reply within {deadline_s:g} s") from None
     except anthropic.APIError as error:
-        USAGE.failed_calls += 1
+        session._failed()
         raise AIUnavailable(_reason(error)) from error
-    USAGE.calls += 1
-    USAGE.models.add(settings.ai_model)
+    session.usage.calls += 1
+    session.consecutive_failures = 0
     try:
         usage = message.usage
-        USAGE.input_tokens += (
-            int(usage.input_tokens or 0)
-            + int(getattr(usage, "cache_creation_input_tokens", 0) or 0)
-            + int(getattr(usage, "cache_read_input_tokens", 0) or 0)
+        session.usage.input_tokens += int(usage.input_tokens or 0)
+        session.usage.cache_write_tokens += int(
+            getattr(usage, "cache_creation_input_tokens", 0) or 0
         )
-        USAGE.output_tokens += int(usage.output_tokens or 0)
+        session.usage.cache_read_tokens += int(getattr(usage, "cache_read_input_tokens", 0) or 0)
+        session.usage.output_tokens += int(usage.output_tokens or 0)
     except (AttributeError, TypeError, ValueError):
         pass  # a reply without usage still counts as a call
     try:

@@ -1,11 +1,17 @@
-"""Narratives for report pages: Claude's grounded summary of a page's figures, or the offline one.
+"""Narratives for report pages: Claude's words around figures written from the data, or the
+offline summary.
 
-`write_narrative(topic, results)` never raises for API trouble and never returns an empty text:
-- no ANTHROPIC_API_KEY, an API error, a rate limit, a timeout or a malformed reply → the offline
-  summary, labelled as automatic;
-- a reply with a number not in the facts → one retry naming those numbers; if it still has one,
-  the offline summary labelled "AI narrative withheld: unverified figures";
-- a cached result for the same (model, prompt version, facts) → that result, with no API call.
+Claude never types a figure: the facts it receives carry ids, its text refers to them as
+`{{f3}}`, and the renderer writes each value from the warehouse (jobmetrics.ai.claims). One
+`Narrator` serves one site build; `Narrator.write(topic, results)` never raises for API trouble
+and never returns an empty text:
+- no ANTHROPIC_API_KEY, an API error, a timeout, a spent time budget, an open circuit breaker or
+  a malformed reply → the offline summary, labelled as automatic with the reason;
+- a reply that fails a check (a typed figure, a change word against the data, a wrong metric or
+  month, an image, link, HTML or control character) → one retry naming the problems; if it
+  still fails, the offline summary labelled "withheld" (the withheld text is not shown anywhere);
+- a cached reply for the same (model, prompt version, facts) → checked again, then shown with no
+  API call; a cached reply that no longer passes is dropped and asked for again.
 """
 
 from __future__ import annotations
@@ -13,49 +19,61 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from jobmetrics import settings as settings_module
 from jobmetrics.ai import client as ai_client
-from jobmetrics.ai.facts import build_facts, facts_hash, facts_json, has_figures
-from jobmetrics.ai.grounding import check
+from jobmetrics.ai import sanitize
+from jobmetrics.ai.claims import Checked, Fact, Mentions, aliases_for, label, render_checked
+from jobmetrics.ai.facts import build_facts, facts_hash, facts_json, has_figures, number
+from jobmetrics.ai.formatting import format_value, is_percent
 from jobmetrics.ai.offline import offline_summary
-from jobmetrics.ai.registry import try_load_registry
+from jobmetrics.ai.registry import Registry, try_load_registry
 from jobmetrics.settings import Settings
 
-PROMPT_VERSION = "narrative-v1"
+PROMPT_VERSION = "narrative-v2"
 CACHE_FILE = "narratives_cache.json"
 TOOL_NAME = "write_narrative"
 
 LABELS = {
-    "claude": "Claude narrative — every figure checked against the data",
-    "cache": "Claude narrative (cached) — every figure checked against the data",
-    "withheld": "AI narrative withheld: unverified figures — automatic summary shown",
+    "claude": "Claude narrative — {checked}",
+    "cache": "Claude narrative (cached) — {checked}",
+    "withheld": "Claude narrative withheld ({reason}) — automatic summary shown",
     "no_key": "Automatic summary — set ANTHROPIC_API_KEY for a Claude narrative",
-    "offline": "Automatic summary — Claude unavailable",
+    "offline": "Automatic summary — Claude unavailable ({reason})",
+    "no_figures": "Automatic summary",
 }
 
 SYSTEM_PROMPT = """\
 You write the narrative block of a page in a SaaS analytics report for executives.
-You receive a JSON "facts" payload: figures with names, units (format), periods, the previous
-period, changes (change = absolute, change_pct = relative, as a fraction), recent history, top
-movers and open alerts. Rates and percentages are fractions: 0.052 means 5.2%.
+You receive the page topic and a list of facts. Each fact has an id (f1, f2, ... for figures,
+p1, p2, ... for periods), a kind (value, previous, change, change_pct, period), what it shows
+(its display text), its label (the metric), its period, what it is "for" (a channel, a plan),
+its direction (up, down, unchanged against the previous period) and, where the metric has a
+better direction, its assessment (better, worse).
 
 Write, in plain language:
-- summary: a short executive summary (2-3 sentences) of what the figures show;
+- summary: a short executive summary (2-3 sentences) of what the facts show;
 - drivers: 1-3 likely drivers of the changes, reasoned from the facts (say "likely");
 - actions: 1-3 concrete recommended actions.
 
-Rules: use ONLY numbers that appear in the facts, optionally rounded (12345.67 may be written
-$12,346 or $12.3k; 0.0523 as 5.2%). Do not compute new numbers (no sums, differences or ratios
-of your own), do not invent figures, dates or targets. Money in US dollars. No headings.
+Rules, all checked by a program; a text that breaks one is thrown away:
+- NEVER type a number, digit, year, percent sign or number word (two, dozen, tenfold). Write
+  every figure and every period as its fact reference in double braces: "MRR reached {{f1}},
+  up {{f3}} on {{p2}}". The reference is replaced by the value from the data.
+- Name the metric of a reference next to it, and only that metric ("ARR" next to an MRR fact
+  is wrong). Name months only for facts of that month.
+- A change fact (change, change_pct) needs a direction word in the same clause ("up {{f3}}",
+  "fell {{f4}}"), and it must match the fact's direction. "Doubled", "halved", "better",
+  "worse" and "record" are checked against the data too; use them only when the facts say so.
+- Plain sentences only: no headings, links, images, HTML, code or tables.
 Answer by calling the write_narrative tool."""
 
 NARRATIVE_TOOL = {
     "name": TOOL_NAME,
-    "description": "Return the narrative for the report block.",
+    "description": "Return the narrative for the report block, figures as {{id}} references.",
     "input_schema": {
         "type": "object",
         "properties": {
@@ -85,76 +103,26 @@ class Narrative:
     source: str
     """"claude", "cache", "offline" or "withheld"."""
     label: str
-    """A human label for the block, e.g. "Automatic summary — Claude unavailable"."""
+    """A human label saying what the block is and what was checked."""
     detail: str = ""
-    """Why the block is offline or withheld (the API error, the unverified figures)."""
-
-
-@dataclass
-class _Tally:
-    claude: int = 0
-    cache: int = 0
-    offline: int = 0
-    withheld: int = 0
-
-
-_TALLY = _Tally()
+    """Why the block is offline or withheld, in our words (never the withheld text)."""
 
 
 @dataclass(frozen=True)
 class UsageSummary:
-    """Narratives and API usage of this process (one site build)."""
+    """Narratives and API usage of one site build."""
 
-    model: str
     narratives: dict[str, int]
-    calls: int
-    failed_calls: int
-    input_tokens: int
-    output_tokens: int
-    cost_usd: float
+    usage: ai_client.Usage
+    settings: Settings
 
     def line(self) -> str:
         """One line for the build output."""
         counts = ", ".join(f"{n} {source}" for source, n in self.narratives.items() if n)
-        return (
-            f"narratives: {counts or 'none'}; Claude ({self.model}): {self.calls} calls"
-            f"{f' ({self.failed_calls} failed)' if self.failed_calls else ''}, "
-            f"{self.input_tokens:,} input + {self.output_tokens:,} output tokens, "
-            f"estimated ${self.cost_usd:.4f}"
-        )
+        return f"narratives: {counts or 'none'}; {self.usage.line(self.settings)}"
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "model": self.model,
-            "narratives": self.narratives,
-            "calls": self.calls,
-            "failed_calls": self.failed_calls,
-            "input_tokens": self.input_tokens,
-            "output_tokens": self.output_tokens,
-            "cost_usd": round(self.cost_usd, 6),
-        }
-
-
-def usage_summary(settings: Settings | None = None) -> UsageSummary:
-    """Token usage and cost estimate of every API call made in this process so far."""
-    current = settings or settings_module.load()
-    usage = ai_client.USAGE
-    return UsageSummary(
-        model=current.ai_model,
-        narratives=dict(vars(_TALLY)),
-        calls=usage.calls,
-        failed_calls=usage.failed_calls,
-        input_tokens=usage.input_tokens,
-        output_tokens=usage.output_tokens,
-        cost_usd=usage.cost_usd(current),
-    )
-
-
-def reset_usage() -> None:
-    """Start counting afresh (a new build)."""
-    global _TALLY
-    _TALLY = _Tally()
-    ai_client.reset_usage()
+        return {"narratives": self.narratives, **self.usage.as_dict(self.settings)}
 
 
 class NarrativeCache:
@@ -174,10 +142,13 @@ class NarrativeCache:
         entry = self._read().get(key)
         return entry if isinstance(entry, dict) else None
 
-    def put(self, key: str, entry: dict[str, Any]) -> None:
-        """Store `entry`; a cache that cannot be written is skipped, never an error."""
+    def put(self, key: str, entry: dict[str, Any] | None) -> None:
+        """Store `entry` (None drops the key); a cache that cannot be written is skipped."""
         content = self._read()
-        content[key] = entry
+        if entry is None:
+            content.pop(key, None)
+        else:
+            content[key] = entry
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".narratives-")
@@ -193,108 +164,316 @@ def cache_for(settings: Settings) -> NarrativeCache:
     return NarrativeCache(settings.data_dir / CACHE_FILE)
 
 
-def _user_prompt(facts: dict[str, Any]) -> str:
-    return f"Topic: {facts['topic']}\n\nFacts (JSON):\n{facts_json(facts)}"
+# --- the facts the model may refer to -------------------------------------------------------
 
 
-def _clean_list(value: Any) -> list[str]:
-    if not isinstance(value, list):
-        raise ai_client.AIUnavailable("malformed tool reply: drivers/actions is not a list")
-    return [" ".join(str(item).split()) for item in value if str(item).strip()][:3]
+def _iso(value: Any) -> str | None:
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str) and len(value) >= 7 and value[4] == "-":
+        return value[:10]
+    return None
 
 
-def render(reply: dict[str, Any]) -> str:
-    """The narrative tool's input as Markdown (AIUnavailable when a part is missing)."""
+def _period_display(period: str, column: str) -> str:
+    return format_value(period, "month") if "month" in column and period.endswith("-01") else period
+
+
+def _records(rows: list[dict[str, Any]], metric: str, value: Any) -> str | None:
+    """ "high"/"low" when `value` is the largest/smallest of the column across >= 3 rows."""
+    values = [v for row in rows if (v := number(row.get(metric))) is not None]
+    if len(values) < 3 or value is None:
+        return None
+    if value >= max(values) and value > min(values):
+        return "high"
+    if value <= min(values) and value < max(values):
+        return "low"
+    return None
+
+
+class _FactTable:
+    """Ids for every figure and period of a facts payload."""
+
+    def __init__(self) -> None:
+        self.facts: dict[str, Fact] = {}
+        self._periods: dict[tuple[str, str], str] = {}
+
+    def period(self, period: str | None, column: str) -> str | None:
+        if not period:
+            return None
+        key = (period, column)
+        if key not in self._periods:
+            fact_id = f"p{len(self._periods) + 1}"
+            self._periods[key] = fact_id
+            self.facts[fact_id] = Fact(
+                id=fact_id,
+                display=_period_display(period, column),
+                kind="period",
+                period=_iso(period),
+            )
+        return self._periods[key]
+
+    def figure(
+        self,
+        figure: dict[str, Any],
+        *,
+        period: str | None,
+        previous_period: str | None,
+        key: dict[str, str],
+        record: str | None,
+    ) -> None:
+        """The value, previous value, change and relative change of one figure."""
+        fmt = figure.get("format") or "num"
+        change = figure.get("change")
+        direction = None if change is None else (change > 0) - (change < 0)
+        previous = figure.get("previous")
+        ratio = figure["value"] / previous if previous not in (None, 0) else None
+        common = {
+            "metric": figure["metric"],
+            "label": figure.get("label", ""),
+            "key": key,
+            "direction": direction,
+            "ratio": ratio,
+            "assessment": figure.get("assessment"),
+            "aliases": aliases_for(figure.get("label", ""), figure["metric"]),
+        }
+        self._add("value", format_value(figure["value"], fmt), period, None, record, common)
+        if previous is not None:
+            self._add("previous", format_value(previous, fmt), previous_period, None, None, common)
+        if change is not None and direction:
+            shown = (
+                f"{format_value(abs(change) * 100, 'num1')} pts"
+                if is_percent(fmt)
+                else format_value(abs(change), fmt)
+            )
+            self._add("change", shown, period, previous_period, None, common)
+        if figure.get("change_pct") is not None and direction:
+            shown = format_value(abs(figure["change_pct"]), "pct1")
+            self._add("change_pct", shown, period, previous_period, None, common)
+
+    def _add(
+        self,
+        kind: str,
+        display: str,
+        period: str | None,
+        other: str | None,
+        record: str | None,
+        common: dict[str, Any],
+    ) -> None:
+        fact_id = f"f{sum(1 for f in self.facts.values() if f.kind != 'period') + 1}"
+        self.facts[fact_id] = Fact(
+            id=fact_id,
+            display=display,
+            kind=kind,
+            period=_iso(period),
+            other_period=_iso(other),
+            record=record,
+            **common,
+        )
+
+
+def fact_table(payload: dict[str, Any], results: dict[str, list[dict[str, Any]]]) -> _FactTable:
+    """Every figure of a facts payload with an id, stating what it is."""
+    table = _FactTable()
+    for entry in payload["results"]:
+        column = str(entry.get("period_column", ""))
+        period, previous = entry.get("period"), entry.get("previous_period")
+        table.period(period, column)
+        table.period(previous, column)
+        rows = results.get(entry["name"], [])
+        for figure in entry.get("figures", []):
+            record = _records(rows, figure["metric"], figure["value"]) if column else None
+            table.figure(figure, period=period, previous_period=previous, key={}, record=record)
+        for item in entry.get("items", []):
+            for figure in item["figures"]:
+                table.figure(
+                    figure, period=period, previous_period=None, key=item["key"], record=None
+                )
+    return table
+
+
+def _prompt(payload: dict[str, Any], table: _FactTable) -> str:
+    facts = [fact.describe() for fact in table.facts.values()]
+    return f"Topic: {payload['topic']}\n\nFacts (JSON):\n" + json.dumps(
+        facts, ensure_ascii=False, separators=(",", ":")
+    )
+
+
+# --- checking and rendering a reply ----------------------------------------------------------
+
+
+class Rejected(Exception):
+    """Claude's reply failed a check; `problems` says which, `kind` is the label's reason."""
+
+    def __init__(self, problems: list[str], kind: str) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+        self.kind = kind
+
+
+def _items(value: Any, name: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ai_client.AIUnavailable(f"malformed tool reply: {name} is not a list of text")
+    return [" ".join(item.split()) for item in value if item.strip()][:3]
+
+
+def check_reply(
+    reply: dict[str, Any], table: _FactTable, mentions: Mentions
+) -> tuple[str, Checked]:
+    """The reply as Markdown with every figure written from the data, and what was checked.
+
+    Rejected when a part fails a check; AIUnavailable when the reply is malformed.
+    """
     summary = reply.get("summary")
     if not isinstance(summary, str) or not summary.strip():
         raise ai_client.AIUnavailable("malformed tool reply: no summary")
-    drivers = _clean_list(reply.get("drivers"))
-    actions = _clean_list(reply.get("actions"))
+    parts = [("summary", " ".join(summary.split()), False)]
+    parts += [("driver", text, False) for text in _items(reply.get("drivers", []), "drivers")]
+    actions = _items(reply.get("actions"), "actions")
     if not actions:
         raise ai_client.AIUnavailable("malformed tool reply: no actions")
-    lines = [" ".join(summary.split())]
-    if drivers:
-        lines += ["", "**Likely drivers**", "", *[f"- {driver}" for driver in drivers]]
-    lines += ["", "**Recommended actions**", "", *[f"- {action}" for action in actions]]
-    return "\n".join(lines)
-
-
-class Withheld(Exception):
-    """Claude's text still held unverified numbers after the retry."""
-
-    def __init__(self, unverified: list[str]) -> None:
-        super().__init__(", ".join(unverified))
-        self.unverified = unverified
-
-
-def _claude_narrative(settings: Settings, facts: dict[str, Any]) -> str:
-    """Claude's grounded Markdown; Withheld or AIUnavailable otherwise."""
-    client = ai_client.create_client(settings)
-    messages: list[dict[str, Any]] = [{"role": "user", "content": _user_prompt(facts)}]
-    unverified: list[str] = []
-    for attempt in range(2):
-        reply = ai_client.send(
-            client,
-            settings,
-            system=SYSTEM_PROMPT,
-            messages=messages,
-            tools=[NARRATIVE_TOOL],
-            tool_name=TOOL_NAME,
+    parts += [("action", text, True) for text in actions]
+    unsafe = [problem for _, text, _ in parts for problem in sanitize.problems(text)]
+    if unsafe:
+        raise Rejected(list(dict.fromkeys(unsafe)), "unsafe content")
+    total = Checked()
+    rendered: dict[str, list[str]] = {"summary": [], "driver": [], "action": []}
+    for part, text, imperative in parts:
+        checked = render_checked(text, table.facts, mentions, imperative=imperative)
+        total.merge(checked)
+        rendered[part].append(checked.text)
+    if not total.ok:
+        kind = (
+            "a figure typed by the model"
+            if any(p.startswith("typed figures") for p in total.problems)
+            else "its words disagree with the data"
         )
-        text = render(ai_client.tool_input(reply, TOOL_NAME))
-        grounding = check(text, facts)
-        if grounding.ok:
-            return text
-        unverified = grounding.unverified
-        if attempt == 0:
-            messages += ai_client.tool_result(
-                reply,
-                TOOL_NAME,
-                "These numbers are not in the facts and cannot be derived from them by rounding: "
-                f"{', '.join(unverified)}. Rewrite the narrative using only numbers from the "
-                "facts (rounding is fine) and call write_narrative again.",
+        raise Rejected(total.problems, kind)
+    lines = rendered["summary"][:1]
+    if rendered["driver"]:
+        lines += ["", "**Likely drivers**", "", *[f"- {text}" for text in rendered["driver"]]]
+    lines += ["", "**Recommended actions**", "", *[f"- {text}" for text in rendered["action"]]]
+    return "\n".join(lines), total
+
+
+def _mentions(registry: Registry | None, table: _FactTable) -> Mentions:
+    groups = [fact.aliases for fact in table.facts.values()]
+    if registry is not None:
+        groups += [aliases_for(metric.label, metric.name) for metric in registry]
+    return Mentions(groups)
+
+
+@dataclass
+class Narrator:
+    """Writes the narratives of one site build within one API session, and counts them."""
+
+    settings: Settings
+    refresh: bool = False
+    tally: dict[str, int] = field(
+        default_factory=lambda: {"claude": 0, "cache": 0, "offline": 0, "withheld": 0}
+    )
+
+    def __post_init__(self) -> None:
+        self.session = ai_client.Session(self.settings)
+        self.cache = cache_for(self.settings)
+        self.registry = try_load_registry(self.settings)
+
+    def summary(self) -> UsageSummary:
+        return UsageSummary(dict(self.tally), self.session.usage, self.settings)
+
+    def _counted(self, narrative: Narrative) -> Narrative:
+        self.tally[narrative.source] += 1
+        return narrative
+
+    def write(self, topic: str, results: dict[str, list[dict[str, Any]]]) -> Narrative:
+        """The narrative block about `results` (query name → rows)."""
+        payload = build_facts(topic, results, self.registry)
+        fallback = offline_summary(payload)
+        if not self.settings.anthropic_api_key:
+            return self._counted(Narrative(fallback, "offline", LABELS["no_key"]))
+        if not has_figures(payload):
+            return self._counted(Narrative(fallback, "offline", LABELS["no_figures"]))
+        table = fact_table(payload, results)
+        mentions = _mentions(self.registry, table)
+        key = facts_hash(self.settings.ai_model, PROMPT_VERSION, facts_json(payload))
+        cached = None if self.refresh else self.cache.get(key)
+        if cached is not None:
+            shown = self._from_cache(cached, table, mentions, fallback)
+            if shown is not None:
+                return self._counted(shown)
+            self.cache.put(key, None)  # an entry that no longer passes is asked for again
+        try:
+            reply, text, checked = self._ask(payload, table, mentions)
+        except ai_client.AIUnavailable as error:
+            label_text = LABELS["offline"].format(reason=error.reason)
+            return self._counted(Narrative(fallback, "offline", label_text, error.reason))
+        except Rejected as error:
+            self.cache.put(key, {"status": "withheld", "kind": error.kind, "topic": topic})
+            label_text = LABELS["withheld"].format(reason=error.kind)
+            return self._counted(Narrative(fallback, "withheld", label_text, error.kind))
+        except Exception as error:  # noqa: BLE001 - a report page never fails over its narrative
+            reason = f"unexpected {type(error).__name__}"
+            label_text = LABELS["offline"].format(reason=reason)
+            return self._counted(Narrative(fallback, "offline", label_text, reason))
+        self.cache.put(
+            key, {"status": "ok", "reply": reply, "topic": topic, "model": self.settings.ai_model}
+        )
+        return self._counted(
+            Narrative(text, "claude", LABELS["claude"].format(checked=label(checked, table.facts)))
+        )
+
+    def _from_cache(
+        self, cached: dict[str, Any], table: _FactTable, mentions: Mentions, fallback: str
+    ) -> Narrative | None:
+        """A cached reply checked again (None when it no longer passes)."""
+        if cached.get("status") == "withheld":
+            kind = str(cached.get("kind") or "it failed a check")
+            kind = kind if kind in _REJECTION_KINDS else "it failed a check"
+            return Narrative(fallback, "withheld", LABELS["withheld"].format(reason=kind), kind)
+        reply = cached.get("reply")
+        if cached.get("status") != "ok" or not isinstance(reply, dict):
+            return None
+        try:
+            text, checked = check_reply(reply, table, mentions)
+        except (Rejected, ai_client.AIUnavailable):
+            return None
+        return Narrative(text, "cache", LABELS["cache"].format(checked=label(checked, table.facts)))
+
+    def _ask(
+        self, payload: dict[str, Any], table: _FactTable, mentions: Mentions
+    ) -> tuple[dict[str, Any], str, Checked]:
+        """Claude's reply, its rendered text and checks; Rejected or AIUnavailable otherwise."""
+        messages: list[dict[str, Any]] = [{"role": "user", "content": _prompt(payload, table)}]
+        for attempt in range(2):
+            reply = ai_client.send(
+                self.session,
+                system=SYSTEM_PROMPT,
+                messages=messages,
+                tools=[NARRATIVE_TOOL],
+                tool_name=TOOL_NAME,
             )
-    raise Withheld(unverified)
+            tool_input = ai_client.tool_input(reply, TOOL_NAME)
+            try:
+                text, checked = check_reply(tool_input, table, mentions)
+            except Rejected as error:
+                if attempt == 1:
+                    raise
+                messages += ai_client.tool_result(
+                    reply,
+                    TOOL_NAME,
+                    "The narrative failed these checks: "
+                    + "; ".join(error.problems)
+                    + ". Rewrite it following the rules and call write_narrative again.",
+                )
+                continue
+            return tool_input, text, checked
+        raise AssertionError("unreachable")
 
 
-def write_narrative(
-    topic: str,
-    results: dict[str, list[dict[str, Any]]],
-    *,
-    refresh: bool = False,
-    settings: Settings | None = None,
-) -> Narrative:
-    """The narrative for a block about `results` (query name → rows)."""
-    current = settings or settings_module.load()
-    facts = build_facts(topic, results, try_load_registry(current))
-    fallback = offline_summary(facts)
-    if not current.anthropic_api_key or not has_figures(facts):
-        _TALLY.offline += 1
-        label = LABELS["no_key"] if not current.anthropic_api_key else "Automatic summary"
-        return Narrative(fallback, "offline", label)
-    cache = cache_for(current)
-    key = facts_hash(current.ai_model, PROMPT_VERSION, facts_json(facts))
-    cached = None if refresh else cache.get(key)
-    if cached is not None and cached.get("status") == "ok" and cached.get("text"):
-        _TALLY.cache += 1
-        return Narrative(str(cached["text"]), "cache", LABELS["cache"])
-    if cached is not None and cached.get("status") == "withheld":
-        _TALLY.withheld += 1
-        detail = ", ".join(cached.get("unverified", []))
-        return Narrative(fallback, "withheld", LABELS["withheld"], detail)
-    try:
-        text = _claude_narrative(current, facts)
-    except ai_client.AIUnavailable as error:
-        _TALLY.offline += 1
-        return Narrative(fallback, "offline", f"{LABELS['offline']} ({error.reason})", error.reason)
-    except Withheld as error:
-        _TALLY.withheld += 1
-        cache.put(key, {"status": "withheld", "unverified": error.unverified, "topic": topic})
-        return Narrative(fallback, "withheld", LABELS["withheld"], ", ".join(error.unverified))
-    except Exception as error:  # noqa: BLE001 - a report page never fails over its narrative
-        _TALLY.offline += 1
-        reason = f"unexpected {type(error).__name__}"
-        return Narrative(fallback, "offline", f"{LABELS['offline']} ({reason})", str(error))
-    _TALLY.claude += 1
-    cache.put(key, {"status": "ok", "text": text, "topic": topic, "model": current.ai_model})
-    return Narrative(text, "claude", LABELS["claude"])
+_REJECTION_KINDS = {
+    "unsafe content",
+    "a figure typed by the model",
+    "its words disagree with the data",
+}

@@ -9,7 +9,6 @@ import pytest
 from ai_helpers import build_small_warehouse
 
 from jobmetrics import settings as settings_module
-from jobmetrics.ai import narratives
 from jobmetrics.dbt_invoke import run_dbt
 
 
@@ -38,10 +37,3 @@ def ask_settings(small_warehouse: Path, parsed_target: Path) -> settings_module.
         ask_row_limit=50,
         ask_timeout_s=5.0,
     )
-
-
-@pytest.fixture(autouse=True)
-def fresh_usage():
-    narratives.reset_usage()
-    yield
-    narratives.reset_usage()

@@ -16,7 +16,7 @@ from jobmetrics.ai import narratives
 from jobmetrics.ai.facts import build_facts
 from jobmetrics.ai.grounding import check
 from jobmetrics.ai.offline import offline_summary
-from jobmetrics.ai.registry import Registry
+from jobmetrics.ai.registry import Metric, Registry
 
 MOVEMENTS = [
     {
@@ -40,16 +40,36 @@ MOVEMENTS = [
 ]
 RESULTS = {"movements": MOVEMENTS}
 
+# The facts of RESULTS, as the model sees them (ids in payload order): p1 Oct 2025, p2 Sep 2025;
+# f1 ending MRR $12,345.67, f2 its previous $12,000.00, f3 change $345.67, f4 change 2.9%;
+# f5 new customers 52, f6 previous 44, f7 change 8, f8 change 18.2%;
+# f9 logo churn 5.2%, f10 previous 4.8%, f11 change 0.4 pts, f12 change 9.0%.
 GOOD = {
-    "summary": "MRR reached $12.3k in October, up 2.9% on September, with 52 new customers.",
-    "drivers": ["Likely stronger acquisition: new customers rose from 44 to 52."],
-    "actions": ["Watch logo churn, which rose 0.4 pts to 5.2%."],
+    "summary": "MRR reached {{f1}} in {{p1}}, up {{f4}} on September, with {{f5}} new customers.",
+    "drivers": ["Likely stronger acquisition: new customers rose from {{f6}} to {{f5}}."],
+    "actions": ["Watch logo churn, which rose {{f11}} to {{f9}}."],
 }
+GOOD_TEXT = "MRR reached $12,345.67 in Oct 2025, up 2.9% on September, with 52 new customers."
 INVENTED = {
-    "summary": "MRR reached $12.3k, and we expect $15,000 by year end.",
-    "drivers": ["Likely a 37% jump in trials."],
+    "summary": "MRR reached {{f1}}, and we expect $15,000 by year end.",
+    "drivers": ["Likely a jump in trials."],
     "actions": ["Keep going."],
 }
+REGISTRY = Registry(
+    {
+        "logo_churn_rate": Metric(
+            name="logo_churn_rate",
+            label="Logo churn rate",
+            description="",
+            type="ratio",
+            format="pct1",
+            down_is_good=True,
+            grain="month",
+            mart_column="fct_mrr_monthly.logo_churn_rate",
+            definition="",
+        )
+    }
+)
 
 
 @pytest.fixture
@@ -63,29 +83,52 @@ def ai_settings(tmp_path: Path) -> settings_module.Settings:
         ai_model="claude-sonnet-5-5",
         ai_max_retries=1,
         ai_timeout_s=2.0,
+        ai_budget_s=60.0,
+        ai_breaker_failures=3,
     )
 
 
-def _write(settings, *, refresh: bool = False) -> narratives.Narrative:
-    return narratives.write_narrative(
-        "Monthly MRR movements", RESULTS, refresh=refresh, settings=settings
-    )
+def _narrator(settings, *, refresh: bool = False) -> narratives.Narrator:
+    narrator = narratives.Narrator(settings, refresh=refresh)
+    narrator.registry = REGISTRY
+    return narrator
 
 
-def test_good_narrative_is_shown_with_its_source_and_usage_is_counted(ai_settings):
+def _write(settings, *, refresh: bool = False, narrator=None) -> narratives.Narrative:
+    narrator = narrator or _narrator(settings, refresh=refresh)
+    return narrator.write("Monthly MRR movements", RESULTS)
+
+
+def _offline() -> str:
+    return offline_summary(build_facts("Monthly MRR movements", RESULTS, REGISTRY))
+
+
+def test_good_narrative_is_written_from_the_data_and_says_what_was_checked(ai_settings):
     api = FakeApi([tool_reply("write_narrative", GOOD)])
+    narrator = _narrator(ai_settings)
     with api.install():
-        narrative = _write(ai_settings)
+        narrative = _write(ai_settings, narrator=narrator)
     assert narrative.source == "claude"
-    assert "$12.3k" in narrative.text and "**Recommended actions**" in narrative.text
+    assert narrative.text.splitlines()[0] == GOOD_TEXT
+    assert "- Likely stronger acquisition: new customers rose from 44 to 52." in narrative.text
+    assert "- Watch logo churn, which rose 0.4 pts to 5.2%." in narrative.text
+    # f1 f4 f5 f6 f11 f9 and p1; "up", "rose", "rose"; "MRR" and "new customers" twice
+    # (logo churn is in the clause before the one with its figure); "September" for f4
+    assert narrative.label == (
+        "Claude narrative — 6 figures and 1 period written from the data; 3 change words, "
+        "3 metric names, 1 month checked against them"
+    )
     request = api.requests[0]
     assert request["model"] == "claude-sonnet-5-5"
     assert request["tool_choice"] == {"type": "tool", "name": "write_narrative"}
-    assert "no invented numbers" in request["system"].lower() or "ONLY numbers" in request["system"]
-    assert '"ending_mrr"' in request["messages"][0]["content"]
-    summary = narratives.usage_summary(ai_settings)
-    assert (summary.calls, summary.input_tokens, summary.output_tokens) == (1, 1200, 180)
-    assert summary.cost_usd == pytest.approx((1200 * 3.0 + 180 * 15.0) / 1e6)
+    assert "NEVER type a number" in request["system"][0]["text"]
+    assert request["system"][0]["cache_control"] == {"type": "ephemeral"}
+    assert request["tools"][-1]["cache_control"] == {"type": "ephemeral"}
+    facts = request["messages"][0]["content"]
+    assert '"id":"f1","kind":"value","shows":"$12,345.67","label":"Ending MRR"' in facts
+    summary = narrator.summary()
+    assert (summary.usage.calls, summary.usage.prompt_tokens) == (1, 1200)
+    assert summary.usage.cost_usd(ai_settings) == pytest.approx((1200 * 3.0 + 180 * 15.0) / 1e6)
     assert "1 claude" in summary.line()
 
 
@@ -109,7 +152,7 @@ def test_refresh_narratives_bypasses_the_cache(ai_settings):
     assert refreshed.source == "claude" and len(again.requests) == 1
 
 
-def test_invented_number_is_retried_once_naming_it_then_withheld(ai_settings):
+def test_typed_figure_is_retried_once_naming_it_then_withheld(ai_settings):
     api = FakeApi(
         [tool_reply("write_narrative", INVENTED), tool_reply("write_narrative", INVENTED)]
     )
@@ -117,11 +160,13 @@ def test_invented_number_is_retried_once_naming_it_then_withheld(ai_settings):
         narrative = _write(ai_settings)
     assert len(api.requests) == 2
     retry_turn = api.requests[1]["messages"][-1]["content"][0]
-    assert retry_turn["type"] == "tool_result" and "$15,000" in retry_turn["content"]
-    assert "37%" in retry_turn["content"]
+    assert retry_turn["type"] == "tool_result"
+    assert "typed figures itself: 1 5 0" in retry_turn["content"]
     assert narrative.source == "withheld"
-    assert narrative.label.startswith("AI narrative withheld: unverified figures")
-    assert "$15,000" not in narrative.text and "$12,345.67" in narrative.text  # offline text
+    assert narrative.label == (
+        "Claude narrative withheld (a figure typed by the model) — automatic summary shown"
+    )
+    assert narrative.text == _offline() and narrative.detail == "a figure typed by the model"
 
 
 def test_invented_number_fixed_on_retry_is_shown(ai_settings):
@@ -147,22 +192,21 @@ def test_rate_limit_then_success_is_retried_by_the_sdk(ai_settings):
 
 def test_server_error_gives_the_labelled_offline_summary(ai_settings):
     api = FakeApi([error_reply(500, "api_error", "Internal server error")])
+    narrator = _narrator(ai_settings)
     with api.install():
-        narrative = _write(ai_settings)
+        narrative = _write(ai_settings, narrator=narrator)
     assert narrative.source == "offline"
     assert narrative.label == "Automatic summary — Claude unavailable (HTTP 500 from the API)"
-    assert narrative.text == offline_summary(
-        build_facts("Monthly MRR movements", RESULTS, Registry())
-    )
+    assert narrative.text == _offline()
     assert len(api.requests) == 1 + ai_settings.ai_max_retries
-    assert narratives.usage_summary(ai_settings).failed_calls == 1
+    assert narrator.summary().usage.failed_calls == 1
 
 
 def test_timeout_gives_the_offline_summary(ai_settings):
     api = FakeApi([timeout])
     with api.install():
         narrative = _write(replace(ai_settings, ai_max_retries=0))
-    assert narrative.source == "offline" and "timed out" in narrative.label
+    assert narrative.source == "offline" and "timed out" in narrative.label, narrative.label
     assert narrative.text.strip()
 
 
@@ -171,7 +215,9 @@ def test_timeout_gives_the_offline_summary(ai_settings):
     [
         text_reply("Here is a summary without the tool."),
         tool_reply("write_narrative", {"summary": "", "drivers": [], "actions": []}),
-        tool_reply("write_narrative", {"summary": "MRR grew.", "drivers": "x", "actions": ["a"]}),
+        tool_reply(
+            "write_narrative", {"summary": "MRR is {{f1}}.", "drivers": "x", "actions": ["a"]}
+        ),
         httpx2.Response(200, text="<html>bad gateway page</html>"),
     ],
     ids=["no-tool-call", "empty-fields", "wrong-types", "not-json"],
@@ -207,9 +253,8 @@ def test_offline_summary_is_deterministic_and_grounded():
 
 
 def test_empty_results_still_give_a_block():
-    narrative = narratives.write_narrative(
-        "Nothing", {"movements": []}, settings=replace(settings_module.load(), anthropic_api_key="")
-    )
+    narrator = narratives.Narrator(replace(settings_module.load(), anthropic_api_key=""))
+    narrative = narrator.write("Nothing", {"movements": []})
     assert narrative.text.strip() and narrative.source == "offline"
 
 
@@ -278,9 +323,7 @@ def test_changed_figures_miss_the_cache(ai_settings):
     changed[-1]["ending_mrr"] = Decimal("12345.68")  # one cent
     api = FakeApi([tool_reply("write_narrative", GOOD)])
     with api.install():
-        narrative = narratives.write_narrative(
-            "Monthly MRR movements", {"movements": changed}, settings=ai_settings
-        )
+        narrative = _narrator(ai_settings).write("Monthly MRR movements", {"movements": changed})
     assert len(api.requests) == 1 and narrative.source == "claude"
 
 

@@ -299,16 +299,15 @@ select month, ending_mrr, logo_churn_rate from fct_mrr_monthly order by month
 def test_narrative_passes_the_named_results_to_the_engine(
     build, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from jobmetrics.ai.narratives import Narrative
-    from reports import narratives
+    from jobmetrics.ai.narratives import Narrative, Narrator
 
     calls = []
 
-    def write_narrative(topic, results, *, refresh=False):
-        calls.append((topic, results, refresh))
+    def write(narrator, topic, results):
+        calls.append((topic, results, narrator.refresh))
         return Narrative("MRR **grew**.", "cache", "AI summary")
 
-    monkeypatch.setattr(narratives, "write_narrative", write_narrative)
+    monkeypatch.setattr(Narrator, "write", write)
     page = """# Growth
 ```sql months
 select month, ending_mrr from fct_mrr_monthly order by month
@@ -326,12 +325,12 @@ select month, ending_mrr from fct_mrr_monthly order by month
 def test_a_failing_narrative_engine_names_the_page_line(
     build, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from reports import narratives
+    from jobmetrics.ai.narratives import Narrator
 
-    def broken(topic, results, *, refresh=False):
+    def broken(narrator, topic, results):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(narratives, "write_narrative", broken)
+    monkeypatch.setattr(Narrator, "write", broken)
     page = '# T\n```sql a\nselect 1 as x\n```\n\n<Narrative data="a" />\n'
     with pytest.raises(PageError, match=r"index\.md:6: <Narrative> the narrative engine failed"):
         build({"index.md": page})
