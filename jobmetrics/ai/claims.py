@@ -196,6 +196,10 @@ def _tokens(phrase: str) -> tuple[str, ...]:
     return tuple(_stem(word) for word in _WORD.findall(phrase))
 
 
+_NOT_HEADS = frozenset(_words("start end month day week year period total value"))
+"""Last words of labels that do not name a metric on their own ("at the start")."""
+
+
 class Mentions:
     """The metric names a text can use: every fact's aliases, their head nouns and the acronyms
     of SYNONYMS (so "ARR" is read as a metric name even on a page without ARR)."""
@@ -208,7 +212,7 @@ class Mentions:
                 tokens = _tokens(alias)
                 if tokens:
                     phrases.add(tokens)
-                    if len(tokens) > 1 and len(tokens[-1]) > 2:
+                    if len(tokens) > 1 and len(tokens[-1]) > 2 and tokens[-1] not in _NOT_HEADS:
                         phrases.add(tokens[-1:])  # "customers" of "new customers"
         self.phrases = sorted(phrases, key=len, reverse=True)
 

@@ -19,9 +19,16 @@ GOOD_SQL = (
     "select month, starting_mrr, ending_mrr, ending_mrr - starting_mrr as net_new_mrr "
     "from fct_mrr_monthly order by month"
 )
+# Rows: 1 Jul 2025 (starting $1,000.00, ending $1,220.25), 2 Aug, 3 Sep (ending $1,734.00,
+# net new $184.50). The model refers to cells; the renderer writes them with their row.
 GOOD_ANSWER = (
-    "MRR grew every month: from $1,000.00 at the start of July to $1,734.00 at the end of "
-    "September, with $184.50 net new MRR in September."
+    "MRR grew to {{r3.ending_mrr}} by the end of September, from {{r1.starting_mrr}} at the "
+    "start of July; {{r3.net_new_mrr}} was net new MRR in {{r3.month}}."
+)
+# Row 3 is named by its month cell; row 1 is not, so its value says which row it is from.
+GOOD_RENDERED = (
+    "MRR grew to $1,734.00 by the end of September, from $1,000.00 (Jul 2025) at "
+    "the start of July; $184.50 was net new MRR in Sep 2025."
 )
 
 
@@ -39,12 +46,19 @@ def test_valid_question_is_answered_from_the_rows(ask_settings):
     with api.install():
         result = ask.ask(QUESTION, ask_settings)
     assert result.answer_status == "grounded", result.unverified
-    assert result.answer == GOOD_ANSWER
+    assert result.answer == GOOD_RENDERED
+    assert result.checked == (
+        "3 figures and 1 period written from the data; 1 change word, 2 metric names, "
+        "2 months checked against them"
+    )
     assert result.tables == ("fct_mrr_monthly",)
     assert result.columns == ["month", "starting_mrr", "ending_mrr", "net_new_mrr"]
     assert [float(row[2]) for row in result.rows] == [1220.25, 1549.5, 1734.0]
     # the schema context: marts with descriptions and the metric registry, not staging
-    system = api.requests[0]["system"]
+    (block,) = api.requests[0]["system"]
+    system = block["text"]
+    assert block["cache_control"] == {"type": "ephemeral"}  # ~13k stable tokens, cached
+    assert api.requests[1]["system"] == api.requests[0]["system"]
     assert "## fct_mrr_monthly" in system and "logo_churn_rate" in system
     assert "## stg_users" not in system and "## int_" not in system
     assert api.requests[0]["tool_choice"] == {"type": "any"}
@@ -55,7 +69,8 @@ def test_valid_question_is_answered_from_the_rows(ask_settings):
     }
     assert api.requests[1]["tool_choice"] == {"type": "tool", "name": "answer"}
     rows_turn = api.requests[1]["messages"][-1]["content"][0]
-    assert rows_turn["type"] == "tool_result" and "1734" in rows_turn["content"]
+    assert rows_turn["type"] == "tool_result" and '"row": 3' in rows_turn["content"]
+    assert '"ending_mrr": 1734' in rows_turn["content"]
     assert file_hash(ask_settings.warehouse) == before
 
 
@@ -99,16 +114,57 @@ def test_sql_error_goes_back_once_and_the_repaired_query_runs(ask_settings):
     assert result.attempts[0]["query"] == broken
 
 
-def test_invented_number_in_the_answer_is_withheld_after_one_retry(ask_settings):
-    invented = "MRR grew 42% to $9,999 in September."
+def test_typed_number_in_the_answer_is_withheld_after_one_retry(ask_settings):
+    invented = "MRR grew to $9,999 in September."
     api = FakeApi([run_sql(GOOD_SQL), answer(invented), answer(invented)])
     with api.install():
         result = ask.ask(QUESTION, ask_settings)
     assert len(api.requests) == 3
-    assert "$9,999" in api.requests[2]["messages"][-1]["content"][0]["content"]
-    assert result.answer_status == "withheld"
-    assert result.answer.startswith("Answer withheld: unverified figures")
+    retry = api.requests[2]["messages"][-1]["content"][0]["content"]
+    assert "typed figures itself: 9" in retry
+    assert result.answer_status == "withheld" and "9,999" not in result.answer
+    assert result.answer.startswith("Answer withheld: it failed the checks against the rows")
     assert len(result.rows) == 3  # the rows are still shown: they are the data
+
+
+@pytest.mark.parametrize(
+    ("question", "reply", "problem"),
+    [
+        # a value from the wrong row: August named, September's cell quoted
+        (QUESTION, "MRR was {{r3.ending_mrr}} in August.", "August is named for r3.ending_mrr"),
+        # a number from the question is never a fact; it can only be typed, and that is refused
+        ("Did MRR pass $1,500 in September?", "Yes, it passed $1,500.", "typed figures"),
+        # the right cell under the wrong metric
+        (QUESTION, "ARR was {{r3.ending_mrr}} in September.", '"arr" is named for'),
+        # a direction the rows contradict (ending MRR rose every month)
+        (QUESTION, "MRR fell to {{r3.ending_mrr}}.", '"fell" contradicts r3.ending_mrr'),
+        # a size the rows contradict ($1,549.50 → $1,734.00 is not doubling)
+        (QUESTION, "MRR doubled to {{r3.ending_mrr}}.", '"doubled" does not match'),
+        (QUESTION, "MRR is up tenfold to {{r3.ending_mrr}}.", "typed figures itself: tenfold"),
+        (QUESTION, "See ![chart](http://x.test/a.png) {{r3.ending_mrr}}", "contains an image"),
+        (QUESTION, "MRR is {{r3.ending_mrr}}\x1b[2J", "control or invisible characters"),
+        (QUESTION, "MRR is {{r9.ending_mrr}}.", "refers to r9.ending_mrr, which is not a fact"),
+    ],
+    ids=[
+        "wrong-row",
+        "question-number",
+        "swapped-metric",
+        "wrong-direction",
+        "wrong-size",
+        "number-word",
+        "image",
+        "terminal-escape",
+        "unknown-cell",
+    ],
+)
+def test_answer_that_fails_a_check_is_withheld(ask_settings, question, reply, problem):
+    api = FakeApi([run_sql(GOOD_SQL), answer(reply), answer(reply)])
+    with api.install():
+        result = ask.ask(question, ask_settings)
+    assert result.answer_status == "withheld"
+    assert any(problem in found for found in result.unverified), result.unverified
+    assert "1500" not in result.answer and "\x1b" not in result.answer
+    assert "http" not in result.answer and "tenfold" not in result.answer
 
 
 def test_sql_only_stops_after_the_guard(ask_settings):
@@ -133,8 +189,8 @@ def test_cli_prints_answer_sql_and_table(ask_settings, monkeypatch, capsys):
     with FakeApi([run_sql(GOOD_SQL), answer(GOOD_ANSWER)]).install():
         assert cli.main(["ask", QUESTION]) == 0
     out = capsys.readouterr().out
-    assert GOOD_ANSWER in out and GOOD_SQL in out and "$1,734.00" in out
-    assert "2 calls, 2,400 input + 360 output tokens, estimated $0.0126" in out
+    assert GOOD_RENDERED in out and GOOD_SQL in out and "$1,734.00" in out
+    assert "2 calls, 2,400 input tokens + 360 output tokens, estimated $0.0126" in out
 
 
 def test_cli_json_output(ask_settings, monkeypatch, capsys):

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import httpx2
 import pytest
@@ -70,22 +69,6 @@ REGISTRY = Registry(
         )
     }
 )
-
-
-@pytest.fixture
-def ai_settings(tmp_path: Path) -> settings_module.Settings:
-    """A key, a warehouse folder of our own (the cache lives there), fast retries."""
-    return replace(
-        settings_module.load(),
-        anthropic_api_key="sk-ant-test",
-        warehouse=tmp_path / "data" / "jobmetrics.duckdb",
-        dbt_target_dir=tmp_path / "no-target",
-        ai_model="claude-sonnet-5-5",
-        ai_max_retries=1,
-        ai_timeout_s=2.0,
-        ai_budget_s=60.0,
-        ai_breaker_failures=3,
-    )
 
 
 def _narrator(settings, *, refresh: bool = False) -> narratives.Narrator:
