@@ -20,48 +20,12 @@ from markdown_it import MarkdownIt
 from reports import charts, narratives
 from reports.errors import PageProblem
 from reports.formats import auto_format, check_format, format_value, is_percent
+from reports.labels import humanize
 from reports.queries import QueryResult, to_json_value
 from reports.tags import Attributes, Placed
 
 MAX_TABLE_ROWS = 1000
 MAX_CHART_ROWS = 5000
-
-_ACRONYMS = {
-    "mrr": "MRR",
-    "arr": "ARR",
-    "arpu": "ARPU",
-    "cac": "CAC",
-    "ltv": "LTV",
-    "nrr": "NRR",
-    "grr": "GRR",
-    "usd": "USD",
-    "dau": "DAU",
-    "wau": "WAU",
-    "mau": "MAU",
-    "ms": "ms",
-    "p50": "p50",
-    "p95": "p95",
-    "p99": "p99",
-    "id": "ID",
-    "to": "to",
-    "pct": "%",
-}
-
-
-_LABELS = {"ltv_to_cac": "LTV:CAC", "dau": "DAU", "wau": "WAU", "mau": "MAU"}
-
-
-def humanize(column: str) -> str:
-    """A column name as a label: ending_mrr → Ending MRR, cac_usd → CAC, ltv_to_cac → LTV:CAC."""
-    if column in _LABELS:
-        return _LABELS[column]
-    parts = [word for word in column.split("_") if word]
-    if len(parts) > 1 and parts[-1] == "usd":
-        parts = parts[:-1]  # the format shows the currency
-    words = [_ACRONYMS.get(word, word) for word in parts]
-    if words and words[0] == words[0].lower() and words[0] not in _ACRONYMS.values():
-        words[0] = words[0].capitalize()
-    return " ".join(words)
 
 
 @dataclass
@@ -70,7 +34,7 @@ class Canvas:
 
     title: str
     results: dict[str, QueryResult]
-    down_is_good: dict[str, bool] = field(default_factory=dict)
+    down_is_good: dict[str, bool | None] = field(default_factory=dict)
     refresh_narratives: bool = False
     datasets: dict[str, dict[str, Any]] = field(default_factory=dict)
     charts: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -332,7 +296,9 @@ def _data_table(attributes: Attributes, canvas: Canvas) -> str:
     return _card("table", attributes.get("title"), dataset, table, "".join(notes))
 
 
-def _comparison(value: Any, previous: Any, fmt: str | None, down_is_good: bool, title: str) -> str:
+def _comparison(
+    value: Any, previous: Any, fmt: str | None, down_is_good: bool | None, title: str
+) -> str:
     if value is None or previous is None:
         return f'<div class="jm-bv-comparison neutral">no {_e(title)} value</div>'
     delta = float(value) - float(previous)
@@ -350,7 +316,10 @@ def _comparison(value: Any, previous: Any, fmt: str | None, down_is_good: bool, 
     if delta == 0:
         tone, arrow = "neutral", "■"
     else:
-        tone = "good" if (delta > 0) != down_is_good else "bad"
+        # None: the registry names no good direction (spend), so no colour either way
+        tone = (
+            "neutral" if down_is_good is None else "good" if (delta > 0) != down_is_good else "bad"
+        )
         arrow = "▲" if delta > 0 else "▼"
     return (
         f'<div class="jm-bv-comparison {tone}" data-delta="{delta!r}">'

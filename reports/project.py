@@ -18,14 +18,14 @@ class ProjectInfo:
     """The dbt project's seeds and the metric registry's down-is-good flags."""
 
     seeds: set[str] = field(default_factory=set)
-    down_is_good: dict[str, bool] = field(default_factory=dict)
+    down_is_good: dict[str, bool | None] = field(default_factory=dict)
 
     def docs_link(self, table: str) -> str:
         """The dbt docs page of a warehouse table (model or seed), relative to the site root."""
         return docs_link(table, "seed" if table in self.seeds else "model")
 
 
-def down_is_good_flags(settings: Settings) -> dict[str, bool]:
+def down_is_good_flags(settings: Settings) -> dict[str, bool | None]:
     """`config.meta.down_is_good` of every registry metric, by metric name and by the mart
     column it equals (so a tile on `logo_churn_rate` finds it); empty without a dbt manifest."""
     metrics = list(try_load_registry(settings))

@@ -18,7 +18,9 @@ def explain(metric: Metric, registry: Registry) -> str:
     for name in metric.inputs:
         if name in registry and name != metric.name:
             lines.append(f"  {name}: {registry.metrics[name].definition}")
-    direction = "lower is better" if metric.down_is_good else "higher is better"
+    direction = {True: "lower is better", False: "higher is better"}.get(
+        metric.down_is_good, "neither higher nor lower is better in itself"
+    )
     lines += [
         f"Type:         {metric.type} metric (dbt semantic layer)",
         f"Format:       {metric.format or 'number'} ({direction})",

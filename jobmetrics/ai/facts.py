@@ -3,6 +3,13 @@
 The same rows always give the same payload (sorted keys, fixed rounding), so it can key the
 narrative cache, and every number Claude may use is in it: latest values, the previous period,
 month-over-month changes, recent history, top movers and open alerts.
+
+Periods a result flags as incomplete (an `is_complete…` column that is false, e.g. the month the
+data ends in) are never compared: changes are between the last complete period and the one
+before, and the partial period is named in `partial_period`. Columns holding the previous value
+of another column (`mrr_prev`) are that column's comparison, not figures of their own. A figure
+whose metric has a target in the metric_thresholds seed carries it (`target`) and, when the
+value crosses it, `breach`.
 """
 
 from __future__ import annotations
@@ -14,8 +21,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from jobmetrics.ai.formatting import auto_format
-from jobmetrics.ai.registry import Registry
+from jobmetrics.ai.formatting import auto_format, column_label
+from jobmetrics.ai.registry import Metric, Registry, Threshold
 
 Rows = list[dict[str, Any]]
 
@@ -30,6 +37,28 @@ MAX_ALERTS = 10
 
 _PERIOD_NAMES = ("month", "date", "day", "week", "period")
 _ALERT_COLUMNS = ("severity", "message")
+_COMPLETE_PREFIX = "is_complete"
+"""A boolean column starting so says whether the row's period is complete."""
+_PERIOD_DAYS = ("days_with_data", "days_in_period")
+"""Columns that say how much of a partial period the data covers."""
+_COMPARISON_SUFFIXES = ("_prev", "_previous", "_prior", "_week_ago", "_last_month")
+_AVERAGE_PREFIXES = ("avg_", "average_", "mean_")
+
+
+def _is_meta_column(name: str, columns: list[str]) -> bool:
+    """Columns that describe a row rather than measure it: completeness flags, days of data,
+    and the previous value of another column of the same result."""
+    lowered = name.lower()
+    if lowered.startswith(_COMPLETE_PREFIX) or lowered in _PERIOD_DAYS:
+        return True
+    return any(
+        lowered.endswith(suffix) and name[: -len(suffix)] in columns
+        for suffix in _COMPARISON_SUFFIXES
+    )
+
+
+def _completeness_column(columns: list[str]) -> str | None:
+    return next((c for c in columns if c.lower().startswith(_COMPLETE_PREFIX)), None)
 
 
 def _is_number(value: object) -> bool:
@@ -90,7 +119,7 @@ def _classify(rows: Rows) -> tuple[str | None, list[str], list[str]]:
     numeric: list[str] = []
     keys: list[str] = []
     for column in columns:
-        if column == period:
+        if column == period or _is_meta_column(column, columns):
             continue
         values = [row.get(column) for row in rows if row.get(column) is not None]
         if values and all(_is_number(value) for value in values) and not _is_key_number(column):
@@ -100,18 +129,63 @@ def _classify(rows: Rows) -> tuple[str | None, list[str], list[str]]:
     return period, keys, numeric
 
 
+def _averaged(column: str) -> str | None:
+    """The column an average column averages (avg_dau → dau), or None."""
+    lowered = column.lower()
+    prefix = next((p for p in _AVERAGE_PREFIXES if lowered.startswith(p)), None)
+    return column[len(prefix) :] if prefix else None
+
+
+def _lower_first(label: str) -> str:
+    """ "Daily active users" → "daily active users"; acronyms (MRR, p95) stay as they are."""
+    return label[:1].lower() + label[1:] if label[1:2].islower() else label
+
+
+def _label(column: str, metric: Metric | None, averaged: Metric | None) -> str:
+    """The display label: the registry's, "Average …" of the registry's, or the site's label of
+    the column (the unit word dropped where the format shows it)."""
+    if metric is not None:
+        return metric.label
+    if averaged is not None:
+        return f"Average {_lower_first(averaged.label)}"
+    base = _averaged(column)
+    label = f"Average {_lower_first(column_label(base))}" if base else column_label(column)
+    if label.endswith(" ms") and label != "ms":
+        label = label.removesuffix(" ms") + " time"  # the ms format shows the unit
+    return label
+
+
+def _threshold(column: str, metric: Metric | None, registry: Registry) -> Threshold | None:
+    names = [metric.name] if metric else []
+    names += [column, _averaged(column) or ""]
+    return next((registry.thresholds[n] for n in names if n in registry.thresholds), None)
+
+
 def _describe(column: str, registry: Registry) -> dict[str, Any]:
-    metric = registry.for_column(column)
+    # a column named like a registry metric is that metric (mrr, when ending_mrr is the mart's)
+    metric = registry.for_column(column) or registry.metrics.get(column)
+    base = _averaged(column)
+    averaged = registry.for_column(base) if metric is None and base else None
+    source = metric or averaged
     described: dict[str, Any] = {
         "metric": column,
-        "label": metric.label if metric else column.replace("_", " "),
-        "format": (metric.format if metric else None) or auto_format(column) or "num",
+        "label": _label(column, metric, averaged),
+        "format": (source.format if source else None) or auto_format(column) or "num",
     }
     if metric is not None:
         described["registry_metric"] = metric.name
-        described["down_is_good"] = metric.down_is_good
         if metric.headline:
             described["headline"] = True
+    if source is not None and source.down_is_good is not None:
+        described["down_is_good"] = source.down_is_good  # absent: no direction is good news
+    threshold = _threshold(column, metric or averaged, registry)
+    if threshold is not None:
+        described["target"] = {
+            "value": threshold.warning_value,
+            "critical": threshold.critical_value,
+            "direction": threshold.direction,
+            "source": "metric_thresholds",
+        }
     return described
 
 
@@ -140,7 +214,18 @@ def _figure(
     if "down_is_good" in figure and "change" in figure and figure["change"]:
         better = (figure["change"] < 0) == figure["down_is_good"]
         figure["assessment"] = "better" if better else "worse"
+    if "target" in figure and (level := _breach(figure["target"], value)):
+        figure["breach"] = level
     return figure
+
+
+def _breach(target: dict[str, Any], value: float) -> str | None:
+    """ "critical", "warning" or None: whether `value` crosses the target's limits (the seed's
+    rule: "above" is bad at or above the limit, "below" at or below it)."""
+    for level, limit in (("critical", target["critical"]), ("warning", target["value"])):
+        if value >= limit if target["direction"] == "above" else value <= limit:
+            return level
+    return None
 
 
 def _sort_key(value: Any) -> tuple[int, str]:
@@ -151,15 +236,48 @@ def _key_text(row: dict[str, Any], keys: list[str]) -> str:
     return ", ".join(f"{key}={row.get(key)}" for key in keys)
 
 
+def _chosen(numeric: list[str], registry: Registry) -> list[str]:
+    """At most MAX_FIGURES columns, headline metrics first, then registry metrics, then the
+    rest; in the query's column order."""
+
+    def rank(column: str) -> tuple[bool, bool]:
+        metric = registry.for_column(column) or registry.metrics.get(column)
+        return (not (metric and metric.headline), metric is None)
+
+    kept = set(sorted(numeric, key=rank)[:MAX_FIGURES])
+    return [column for column in numeric if column in kept]
+
+
+def _partial(row: dict[str, Any], period: str) -> dict[str, Any]:
+    """The partial period and how much of it the data covers, when the result says."""
+    described: dict[str, Any] = {"period": _period_text(row.get(period))}
+    for column in _PERIOD_DAYS:
+        if (value := number(row.get(column))) is not None:
+            described[column] = value
+    return described
+
+
 def _series(rows: Rows, period: str, numeric: list[str], registry: Registry) -> dict[str, Any]:
     ordered = sorted(rows, key=lambda row: _sort_key(row.get(period)))
-    latest = ordered[-1]
-    previous = ordered[-2] if len(ordered) > 1 else None
-    figures = [
-        figure
-        for column in numeric[:MAX_FIGURES]
-        if (figure := _figure(column, ordered, latest, previous, registry)) is not None
-    ]
+    flag = _completeness_column(_columns(rows))
+    complete = [row for row in ordered if flag is None or row.get(flag) is not False]
+    compared = complete or ordered  # nothing complete: describe what there is, flagged below
+    latest = compared[-1]
+    figures = []
+    for column in _chosen(numeric, registry):
+        # each figure at the last complete period that has it (a young cohort has no month 3)
+        at = max((i for i, row in enumerate(compared) if row.get(column) is not None), default=-1)
+        if at < 0:
+            continue
+        previous = compared[at - 1] if at > 0 else None
+        figure = _figure(column, compared[: at + 1], compared[at], previous, registry)
+        if figure is None:
+            continue
+        if compared[at] is not latest:
+            figure["period"] = _period_text(compared[at].get(period))
+            if previous is not None:
+                figure["previous_period"] = _period_text(previous.get(period))
+        figures.append(figure)
     described: dict[str, Any] = {
         "period_column": period,
         "period": _period_text(latest.get(period)),
@@ -167,15 +285,36 @@ def _series(rows: Rows, period: str, numeric: list[str], registry: Registry) -> 
         "first_period": _period_text(ordered[0].get(period)),
         "figures": figures,
     }
-    if previous is not None:
-        described["previous_period"] = _period_text(previous.get(period))
+    if len(compared) > 1:
+        described["previous_period"] = _period_text(compared[-2].get(period))
+    if flag is not None:
+        described["period_complete"] = bool(complete)
+        if ordered[-1] is not latest or not complete:
+            described["partial_period"] = _partial(ordered[-1], period)
     return described
 
 
 def _breakdown(
     rows: Rows, period: str | None, keys: list[str], numeric: list[str], registry: Registry
 ) -> dict[str, Any]:
-    """One entry per key (e.g. channel) at the latest period, with its change when there is one."""
+    """One entry per key (e.g. channel) at the latest complete period, with its change when there
+    is one. With an age key (months_since_start), the groups are compared at the oldest age
+    every group reached: month 0 of a cohort is 100 % by definition and says nothing."""
+    flag = _completeness_column(_columns(rows))
+    if flag is not None:
+        rows = [row for row in rows if row.get(flag) is not False]
+    ages = [key for key in keys if _is_key_number(key) and "_since_" in key.lower()]
+    age_described: dict[str, Any] = {}
+    if ages and len(keys) > 1:
+        age, keys = ages[0], [key for key in keys if key != ages[0]]
+        reached: dict[str, Any] = {}
+        for row in rows:
+            if row.get(age) is not None:
+                group = _key_text(row, keys)
+                reached[group] = max(reached.get(group, row[age]), row[age])
+        common = min(reached.values(), default=None)
+        rows = [row for row in rows if row.get(age) == common]
+        age_described = {"age_column": age, "age": number(common)}
     latest_period = None
     if period is not None:
         latest_period = max(
@@ -196,7 +335,7 @@ def _breakdown(
         previous = group[-2] if len(group) > 1 and period is not None else None
         figures = [
             figure
-            for column in numeric[:MAX_FIGURES]
+            for column in _chosen(numeric, registry)
             if (figure := _figure(column, group, latest, previous, registry)) is not None
         ]
         entry = {"key": {key: _period_text(latest.get(key)) for key in keys}, "figures": figures}
@@ -213,7 +352,10 @@ def _breakdown(
         "dimensions": keys,
         "groups": len(entries),
         "items": [entry for _, entry in entries[:MAX_GROUPS]],
+        **age_described,
     }
+    if lead is not None:
+        described["ranked_by"] = lead
     if period is not None:
         described["period_column"] = period
         described["period"] = _period_text(latest_period)
@@ -230,6 +372,19 @@ def _alerts(rows: Rows) -> list[dict[str, Any]]:
             alert[column] = number(value) if _is_number(value) else _period_text(value)
         alerts.append(alert)
     return alerts
+
+
+def _alert_summary(rows: Rows) -> dict[str, Any]:
+    """How many alerts of each severity a result holds, and its first distinct messages."""
+    by_severity: dict[str, int] = {}
+    for row in rows:
+        severity = str(row.get("severity") or "alert")
+        by_severity[severity] = by_severity.get(severity, 0) + 1
+    messages = [str(row["message"]) for row in rows if row.get("message")]
+    return {
+        "alerts_by_severity": dict(sorted(by_severity.items())),
+        "messages": list(dict.fromkeys(messages))[:MAX_ALERTS],
+    }
 
 
 def _movers(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -259,6 +414,7 @@ def _movers(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "label": figure["label"],
             "change_pct": figure["change_pct"],
             "change": figure["change"],
+            "format": figure["format"],
         }
         if key:
             mover["key"] = key
@@ -274,7 +430,7 @@ def build_facts(topic: str, results: dict[str, Rows], registry: Registry) -> dic
     alerts: list[dict[str, Any]] = []
     for name in results:
         rows = list(results[name])
-        entry: dict[str, Any] = {"name": name, "rows": len(rows)}
+        entry: dict[str, Any] = {"name": name, "label": column_label(name), "rows": len(rows)}
         if not rows:
             described.append(entry)
             continue
@@ -282,6 +438,7 @@ def build_facts(topic: str, results: dict[str, Rows], registry: Registry) -> dic
         if all(column in columns for column in _ALERT_COLUMNS):
             alerts.extend(_alerts(rows))
             entry["alerts"] = len(rows)
+            entry.update(_alert_summary(rows))
             described.append(entry)
             continue
         period, keys, numeric = _classify(rows)
@@ -293,7 +450,7 @@ def build_facts(topic: str, results: dict[str, Rows], registry: Registry) -> dic
             # one row of figures (e.g. "last_month"); with several rows the last one counts
             entry["figures"] = [
                 figure
-                for column in numeric[:MAX_FIGURES]
+                for column in _chosen(numeric, registry)
                 if (figure := _figure(column, rows, rows[-1], None, registry)) is not None
             ]
         described.append(entry)

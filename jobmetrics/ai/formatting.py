@@ -1,7 +1,9 @@
-"""Number formats of the report site (reports.formats), imported when first used.
+"""Number formats and column labels of the report site (reports.formats, reports.labels),
+imported when first used.
 
 reports imports jobmetrics.ai.narratives at module level, so importing reports here at module
-level would be circular; the formats themselves live in one place, reports/formats.py.
+level would be circular; the formats and labels themselves live in one place each,
+reports/formats.py and reports/labels.py.
 """
 
 from __future__ import annotations
@@ -25,3 +27,10 @@ def format_value(value: Any, fmt: str | None = None) -> str:
 
 def is_percent(fmt: str | None) -> bool:
     return fmt is not None and fmt.startswith("pct")
+
+
+def column_label(column: str) -> str:
+    """A column name as the site labels it (ending_mrr → Ending MRR, ltv_to_cac → LTV:CAC)."""
+    from reports.labels import humanize
+
+    return humanize(column)

@@ -2,12 +2,14 @@
 manifest.json (semantic-layer `metrics` + `semantic_models`), never from a list in Python.
 
 Each metric's `config.meta` carries what the semantic layer has no field for:
-`format` (a report format name: usd, pct1, num0, mult, ms, ...), `down_is_good`, `grain` and
+`format` (a report format name: usd, pct1, num0, mult, ms, ...), `down_is_good` (null when
+neither direction is good news, as for spend), `grain` and
 `mart_column` ("model.column": the mart figure the metric must equal for a full month).
 """
 
 from __future__ import annotations
 
+import csv
 import difflib
 import json
 import re
@@ -16,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from jobmetrics.errors import UserError
-from jobmetrics.settings import Settings
+from jobmetrics.settings import PROJECT_ROOT, Settings
 
 
 class RegistryUnavailable(UserError):
@@ -53,7 +55,8 @@ class Metric:
     description: str
     type: str
     format: str | None
-    down_is_good: bool
+    down_is_good: bool | None
+    """True when a fall is good news, False when a rise is, None when neither (spend)."""
     grain: str | None
     mart_column: str | None
     definition: str
@@ -96,11 +99,25 @@ class Metric:
         }
 
 
+@dataclass(frozen=True)
+class Threshold:
+    """A `threshold` row of the metric_thresholds seed: the target a figure is held to."""
+
+    metric: str
+    direction: str
+    """Which side is bad: "above" (bad at or above the value) or "below"."""
+    warning_value: float
+    critical_value: float
+    grain: str
+
+
 @dataclass
 class Registry:
-    """All metrics by name, plus a lookup from mart column to metric."""
+    """All metrics by name, plus a lookup from mart column to metric, and the targets of the
+    metric_thresholds seed by metric name."""
 
     metrics: dict[str, Metric] = field(default_factory=dict)
+    thresholds: dict[str, Threshold] = field(default_factory=dict)
 
     def __contains__(self, name: str) -> bool:
         return name in self.metrics
@@ -297,6 +314,14 @@ def _unfiltered_definition(
     return str(kind), ()
 
 
+def _direction(meta: dict[str, Any]) -> bool | None:
+    """`down_is_good` from a metric's meta: absent means False (a rise is good), null means None."""
+    if "down_is_good" not in meta:
+        return False
+    value = meta["down_is_good"]
+    return None if value is None else bool(value)
+
+
 def registry_from_manifest(manifest: dict[str, Any]) -> Registry:
     """Build the registry from a parsed manifest.json."""
     measures, dimensions = _measures(manifest)
@@ -327,7 +352,7 @@ def registry_from_manifest(manifest: dict[str, Any]) -> Registry:
             description=" ".join(str(node.get("description") or "").split()),
             type=str(node.get("type", "simple")),
             format=meta.get("format"),
-            down_is_good=bool(meta.get("down_is_good", False)),
+            down_is_good=_direction(meta),
             grain=meta.get("grain") or node.get("time_granularity"),
             mart_column=meta.get("mart_column"),
             mart_filter=meta.get("mart_filter"),
@@ -338,6 +363,44 @@ def registry_from_manifest(manifest: dict[str, Any]) -> Registry:
             dimensions=tuple(dims),
         )
     return Registry(metrics)
+
+
+THRESHOLDS_SEED = "metric_thresholds"
+
+
+def read_thresholds(manifest: dict[str, Any]) -> dict[str, Threshold]:
+    """The `threshold` rows of the metric_thresholds seed (the CSV the manifest names), by
+    metric; empty when the seed or its file is missing."""
+    node = next(
+        (
+            node
+            for node in (manifest.get("nodes") or {}).values()
+            if node.get("resource_type") == "seed" and node.get("name") == THRESHOLDS_SEED
+        ),
+        None,
+    )
+    if node is None or not node.get("original_file_path"):
+        return {}
+    path = Path(node.get("root_path") or PROJECT_ROOT) / node["original_file_path"]
+    thresholds: dict[str, Threshold] = {}
+    try:
+        with path.open(encoding="utf-8", newline="") as stream:
+            for row in csv.DictReader(stream):
+                if row.get("check_type") != "threshold" or row.get("direction") not in (
+                    "above",
+                    "below",
+                ):
+                    continue
+                thresholds[row["metric"]] = Threshold(
+                    metric=row["metric"],
+                    direction=row["direction"],
+                    warning_value=float(row["warning_value"]),
+                    critical_value=float(row["critical_value"]),
+                    grain=row.get("grain") or "",
+                )
+    except (OSError, KeyError, ValueError):
+        return {}
+    return thresholds
 
 
 _LOADED: dict[tuple[str, int], Registry] = {}
@@ -353,7 +416,9 @@ def load_registry(settings: Settings) -> Registry:
         key = None
     if key is not None and key in _LOADED:
         return _LOADED[key]
-    registry = registry_from_manifest(read_manifest(settings))
+    manifest = read_manifest(settings)
+    registry = registry_from_manifest(manifest)
+    registry.thresholds = read_thresholds(manifest)
     if key is not None:
         _LOADED.clear()
         _LOADED[key] = registry
