@@ -1,6 +1,8 @@
-"""The AI layer: metric registry, grounded Claude narratives, `ask` and `explain`.
+"""The AI layer: metric registry, Claude narratives with figures written from the data, `ask`
+and `explain`.
 
-Modules: registry (metrics from the dbt manifest), facts (the deterministic payload), grounding
-(every number checked against the facts), offline (rule-based summary), client (the Anthropic
-SDK client and token accounting), narratives (report blocks), sql_guard and ask (questions).
+Modules: registry (metrics from the dbt manifest), facts (the deterministic payload), claims
+(facts by id; typed figures, change words, metric names and months checked), sanitize (what a
+reply may contain), offline (rule-based summary), client (the Anthropic SDK client, one bounded
+Session per run), narratives (report blocks), sql_guard and ask (questions).
 """

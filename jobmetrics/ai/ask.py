@@ -1,5 +1,5 @@
 """`jobmetrics ask "question"`: Claude writes one query, it is checked and run read-only, and
-Claude answers from the rows with every number grounding-checked.
+Claude answers from the rows, every figure a reference to a cell (jobmetrics.ai.claims).
 
 One conversation, tool use throughout. Claude calls query_metrics (registry metrics by time or a
 dimension, computed by MetricFlow) or run_sql (one SELECT over the marts, checked by sql_guard);

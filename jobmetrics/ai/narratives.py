@@ -119,6 +119,8 @@ class UsageSummary:
     def line(self) -> str:
         """One line for the build output."""
         counts = ", ".join(f"{n} {source}" for source, n in self.narratives.items() if n)
+        if not self.usage.calls and not self.usage.failed_calls:
+            return f"narratives: {counts or 'none'} (no API calls)"
         return f"narratives: {counts or 'none'}; {self.usage.line(self.settings)}"
 
     def as_dict(self) -> dict[str, Any]:
@@ -282,14 +284,29 @@ def fact_table(payload: dict[str, Any], results: dict[str, list[dict[str, Any]]]
         period, previous = entry.get("period"), entry.get("previous_period")
         table.period(period, column)
         table.period(previous, column)
-        rows = results.get(entry["name"], [])
+        partial = (entry.get("partial_period") or {}).get("period")
+        rows = [
+            row
+            for row in results.get(entry["name"], [])
+            if partial is None or _iso(row.get(column)) != _iso(partial)
+        ]
         for figure in entry.get("figures", []):
+            # a figure may be for an earlier period than the result's (a young cohort)
+            at = figure.get("period", period)
+            before = figure.get("previous_period", previous)
+            table.period(at, column)
+            table.period(before, column)
             record = _records(rows, figure["metric"], figure["value"]) if column else None
-            table.figure(figure, period=period, previous_period=previous, key={}, record=record)
+            table.figure(figure, period=at, previous_period=before, key={}, record=record)
+        age = {entry["age_column"]: str(entry["age"])} if entry.get("age_column") else {}
         for item in entry.get("items", []):
             for figure in item["figures"]:
                 table.figure(
-                    figure, period=period, previous_period=None, key=item["key"], record=None
+                    figure,
+                    period=figure.get("period", period),
+                    previous_period=figure.get("previous_period"),
+                    key={**item["key"], **age},
+                    record=None,
                 )
     return table
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from jobmetrics.ai.grounding import check, written_numbers
+from number_trace import check, written_numbers
 
 FACTS = {
     "figures": [

@@ -9,11 +9,11 @@ from decimal import Decimal
 import httpx2
 import pytest
 from fake_anthropic import FakeApi, error_reply, text_reply, timeout, tool_reply
+from number_trace import check
 
 from jobmetrics import settings as settings_module
 from jobmetrics.ai import narratives
 from jobmetrics.ai.facts import build_facts
-from jobmetrics.ai.grounding import check
 from jobmetrics.ai.offline import offline_summary
 from jobmetrics.ai.registry import Metric, Registry
 

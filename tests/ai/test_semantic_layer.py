@@ -11,11 +11,11 @@ import duckdb
 import pytest
 from ai_helpers import file_hash
 from fake_anthropic import FakeApi, tool_reply
+from number_trace import check
 
 from jobmetrics import settings as settings_module
 from jobmetrics.ai import ask, narratives
 from jobmetrics.ai.facts import build_facts
-from jobmetrics.ai.grounding import check
 from jobmetrics.ai.registry import load_registry
 from jobmetrics.ai.semantic_query import mf_query
 
@@ -87,7 +87,7 @@ def test_offline_narrative_on_real_marts_is_grounded(ai_built):
         )
         columns = [column[0] for column in cursor.description]
         rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
-    narrative = narratives.write_narrative("MRR", {"movements": rows}, settings=ai_built)
+    narrative = narratives.Narrator(ai_built).write("MRR", {"movements": rows})
     assert narrative.source == "offline" and "MRR" in narrative.text
     facts = build_facts("MRR", {"movements": rows}, load_registry(ai_built))
     assert check(narrative.text, facts).ok

@@ -1,4 +1,9 @@
-"""Grounding check: every number a model wrote must be in the facts, or a rounding of one.
+"""A test helper: every number in a text must be in the facts, or a rounding of one.
+
+The product no longer reads numbers out of model text (jobmetrics.ai.claims: figures come by
+reference); the tests use this to hold the offline summary, which prints numbers itself, to the
+facts it was written from.
+
 
 A written number is grounded when some number in the facts, shown at the written precision and
 scale, gives it: 12,345.67 → "$12.3k", "$12,346" or "$12,000"; 0.0523 → "5.2%" or "5%";
