@@ -299,26 +299,58 @@ def _usage_line(error: typer.TyperException) -> str:
     command = context.command_path if context is not None else "jobmetrics"
     return f"error: {error.format_message()} (see `{command} --help`)"
 
+INTERRUPTED = 130
+"""The exit code of every command stopped by Ctrl-C (SIGINT) or SIGTERM."""
+
+_signals_received: list[int] = []
+
+
 
 def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
+    """Cancel the running step like Ctrl-C; a second signal does not cut its clean-up short."""
+    _signals_received.append(signum)
+    if len(_signals_received) == 1:
+        raise KeyboardInterrupt
+
+
+def _interrupted_line() -> str:
+    name = signal.Signals(_signals_received[0]).name if _signals_received else "SIGINT"
+    return (
+        f"error: interrupted by {name}; the unfinished step was cancelled and what it would "
+        "replace (warehouse, site or raw data) is unchanged"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: user errors become one line on stderr and exit code 2."""
+    """Entry point: user errors become one line on stderr and exit code 2, interruptions one
+    line and exit code 130."""
     # SIGTERM (a CI job cancelled, `kill`) cleans up like Ctrl-C: no half-written files.
-    signal.signal(signal.SIGTERM, _interrupt)
+    _signals_received.clear()
+    previous = {
+        number: signal.signal(number, _interrupt) for number in (signal.SIGTERM, signal.SIGINT)
+    }
     try:
         result = app(args=argv, standalone_mode=False)
-    except UserError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    except (typer.Abort, KeyboardInterrupt):
-        print("error: interrupted; nothing was replaced", file=sys.stderr)
-        return 130
-    except typer.TyperException as error:
-        print(_usage_line(error), file=sys.stderr)
-        return 2
+    except BaseException as error:
+        # Whatever a signal turned into on its way up (typer's Exit(130), DuckDB's
+        # InterruptException, a wrapped error), it is reported as the interruption it was.
+        if _signals_received or isinstance(error, KeyboardInterrupt | typer.Abort):
+            print(_interrupted_line(), file=sys.stderr)
+            return INTERRUPTED
+        if isinstance(error, UserError):
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        if isinstance(error, typer.TyperException):
+            print(_usage_line(error), file=sys.stderr)
+            return 2
+        raise
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+    if _signals_received:
+        # typer turns KeyboardInterrupt into a plain return of 130
+        print(_interrupted_line(), file=sys.stderr)
+        return INTERRUPTED
     return result if isinstance(result, int) else 0
 
 

@@ -24,11 +24,6 @@ class DbtOutcome:
     result: Any = None
     exception: BaseException | None = None
 
-    @property
-    def interrupted(self) -> bool:
-        """The user pressed Ctrl-C (or the process got SIGTERM) while dbt ran."""
-        return isinstance(self.exception, KeyboardInterrupt)
-
     def first_error(self) -> str:
         """One line naming what failed, for the CLI."""
         if self.failures:
@@ -96,7 +91,23 @@ def run_dbt(
             outcome = dbtRunner(callbacks=callbacks).invoke(full_args)
         finally:
             _close_duckdb()
+    interrupt = _interruption(outcome.exception)
+    if interrupt is not None:
+        # dbt catches Ctrl-C / SIGTERM and reports it as a failed run; every caller must
+        # stop instead (a failed `docs generate` would otherwise be only a warning).
+        raise interrupt
     return _summarise(outcome)
+
+
+def _interruption(error: BaseException | None) -> KeyboardInterrupt | None:
+    """The KeyboardInterrupt behind an exception dbt returned, if it was one or wraps one."""
+    seen = 0
+    while error is not None and seen < 20:
+        if isinstance(error, KeyboardInterrupt):
+            return error
+        error = error.__cause__ or error.__context__
+        seen += 1
+    return None
 
 
 def _close_duckdb() -> None:

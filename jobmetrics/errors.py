@@ -11,3 +11,7 @@ class BuildFailed(UserError):
 
 class BuildLocked(UserError):
     """Another build holds the warehouse lock."""
+
+
+class WarehouseInUse(UserError):
+    """Another process has the live warehouse open for writing."""

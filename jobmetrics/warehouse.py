@@ -11,6 +11,7 @@ import fcntl
 import json
 import os
 import shutil
+import struct
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,7 +21,7 @@ from pathlib import Path
 import duckdb
 
 from jobmetrics.dbt_invoke import NodeCallback, run_dbt
-from jobmetrics.errors import BuildFailed, BuildLocked, UserError
+from jobmetrics.errors import BuildFailed, BuildLocked, UserError, WarehouseInUse
 from jobmetrics.freshness import FreshnessError, check_freshness, freshness_dir
 from jobmetrics.raw_data import check_raw_dir
 from jobmetrics.settings import Settings
@@ -74,6 +75,49 @@ def build_lock(warehouse: Path) -> Iterator[None]:
         yield
     finally:
         handle.close()
+
+
+_FLOCK = "@hhqqi4x"
+"""struct flock on 64-bit Linux: type, whence, start, length (0 = whole file), pid."""
+
+
+def _process_name(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip() or "unknown"
+    except OSError:
+        return "unknown"
+
+
+@contextmanager
+def no_writers(warehouse: Path) -> Iterator[None]:
+    """Refuse to build while another process has the live file open for writing, and keep one
+    from opening it for writing until the new file is swapped in.
+
+    A writable DuckDB session (which holds a write lock on the whole file) would otherwise write
+    its log beside the new file, and every later reader would replay it into the new warehouse.
+    A shared lock on the live file is what readers hold too, so read-only sessions (and this
+    process's own read-only connections) are not affected; it is an open-file-description lock,
+    so it survives this process opening and closing the file for the incremental copy.
+    """
+    if not warehouse.exists():
+        yield
+        return
+    handle = os.open(warehouse, os.O_RDONLY)
+    try:
+        shared = struct.pack(_FLOCK, fcntl.F_RDLCK, os.SEEK_SET, 0, 0, 0)
+        try:
+            fcntl.fcntl(handle, fcntl.F_OFD_SETLK, shared)
+        except OSError:
+            holder = struct.unpack(_FLOCK, fcntl.fcntl(handle, fcntl.F_OFD_GETLK, shared))[4]
+            who = f"process {holder} ({_process_name(holder)})" if holder > 0 else "another process"
+            raise WarehouseInUse(
+                f"{who} has {warehouse} open for writing, and its changes would land in the "
+                "new warehouse: close that session (or reopen it with -readonly) and build "
+                "again; the previous warehouse is unchanged"
+            ) from None
+        yield
+    finally:
+        os.close(handle)
 
 
 def wal_path(database: Path) -> Path:
@@ -229,7 +273,7 @@ def build(
     warehouse = settings.warehouse
     _check_warehouse_path(warehouse)
     started = time.monotonic()
-    with build_lock(warehouse):
+    with build_lock(warehouse), no_writers(warehouse):
         _remove_stale_builds(warehouse)
         new = staging_path(warehouse)
         reason = "--full-refresh was given" if full_refresh else None
@@ -260,8 +304,6 @@ def build(
                 "JOBMETRICS_MEMORY_LIMIT": settings.memory_limit,
             }
             outcome = run_dbt(args, env=env, on_node=count)
-            if outcome.interrupted:
-                raise BuildFailed("build interrupted; the previous warehouse is unchanged")
             if not outcome.success:
                 raise BuildFailed(
                     "dbt build failed, the previous warehouse is unchanged: "

@@ -5,8 +5,12 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -54,6 +58,24 @@ def start_cli(*args: str, env: dict[str, str]) -> subprocess.Popen:
     )
 
 
+def start_cli_with(fault: str, *args: str, env: dict[str, str]) -> subprocess.Popen:
+    """Start `jobmetrics ARGS` in a Python process that first runs FAULT, test code that wraps
+    a function of the package to inject a fault (a signal, a kill) at an exact point."""
+    code = f"import sys\n{fault}\nfrom jobmetrics.cli import main\nsys.exit(main(sys.argv[1:]))"
+    return subprocess.Popen(
+        [sys.executable, "-c", code, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+
+def finish(process: subprocess.Popen, timeout: float = 600) -> subprocess.CompletedProcess:
+    out, err = process.communicate(timeout=timeout)
+    return subprocess.CompletedProcess(process.args, process.returncode, out, err)
+
+
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -98,3 +120,44 @@ def one_error_line(result: subprocess.CompletedProcess) -> str:
     assert lines[0].startswith("error: "), result.stderr
     assert "Traceback" not in result.stderr
     return lines[0]
+
+
+def processes_holding(path: Path) -> list[int]:
+    """Pids of the processes (other than this one) with `path` open, read from /proc."""
+    target = str(path.resolve())
+    found = []
+    for fd_dir in Path("/proc").glob("[0-9]*/fd"):
+        pid = int(fd_dir.parent.name)
+        if pid == os.getpid():
+            continue
+        try:
+            links = [os.readlink(fd) for fd in fd_dir.iterdir()]
+        except OSError:
+            continue
+        if target in links:
+            found.append(pid)
+    return found
+
+
+@contextmanager
+def duckdb_cli_session(database: Path, *flags: str) -> Iterator[int]:
+    """An interactive `.venv/bin/duckdb [FLAGS] DATABASE` session left open, as a user leaves a
+    terminal; yields the pid of the process that has the file open (the wheel's `duckdb` is a
+    Python launcher that runs the real binary as a child)."""
+    session = subprocess.Popen(
+        [str(DUCKDB_CLI), *flags, str(database)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not (holders := processes_holding(database)):
+            assert session.poll() is None, "the DuckDB CLI session ended at once"
+            assert time.monotonic() < deadline, "the DuckDB CLI never opened the database"
+            time.sleep(0.05)
+        yield holders[0]
+    finally:
+        os.killpg(session.pid, signal.SIGKILL)
+        session.wait()

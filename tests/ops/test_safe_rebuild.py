@@ -22,14 +22,18 @@ from ops_helpers import (
     JOBMETRICS,
     cli_env,
     copy_raw,
+    duckdb_cli_session,
+    finish,
     leftovers,
     one_error_line,
     row_counts,
     run_cli,
     sha256,
     start_cli,
+    start_cli_with,
 )
 
+from jobmetrics.cli import INTERRUPTED
 from jobmetrics.warehouse import staging_path, wal_path
 
 pytestmark = pytest.mark.slow
@@ -62,8 +66,7 @@ def wait_until_dbt_writes(live: Path, process: subprocess.Popen, timeout: float 
 
 def stop(process: subprocess.Popen, how: signal.Signals) -> subprocess.CompletedProcess:
     process.send_signal(how)
-    out, err = process.communicate(timeout=120)
-    return subprocess.CompletedProcess(process.args, process.returncode, out, err)
+    return finish(process, timeout=120)
 
 
 @pytest.mark.parametrize(
@@ -81,9 +84,11 @@ def test_killed_build_leaves_the_old_warehouse(
     assert stopped.returncode != 0
     assert sha256(live) == before_hash
     assert row_counts(live) == before_rows
-    if how == signal.SIGINT:
-        # Ctrl-C: the build cleans up after itself and says so in one line, no traceback.
-        assert "unchanged" in one_error_line(stopped)
+    if how != signal.SIGKILL:
+        # Ctrl-C or SIGTERM: the build cleans up after itself and says so in one line.
+        assert stopped.returncode == INTERRUPTED
+        line = one_error_line(stopped)
+        assert f"interrupted by {how.name}" in line and "unchanged" in line, line
         assert "Traceback" not in stopped.stdout, stopped.stdout[-3000:]
         assert leftovers(live) == []
 
@@ -258,3 +263,69 @@ def test_open_cli_session_neither_blocks_nor_sees_the_rebuild(live: Path, tmp_pa
     )
     assert fresh.returncode == 0, fresh.stderr
     assert int(fresh.stdout.strip()) < before[table]
+
+
+def test_writable_cli_session_on_the_live_file_stops_the_build(live: Path, raw_dir: Path) -> None:
+    """A writable DuckDB CLI session would write its log beside the new file after the swap
+    (every later reader replays it): the build refuses, names the session's pid, and keeps the
+    old warehouse."""
+    before_hash, before_rows = sha256(live), row_counts(live)
+    with duckdb_cli_session(live) as pid:
+        result = run_cli("build", "--quiet", env=cli_env(raw_dir, live))
+
+        assert result.returncode == 2, result.stderr
+        line = one_error_line(result)
+        assert f"process {pid} (duckdb) has {live} open for writing" in line, line
+        assert "-readonly" in line and "unchanged" in line, line
+    assert sha256(live) == before_hash
+    assert row_counts(live) == before_rows
+    assert leftovers(live) == []
+
+
+def test_read_only_cli_session_does_not_stop_the_build(live: Path, raw_dir: Path) -> None:
+    before = row_counts(live)
+    with duckdb_cli_session(live, "-readonly"):
+        result = run_cli("build", "--quiet", env=cli_env(raw_dir, live))
+        assert result.returncode == 0, result.stderr
+    assert row_counts(live) == before
+    assert leftovers(live) == []
+
+
+# Sends SIGTERM to the build from inside `dbt docs generate` (after dbt build passed, before the
+# swap), as its catalog query starts, and leaves a mark that it did.
+SIGTERM_DURING_DOCS = """
+import os, signal, time
+from pathlib import Path
+from dbt.adapters.base.impl import BaseAdapter
+def terminating(catalog_query):
+    def query(*args, **kwargs):
+        Path(os.environ["MARK"]).write_text("catalog")
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(0.3)
+        return catalog_query(*args, **kwargs)
+    return query
+BaseAdapter._get_one_catalog = terminating(BaseAdapter._get_one_catalog)
+BaseAdapter._get_one_catalog_by_relations = terminating(BaseAdapter._get_one_catalog_by_relations)
+"""
+
+
+def test_sigterm_during_dbt_docs_cancels_the_build(
+    live: Path, raw_dir: Path, tmp_path: Path
+) -> None:
+    """The build passed but was terminated while making its docs page: nothing is swapped in."""
+    mark = tmp_path / "mark"
+    before_hash, before_rows = sha256(live), row_counts(live)
+
+    result = finish(
+        start_cli_with(
+            SIGTERM_DURING_DOCS, "build", "--quiet", env=cli_env(raw_dir, live, MARK=str(mark))
+        )
+    )
+
+    assert mark.read_text() == "catalog"
+    assert result.returncode == INTERRUPTED, result.stderr
+    line = one_error_line(result)
+    assert "interrupted by SIGTERM" in line and "unchanged" in line, line
+    assert sha256(live) == before_hash
+    assert row_counts(live) == before_rows
+    assert leftovers(live) == []
