@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 
 from generator.contract import ARROW_SCHEMAS, MANIFEST_NAME
 from generator.errors import GeneratorError
+from jobmetrics import locks
 
 ROW_GROUP_SIZE = 1_000_000
 COMPRESSION = "zstd"
@@ -51,11 +52,24 @@ def staging_folder(out_dir: Path) -> Iterator[Path]:
     except OSError as error:
         raise GeneratorError(f"cannot write to {out_dir.parent}: {error.strerror}") from None
     try:
-        yield staging
-        _replace(staging, out_dir)
+        with _write_lock(out_dir):
+            yield staging
+            _replace(staging, out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def _write_lock(out_dir: Path) -> contextlib.AbstractContextManager[None]:
+    """The raw folder's lock, exclusive: a build reading the folder holds it shared."""
+    return locks.hold(
+        locks.raw_lock_path(out_dir),
+        shared=False,
+        refuse=lambda holder: GeneratorError(
+            f"{out_dir} is in use by a build or another `jobmetrics generate` (pid {holder}): "
+            "wait for it to finish and run the command again; the folder is unchanged"
+        ),
+    )
 
 
 def _replace(staging: Path, out_dir: Path) -> None:

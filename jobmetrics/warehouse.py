@@ -14,12 +14,13 @@ import shutil
 import struct
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
+from jobmetrics import locks
 from jobmetrics.dbt_invoke import NodeCallback, run_dbt
 from jobmetrics.errors import BuildFailed, BuildLocked, UserError, WarehouseInUse
 from jobmetrics.freshness import FreshnessError, check_freshness, freshness_dir
@@ -53,28 +54,30 @@ def staging_path(warehouse: Path) -> Path:
     return warehouse.with_name(f".{warehouse.name}.building.duckdb")
 
 
-@contextmanager
-def build_lock(warehouse: Path) -> Iterator[None]:
+def build_lock(warehouse: Path) -> AbstractContextManager[None]:
     """Hold the warehouse's build lock; a second build exits at once with BuildLocked."""
-    path = lock_path(warehouse)
-    handle = path.open("a+")
-    try:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "unknown"
-            raise BuildLocked(
-                f"another build of {warehouse} is running (pid {holder}); "
-                "wait for it to finish and run the command again"
-            ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(str(os.getpid()))
-        handle.flush()
-        yield
-    finally:
-        handle.close()
+    return locks.hold(
+        lock_path(warehouse),
+        shared=False,
+        refuse=lambda holder: BuildLocked(
+            f"another build of {warehouse} is running (pid {holder}); "
+            "wait for it to finish and run the command again"
+        ),
+    )
+
+
+def raw_read_lock(raw_dir: Path) -> AbstractContextManager[None]:
+    """A shared lock on the raw folder: `jobmetrics generate` cannot replace it meanwhile."""
+    if not raw_dir.parent.is_dir():
+        return nullcontext()  # no raw folder either: check_raw_dir says so
+    return locks.hold(
+        locks.raw_lock_path(raw_dir),
+        shared=True,
+        refuse=lambda holder: BuildLocked(
+            f"{raw_dir} is being written by `jobmetrics generate` (pid {holder}): wait for it "
+            "to finish and build again; the previous warehouse is unchanged"
+        ),
+    )
 
 
 _FLOCK = "@hhqqi4x"
@@ -269,6 +272,11 @@ def build(
     is asked for, there is no live warehouse, or the raw folder is not the data set the live
     warehouse was built from, or an extension of it (BuildReport.full_build_reason says why).
     """
+    with raw_read_lock(settings.raw_dir):
+        return _build(settings, full_refresh=full_refresh, on_node=on_node)
+
+
+def _build(settings: Settings, *, full_refresh: bool, on_node: NodeCallback | None) -> BuildReport:
     manifest = check_raw_dir(settings.raw_dir)
     warehouse = settings.warehouse
     _check_warehouse_path(warehouse)

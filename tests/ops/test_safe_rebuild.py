@@ -329,3 +329,39 @@ def test_sigterm_during_dbt_docs_cancels_the_build(
     assert sha256(live) == before_hash
     assert row_counts(live) == before_rows
     assert leftovers(live) == []
+
+
+def test_generate_into_the_raw_folder_a_build_reads_exits_2(
+    live: Path, raw_dir: Path, tmp_path: Path
+) -> None:
+    raw = copy_raw(raw_dir, tmp_path / "raw")
+    before = {path.name: sha256(path) for path in raw.iterdir()}
+    build = start_cli("build", "--quiet", env=cli_env(raw, live))
+    wait_until_dbt_writes(live, build)
+
+    generate = run_cli(
+        "generate", "--users", "50", "--days", "10", "--out", str(raw), env=cli_env(raw, live)
+    )
+
+    assert generate.returncode == 2, generate.stderr
+    line = one_error_line(generate)
+    assert f"{raw} is in use by a build" in line and f"pid {build.pid}" in line, line
+    assert {path.name: sha256(path) for path in raw.iterdir()} == before
+    assert finish(build).returncode == 0
+
+
+def test_build_of_a_raw_folder_being_generated_exits_2(
+    live: Path, raw_dir: Path, tmp_path: Path
+) -> None:
+    from jobmetrics.locks import hold, raw_lock_path
+
+    raw = copy_raw(raw_dir, tmp_path / "raw")
+    before = sha256(live)
+    # what `jobmetrics generate` holds while it writes the folder
+    with hold(raw_lock_path(raw), shared=False, refuse=AssertionError):
+        result = run_cli("build", "--quiet", env=cli_env(raw, live))
+
+    assert result.returncode == 2, result.stderr
+    line = one_error_line(result)
+    assert f"{raw} is being written by `jobmetrics generate`" in line, line
+    assert sha256(live) == before
