@@ -211,7 +211,8 @@ def generate(
     as_json: AsJson = False,
 ) -> None:
     """Write the raw Parquet tables and _manifest.json of a synthetic data set."""
-    target = out or settings_module.load().raw_dir
+    current = settings_module.load()  # checks every setting up front, even with --out
+    target = out or current.raw_dir
     progress = Progress(quiet or as_json)
     if append_days is None:
         manifest = _generate(progress, users, days, start_date, seed, target)

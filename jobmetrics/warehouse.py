@@ -25,7 +25,7 @@ from jobmetrics.dbt_invoke import NodeCallback, run_dbt
 from jobmetrics.errors import BuildFailed, BuildLocked, UserError, WarehouseInUse
 from jobmetrics.freshness import FreshnessError, check_freshness, freshness_dir
 from jobmetrics.raw_data import check_raw_dir
-from jobmetrics.settings import Settings
+from jobmetrics.settings import Settings, duckdb_file_problem
 
 
 @dataclass
@@ -140,23 +140,11 @@ def _remove_stale_builds(warehouse: Path) -> None:
         stale.unlink(missing_ok=True)
 
 
-DUCKDB_MAGIC = b"DUCK"
-"""DuckDB's file signature, at byte offset 8 of every database file."""
-
-
 def _check_warehouse_path(warehouse: Path) -> None:
     """The warehouse path must be a DuckDB file (or nothing yet) in an existing, writable folder."""
-    if warehouse.exists():
-        if not warehouse.is_file():
-            raise UserError(
-                f"the warehouse path {warehouse} is not a file: "
-                "point JOBMETRICS_WAREHOUSE at a .duckdb file"
-            )
-        with warehouse.open("rb") as handle:
-            if handle.read(12)[8:12] != DUCKDB_MAGIC:
-                raise UserError(
-                    f"{warehouse} is not a DuckDB database: move it away and build again"
-                )
+    problem = duckdb_file_problem(warehouse)
+    if problem is not None:
+        raise UserError(f"the warehouse {warehouse} {problem}: move it away and build again")
     if not warehouse.parent.is_dir():
         raise UserError(
             f"the warehouse folder {warehouse.parent} does not exist: create it or point "
@@ -277,7 +265,12 @@ def build(
 
 
 def _build(settings: Settings, *, full_refresh: bool, on_node: NodeCallback | None) -> BuildReport:
-    manifest = check_raw_dir(settings.raw_dir)
+    manifest = check_raw_dir(
+        settings.raw_dir,
+        events_from=settings.events_from,
+        events_until=settings.events_until,
+        margin_days=settings.event_margin_days,
+    )
     warehouse = settings.warehouse
     _check_warehouse_path(warehouse)
     started = time.monotonic()
@@ -309,6 +302,7 @@ def _build(settings: Settings, *, full_refresh: bool, on_node: NodeCallback | No
                 "JOBMETRICS_RAW_DIR": str(settings.raw_dir),
                 "JOBMETRICS_WAREHOUSE": str(warehouse),
                 "JOBMETRICS_THREADS": str(settings.threads),
+                "JOBMETRICS_DUCKDB_THREADS": str(settings.duckdb_threads),
                 "JOBMETRICS_MEMORY_LIMIT": settings.memory_limit,
             }
             outcome = run_dbt(args, env=env, on_node=count)

@@ -106,6 +106,29 @@ def broken_manifest(raw: Path) -> str:
     return "_manifest.json"
 
 
+def set_event_time(path: Path, id_column: str, column: str, value: str) -> str:
+    """Date the first row's event `value`; returns how the error must name it."""
+    connection = duckdb.connect()
+    first = connection.execute(f"select min({id_column}) from read_parquet('{path}')").fetchone()[0]
+    connection.close()
+    rewrite(
+        path,
+        f"select * replace (case when {id_column} = {first} then timestamp '{value}' "
+        f"else {column} end as {column}) from t",
+    )
+    return f"{path.name}: {column} of row {id_column}={first} is {value}"
+
+
+def scan_in_2999(raw: Path) -> str:
+    return set_event_time(raw / "raw_scans.parquet", "scan_id", "scanned_at", "2999-01-01 00:00:00")
+
+
+def session_in_1970(raw: Path) -> str:
+    return set_event_time(
+        raw / "raw_sessions.parquet", "session_id", "started_at", "1970-01-01 00:00:00"
+    )
+
+
 DAMAGE: dict[str, Callable[[Path], str]] = {
     "truncated parquet": truncate,
     "not parquet at all": garbage,
@@ -117,6 +140,8 @@ DAMAGE: dict[str, Callable[[Path], str]] = {
     "older generator version": older_generator,
     "no manifest": no_manifest,
     "manifest not json": broken_manifest,
+    "scan dated 2999": scan_in_2999,
+    "session dated 1970": session_in_1970,
 }
 
 
@@ -177,3 +202,67 @@ def test_warehouse_file_that_is_not_a_database(good_raw: Path, tmp_path: Path) -
     assert str(warehouse) in one_error_line(result)
     assert sha256(warehouse) == before
     assert leftovers(warehouse) == []
+
+
+def test_event_window_can_be_widened(good_raw: Path, previous: Path, tmp_path: Path) -> None:
+    """A data set that really starts earlier builds once JOBMETRICS_EVENTS_FROM says so."""
+    raw = copy_raw(good_raw, tmp_path / "raw")
+    session_in_1970(raw)
+    env = cli_env(raw, previous, JOBMETRICS_EVENTS_FROM="1970-01-01")
+    result = run_cli("build", "--quiet", "--json", env=env)
+    assert "started_at" not in result.stderr
+    assert result.returncode == 0, result.stderr
+
+
+BAD_SETTINGS = {
+    "JOBMETRICS_MEMORY_LIMIT": ("lots", "a size such as 8GB"),
+    "JOBMETRICS_THREADS": ("0", "a whole number of at least 1"),
+    "JOBMETRICS_DUCKDB_THREADS": ("abc", "a whole number of at least 1"),
+    "JOBMETRICS_AI_TIMEOUT_S": ("nan", "a number above 0"),
+    "JOBMETRICS_AI_MAX_RETRIES": ("-1", "a whole number of at least 0"),
+    "JOBMETRICS_AI_BUDGET_S": ("0", "a number above 0"),
+    "JOBMETRICS_AI_BREAKER_FAILURES": ("0", "a whole number of at least 1"),
+    "JOBMETRICS_ASK_ROW_LIMIT": ("1e3", "a whole number of at least 1"),
+    "JOBMETRICS_TARGET": ("postgres", "duckdb, spark or lint"),
+    "JOBMETRICS_EVENTS_FROM": ("last year", "a date as YYYY-MM-DD"),
+    "JOBMETRICS_SPARK_MEMORY": ("2 gigs", "a JVM size such as 2g"),
+    "ANTHROPIC_BASE_URL": ("api.example.com", "an http:// or https:// URL"),
+}
+
+
+@pytest.mark.parametrize("variable", sorted(BAD_SETTINGS))
+def test_bad_setting_is_named_up_front(
+    variable: str, good_raw: Path, previous: Path, tmp_path: Path
+) -> None:
+    value, accepted = BAD_SETTINGS[variable]
+    result = run_cli("build", "--quiet", env=cli_env(good_raw, previous, **{variable: value}))
+    assert result.returncode == 2, result.stderr
+    line = one_error_line(result)
+    assert f"{variable}={value!r} is not accepted: use {accepted}" in line, line
+    assert leftovers(previous) == []
+
+
+def test_warehouse_setting_pointing_at_another_file(good_raw: Path, tmp_path: Path) -> None:
+    """Every command, not only build, names the variable (report used to fail inside DuckDB)."""
+    not_duckdb = tmp_path / "notes.txt"
+    not_duckdb.write_text("not a database\n")
+    env = cli_env(good_raw, not_duckdb)
+    for command in (["build"], ["report"], ["generate", "--out", str(tmp_path / "raw")]):
+        result = run_cli(*command, "--quiet", env=env)
+        assert result.returncode == 2, result.stderr
+        line = one_error_line(result)
+        assert f"JOBMETRICS_WAREHOUSE='{not_duckdb}' is not a DuckDB database" in line, line
+    assert not (tmp_path / "raw").exists()
+
+
+def test_api_key_with_a_line_break_is_refused_without_printing_it(
+    good_raw: Path, previous: Path
+) -> None:
+    key = "sk-ant-api03-abcdef\nghijkl"
+    env = cli_env(good_raw, previous, ANTHROPIC_API_KEY=key)
+    for command in ("report", "build"):
+        result = run_cli(command, "--quiet", env=env)
+        assert result.returncode == 2, result.stderr
+        line = one_error_line(result)
+        assert "ANTHROPIC_API_KEY contains whitespace or a control character" in line, line
+        assert "abcdef" not in result.stderr + result.stdout and "ghijkl" not in result.stderr
