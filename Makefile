@@ -1,5 +1,5 @@
 # The two commands a newcomer needs:  `make run`  and  `make test`.
-.PHONY: setup run test bench lint clean
+.PHONY: setup run test bench bench-ai lint clean
 
 setup:
 	@bash scripts/setup.sh
@@ -15,6 +15,10 @@ test:
 
 bench: setup
 	@.venv/bin/python scripts/bench.py
+
+## Narrative build time with a hanging, a trickling and a healthy API stand-in; tokens; cache hits.
+bench-ai: setup
+	@.venv/bin/python scripts/bench_ai.py
 
 clean:
 	rm -rf data site target logs

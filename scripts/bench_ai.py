@@ -1,7 +1,7 @@
 """Benchmark the narrative build against local stand-ins for the Messages API.
 
     .venv/bin/python scripts/bench_ai.py            # needs a built warehouse (make run)
-    .venv/bin/python scripts/bench_ai.py --budget 20
+    .venv/bin/python scripts/bench_ai.py --budget 20  # the AI budget of the dead-endpoint runs
 
 Runs `jobmetrics report --json` on a copy of the warehouse (so the real narrative cache is left
 alone) with ANTHROPIC_BASE_URL pointed at a server on 127.0.0.1 that:
@@ -185,7 +185,12 @@ def run(args: list[str], env: dict[str, str]) -> tuple[float, dict[str, Any]]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--budget", type=float, default=None, help="JOBMETRICS_AI_BUDGET_S")
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=None,
+        help="JOBMETRICS_AI_BUDGET_S for the runs against dead endpoints (default: as configured)",
+    )
     parser.add_argument("--out", type=Path, default=None, help="also write the rows as JSON")
     options = parser.parse_args()
     settings = settings_module.load()
@@ -203,14 +208,13 @@ def main() -> int:
             "JOBMETRICS_SITE_DIR": str(work / "site"),
             "ANTHROPIC_API_KEY": "sk-ant-bench",
         }
-        if options.budget is not None:
-            base_env["JOBMETRICS_AI_BUDGET_S"] = str(options.budget)
         budget = settings_module.load().ai_budget_s if options.budget is None else options.budget
         offline_env = {**base_env, "ANTHROPIC_API_KEY": ""}
+        dead_env = {**base_env, "JOBMETRICS_AI_BUDGET_S": str(budget)}
         scenarios = [
             ("no API key (offline)", "healthy", ["report"], offline_env),
-            ("endpoint never answers", "hang", ["report"], None),
-            ("endpoint trickles 1 byte / 2 s", "trickle", ["report"], None),
+            ("endpoint never answers", "hang", ["report"], dead_env),
+            ("endpoint trickles 1 byte / 2 s", "trickle", ["report"], dead_env),
             ("healthy, first build", "healthy", ["report"], None),
             ("healthy, rebuild (narrative cache)", "healthy", ["report"], None),
             ("healthy, --refresh-narratives", "healthy", ["report", "--refresh-narratives"], None),
@@ -221,7 +225,7 @@ def main() -> int:
             server = serve(kind, model)
             try:
                 url = f"http://127.0.0.1:{server.server_port}"
-                seconds, payload = run(args, env or {**base_env, "ANTHROPIC_BASE_URL": url})
+                seconds, payload = run(args, {**(env or base_env), "ANTHROPIC_BASE_URL": url})
             finally:
                 server.shutdown()
             usage = payload.get("narratives") or payload.get("usage") or {}
@@ -240,7 +244,10 @@ def _print(rows: list[dict[str, Any]], budget: float) -> None:
         f"{'scenario':36} {'wall s':>7}  {'narratives':30} {'calls':>5} {'failed':>6} {'input':>7} "
         f"{'cache w':>7} {'cache r':>7} {'output':>6} {'cost $':>8} {'no cache $':>10}"
     )
-    print(f"\nNarrative build and ask against local API stand-ins (AI budget {budget:g} s)")
+    print(
+        "\nNarrative build and ask against local API stand-ins "
+        f"(AI budget {budget:g} s with the dead endpoints)"
+    )
     print(header)
     print("-" * len(header))
     for row in rows:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from ai_helpers import build_small_warehouse
+from fake_anthropic import fake_api_settings
 
 from jobmetrics import settings as settings_module
 from jobmetrics.dbt_invoke import run_dbt
@@ -41,15 +42,4 @@ def ask_settings(small_warehouse: Path, parsed_target: Path) -> settings_module.
 
 @pytest.fixture
 def ai_settings(tmp_path: Path) -> settings_module.Settings:
-    """A key, a warehouse folder of our own (the cache lives there), fast retries."""
-    return replace(
-        settings_module.load(),
-        anthropic_api_key="sk-ant-test",
-        warehouse=tmp_path / "data" / "jobmetrics.duckdb",
-        dbt_target_dir=tmp_path / "no-target",
-        ai_model="claude-sonnet-5-5",
-        ai_max_retries=1,
-        ai_timeout_s=2.0,
-        ai_budget_s=60.0,
-        ai_breaker_failures=3,
-    )
+    return fake_api_settings(tmp_path)

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import httpx2
 
+from jobmetrics import settings as settings_module
 from jobmetrics.ai import client as ai_client
 
 Step = httpx2.Response | Exception | Callable[[httpx2.Request], httpx2.Response]
@@ -86,3 +88,19 @@ class FakeApi:
 
 def timeout(request: httpx2.Request) -> httpx2.Response:
     raise httpx2.ReadTimeout("timed out", request=request)
+
+
+def fake_api_settings(folder: Path) -> settings_module.Settings:
+    """Settings for calls to the fake API: a key, a warehouse folder of our own (the narrative
+    cache lives there), no manifest, the default model, one fast retry, the default bounds."""
+    return replace(
+        settings_module.load(),
+        anthropic_api_key="sk-ant-test",
+        warehouse=folder / "data" / "jobmetrics.duckdb",
+        dbt_target_dir=folder / "no-target",
+        ai_model="claude-sonnet-5-5",
+        ai_max_retries=1,
+        ai_timeout_s=2.0,
+        ai_budget_s=60.0,
+        ai_breaker_failures=3,
+    )

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ai"))
-from fake_anthropic import FakeApi, tool_reply  # noqa: E402
+from fake_anthropic import FakeApi, fake_api_settings, tool_reply  # noqa: E402
 
 from jobmetrics import settings as settings_module  # noqa: E402
 
@@ -23,14 +23,7 @@ select month, ending_mrr, paying_customers from fct_mrr_monthly order by month
 
 @pytest.fixture
 def ai_settings(tmp_path: Path) -> settings_module.Settings:
-    return replace(
-        settings_module.load(),
-        anthropic_api_key="sk-ant-test",
-        warehouse=tmp_path / "data" / "jobmetrics.duckdb",
-        dbt_target_dir=tmp_path / "no-target",
-        ai_max_retries=0,
-        ai_timeout_s=2.0,
-    )
+    return replace(fake_api_settings(tmp_path), ai_max_retries=0)
 
 
 def _aside(html: str) -> str:
