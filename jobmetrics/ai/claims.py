@@ -42,15 +42,17 @@ VOCABULARY: dict[str, dict[str, Any]] = {
     **{
         word: {"direction": 1}
         for word in _words(
-            "rose risen rise rises rising grew grown grows growing increased increases "
-            "increasing climbed climbing jumped gained up higher surged soared accelerated"
+            "rose risen rise rises rising grew grown grows growing increase increased increases "
+            "increasing climbed climbing jump jumped gain gains gained up higher surged soared "
+            "accelerated"
         )
     },
     **{
         word: {"direction": -1}
         for word in _words(
-            "fell fallen falls falling dropped drops dropping declined declines declining "
-            "decreased decreases decreasing shrank shrunk slipped down lower plunged slowed eased"
+            "fell fall fallen falls falling drop dropped drops dropping decline declined declines "
+            "declining decrease decreased decreases decreasing shrank shrunk slipped dip dipped "
+            "down lower plunged slowed eased"
         )
     },
     **{word: {"direction": 0} for word in _words("flat unchanged stable steady")},
@@ -329,7 +331,9 @@ def _nearest_ref(clause: list[_Token], index: int) -> Fact | None:
     return None
 
 
-def _check_change_word(word: str, entry: dict[str, Any], fact: Fact, more_than: bool) -> str:
+def _check_change_word(
+    word: str, entry: dict[str, Any], fact: Fact, more_than: bool, extreme: str = ""
+) -> str:
     """'' when `word` agrees with the fact, else what is wrong."""
     if fact.kind in ("period", "cell") and fact.direction is None and fact.record is None:
         return f'"{word}" describes {fact.id}, which has no change to describe'
@@ -355,6 +359,8 @@ def _check_change_word(word: str, entry: dict[str, Any], fact: Fact, more_than: 
         return f'"{word}" contradicts {fact.id} (the change is {fact.assessment})'
     if "record" in entry and fact.record is None:
         return f'"{word}" describes {fact.id}, which is not a record in the data'
+    if "record" in entry and extreme in ("high", "low") and extreme != fact.record:
+        return f'"{word} {extreme}" contradicts {fact.id} (a record {fact.record})'
     return ""
 
 
@@ -385,10 +391,34 @@ def _check_clause(
             result.problems.append(f'"{word}" is not next to the figure it describes')
             continue
         preceding = " ".join(w for _, w in words[max(0, position - 2) : position])
-        problem = _check_change_word(word, entry, fact, bool(_MORE_THAN.search(preceding)))
+        problem = _check_change_word(
+            word, entry, fact, bool(_MORE_THAN.search(preceding)), extreme=after
+        )
         if problem:
             result.problems.append(problem)
+    _check_endpoints(clause, result, imperative)
     _check_names(clause, mentions, result)
+
+
+def _check_endpoints(clause: list[_Token], result: Checked, imperative: bool) -> None:
+    """In a clause about a change, "from X" must be the earlier value, "to X" the later one."""
+    moving = any(
+        token.kind == "word"
+        and "direction" in VOCABULARY.get(token.text.lower(), {})
+        and not (imperative and index == 0)  # "Lower churn from {{f9}}": an aim
+        for index, token in enumerate(clause)
+    )
+    if not moving:
+        return
+    for index, token in enumerate(clause[1:], start=1):
+        before = clause[index - 1].text.lower()
+        fact = token.fact
+        if token.kind != "ref" or fact is None or fact.kind not in ("value", "previous"):
+            continue
+        if before == "from" and fact.kind == "value":
+            result.problems.append(f"{fact.id} is the latest value, written as where it came from")
+        elif before == "to" and fact.kind == "previous":
+            result.problems.append(f"{fact.id} is the previous value, written as where it went")
 
 
 def _check_names(clause: list[_Token], mentions: Mentions, result: Checked) -> None:

@@ -255,3 +255,19 @@ def test_invalid_metric_query_goes_back_for_repair(ask_settings, call, problem):
     repair = api.requests[1]["messages"][-1]["content"][0]
     assert repair["is_error"] and problem in repair["content"]
     assert result.repaired and result.kind == "sql" and result.sql == GOOD_SQL
+
+
+def test_cli_never_prints_control_characters_and_cuts_huge_cells(ask_settings, monkeypatch, capsys):
+    hostile = (
+        "select month, chr(27) || '[2J' || chr(27) || ']0;pwned' || chr(7) as note, "
+        "repeat('x', 5000) as big, ending_mrr from fct_mrr_monthly order by month"
+    )
+    monkeypatch.setattr(cli.settings_module, "load", lambda: ask_settings)
+    reply = "MRR was {{r3.ending_mrr}} in {{r3.month}}."
+    with FakeApi([run_sql(hostile), answer(reply)]).install():
+        assert cli.main(["ask", QUESTION]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\x07" not in out
+    assert "\\x1b[2J\\x1b]0;pwned\\x07" in out  # shown escaped, so the user sees what is there
+    assert "x" * 61 not in out and "… (4,940 more characters)" in out
+    assert "MRR was $1,734.00 in Sep 2025." in out

@@ -38,6 +38,11 @@ ATTACKS = {
     "twelve": (_reply("MRR reached {{f1}} after twelve months."), "a figure typed by the model"),
     # better/worse judged against the registry: logo churn rose, which is worse
     "churn-better": (_reply("Logo churn improved to {{f9}}."), "its words disagree"),
+    # a record the other way: Oct's MRR is the highest of the series
+    "record-low": (_reply("MRR hit a record low of {{f1}}."), "its words disagree"),
+    # the endpoints of a change swapped: f2 is September's (earlier) MRR, f1 October's
+    "to-previous": (_reply("MRR saw an increase of {{f4}} to {{f2}}."), "its words disagree"),
+    "from-latest": (_reply("MRR rose from {{f1}} to {{f2}}."), "its words disagree"),
     # a change quoted without saying which way
     "no-direction": (_reply("MRR changed by {{f4}}."), "its words disagree"),
     # a month that is not the figure's
@@ -74,7 +79,8 @@ def test_attack_is_withheld_and_nothing_of_it_is_shown(ai_settings, name):
 def test_the_same_words_pass_when_the_data_agrees(ai_settings):
     """The checks withhold for the data's sake, not for the words: each passes when true."""
     reply = {
-        "summary": "MRR rose {{f4}} to a record {{f1}}; logo churn worsened to {{f9}}.",
+        "summary": "MRR rose {{f4}} to a record high of {{f1}} after an increase of {{f3}}; "
+        "logo churn worsened to {{f9}}.",
         "drivers": ["Likely more sign ups: new customers grew {{f8}} to {{f5}} in October."],
         "actions": ["Lower logo churn from {{f9}}, which is up {{f11}}."],
     }
@@ -82,7 +88,8 @@ def test_the_same_words_pass_when_the_data_agrees(ai_settings):
         narrative = _write(ai_settings)
     assert narrative.source == "claude", narrative.detail
     assert narrative.text.startswith(
-        "MRR rose 2.9% to a record $12,345.67; logo churn worsened to 5.2%."
+        "MRR rose 2.9% to a record high of $12,345.67 after an increase of $345.67; "
+        "logo churn worsened to 5.2%."
     )
 
 
