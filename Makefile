@@ -21,4 +21,4 @@ bench-ai: setup
 	@.venv/bin/python scripts/bench_ai.py
 
 clean:
-	rm -rf data site target logs
+	rm -rf data site .site.versions target logs

@@ -1,8 +1,9 @@
 """Build the static report site: every page of reports/pages/ rendered against the warehouse.
 
-The site is written to a temporary folder beside `out_dir` and swapped in only when the build
-succeeded, so a failed build leaves the previous site as it was. The dbt docs site in
-`<out_dir>/docs/` (written by another command) is carried over into the new site.
+The site is written to a new version folder and published only when the build succeeded, in one
+atomic step (reports/publish.py), so a failed or killed build leaves the previous site as it was.
+The dbt docs site in `<out_dir>/docs/` (written by another command) is carried over into the new
+site.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from reports.render import RenderedPage, render_page
 
 PACKAGE = Path(__file__).resolve().parent
 DEFAULT_PAGES = PACKAGE / "pages"
+from reports.publish import new_version, publish
 ASSETS = PACKAGE / "assets"
 TEMPLATES = PACKAGE / "templates"
 CHART_LIBRARY = "plotly.min.js"
@@ -166,48 +168,6 @@ def _write_page(
     return target
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _staging_folder(out_dir: Path) -> Path:
-    prefix = f".{out_dir.name}.building-"
-    for stale in out_dir.parent.glob(prefix + "*"):
-        pid = stale.name.removeprefix(prefix)
-        if pid.isdigit() and not _pid_alive(int(pid)):
-            shutil.rmtree(stale, ignore_errors=True)
-    staging = out_dir.parent / f"{prefix}{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    return staging
-
-
-def _swap_in(staging: Path, out_dir: Path) -> None:
-    """Replace out_dir by staging with renames; the old docs/ folder moves into the new site."""
-    previous = out_dir.parent / f".{out_dir.name}.previous-{os.getpid()}"
-    shutil.rmtree(previous, ignore_errors=True)
-    had_site = out_dir.exists()
-    if had_site:
-        os.rename(out_dir, previous)
-    try:
-        os.rename(staging, out_dir)
-    except OSError:
-        if had_site:
-            os.rename(previous, out_dir)
-        raise
-    if had_site:
-        docs = previous / DOCS_FOLDER
-        if docs.is_dir() and not (out_dir / DOCS_FOLDER).exists():
-            os.rename(docs, out_dir / DOCS_FOLDER)
-        shutil.rmtree(previous, ignore_errors=True)
-
-
 def _copy_assets(staging: Path) -> None:
     assets = staging / "assets"
     assets.mkdir()
@@ -271,7 +231,7 @@ def build_site(
     """
     started = time.perf_counter()
     report = progress or (lambda _message: None)
-    out_dir = Path(out_dir).resolve()
+    out_dir = Path(os.path.abspath(out_dir))  # not resolved: `site` is a link to a version
     warehouse = Path(warehouse).resolve()
     if out_dir.exists() and not out_dir.is_dir():
         raise ReportError(f"the site folder {out_dir} exists and is not a folder")
@@ -280,7 +240,7 @@ def build_site(
     result = SiteResult(out_dir=out_dir)
     try:
         out_dir.parent.mkdir(parents=True, exist_ok=True)
-        staging = _staging_folder(out_dir)
+        staging = new_version(out_dir)
     except OSError as error:
         connection.close()
         raise ReportError(
@@ -315,7 +275,7 @@ def build_site(
                     result.errors.append(page_error)
             written = _write_page(layout, staging, page, rendered, error, context)
             result.pages.append(out_dir / written.relative_to(staging))
-        _swap_in(staging, out_dir)
+        publish(staging, out_dir)
     except OSError as error:
         shutil.rmtree(staging, ignore_errors=True)
         raise ReportError(

@@ -58,7 +58,13 @@ def test_interrupted_report_query_is_one_line_and_keeps_the_site(
     pages = tmp_path / "pages"
     pages.mkdir()
     (pages / "index.md").write_text(SLOW_PAGE)
-    env = cli_env(raw_dir, warehouse, JOBMETRICS_SITE_DIR=str(tmp_path / "site"), PAGES=str(pages))
+    env = cli_env(
+        raw_dir,
+        warehouse,
+        JOBMETRICS_SITE_DIR=str(tmp_path / "site"),
+        DBT_TARGET_PATH=str(tmp_path / "target"),
+        PAGES=str(pages),
+    )
     site = previous_output(tmp_path / "site", "index.html")
     report = start_cli_with(SLOW_PAGES, "report", "--quiet", env=env)
     wait_for(".site.*", tmp_path, report)

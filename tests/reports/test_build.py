@@ -8,9 +8,20 @@ import pytest
 
 from reports import PageError, ReportError, build_site
 from reports.build import CHART_LIBRARY
+from reports.publish import versions_folder
 
 GOOD = "# Good\n```sql a\nselect count(*) as n from fct_mrr_monthly\n```\n{{ a.n }} months\n"
 BROKEN = "# Broken\n```sql a\nselect * from missing_table\n```\n"
+
+
+def site_leftovers(folder: Path) -> list[str]:
+    """What site builds left in folder besides `site` and the one version it links to."""
+    site, versions = folder / "site", versions_folder(folder / "site")
+    found = [path.name for path in folder.iterdir() if path.name.startswith(".site")]
+    if versions.is_dir():
+        found.remove(versions.name)
+        found += [path.name for path in versions.iterdir() if path != site.resolve()]
+    return sorted(found)
 
 
 def test_site_has_pages_assets_and_no_leftovers(build, tmp_path: Path) -> None:
@@ -23,7 +34,7 @@ def test_site_has_pages_assets_and_no_leftovers(build, tmp_path: Path) -> None:
     assert (site / "assets" / "site.js").is_file()
     assert result.errors == []
     assert result.seconds > 0
-    assert sorted(path.name for path in tmp_path.iterdir() if path.name.startswith(".site")) == []
+    assert site_leftovers(tmp_path) == []
 
 
 def test_strict_build_fails_and_keeps_the_previous_site(build, tmp_path: Path) -> None:
@@ -33,7 +44,7 @@ def test_strict_build_fails_and_keeps_the_previous_site(build, tmp_path: Path) -
         build({"index.md": GOOD.replace("Good", "Changed"), "broken.md": BROKEN})
     assert (tmp_path / "site" / "index.html").read_text() == before
     assert not (tmp_path / "site" / "broken.html").exists()
-    assert [path.name for path in tmp_path.iterdir() if path.name.startswith(".site")] == []
+    assert site_leftovers(tmp_path) == []
 
 
 def test_lenient_build_shows_the_error_on_the_broken_page_only(build, tmp_path: Path) -> None:
@@ -145,4 +156,4 @@ def test_a_site_path_that_is_a_file_is_a_clear_error(
     with pytest.raises(ReportError, match="site folder .* exists and is not a folder"):
         build_site(tiny_warehouse, tmp_path / "site", pages_dir=write_pages({"index.md": GOOD}))
     assert (tmp_path / "site").read_text() == "not a folder"
-    assert [path.name for path in tmp_path.iterdir() if path.name.startswith(".site")] == []
+    assert site_leftovers(tmp_path) == []
