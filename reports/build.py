@@ -26,11 +26,11 @@ from jobmetrics.docs_site import DOCS_FOLDER
 from reports.errors import PageError, ReportError
 from reports.pages_loader import PageInstance, PageSource, expand, load_pages
 from reports.project import ProjectInfo, read_project
+from reports.publish import new_version, publish
 from reports.render import RenderedPage, render_page
 
 PACKAGE = Path(__file__).resolve().parent
 DEFAULT_PAGES = PACKAGE / "pages"
-from reports.publish import new_version, publish
 ASSETS = PACKAGE / "assets"
 TEMPLATES = PACKAGE / "templates"
 CHART_LIBRARY = "plotly.min.js"
