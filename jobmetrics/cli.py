@@ -300,11 +300,11 @@ def _usage_line(error: typer.TyperException) -> str:
     command = context.command_path if context is not None else "jobmetrics"
     return f"error: {error.format_message()} (see `{command} --help`)"
 
+
 INTERRUPTED = 130
 """The exit code of every command stopped by Ctrl-C (SIGINT) or SIGTERM."""
 
 _signals_received: list[int] = []
-
 
 
 def _interrupt(signum: int, frame: object) -> None:
