@@ -17,14 +17,7 @@ daily_changes as (
     select
         change_date,
         sum(mrr_change) as net_mrr_change,
-        sum(case when movement = 'new' then mrr_change else 0 end) as new_mrr,
-        sum(case when movement = 'expansion' then mrr_change else 0 end) as expansion_mrr,
-        sum(case when movement = 'reactivation' then mrr_change else 0 end) as reactivation_mrr,
-        sum(case when movement = 'contraction' then mrr_change else 0 end) as contraction_mrr,
-        sum(case when movement = 'churn' then mrr_change else 0 end) as churned_mrr,
-        sum(case when movement = 'new' then 1 else 0 end) as new_customers,
-        sum(case when movement = 'churn' then 1 else 0 end) as churned_customers,
-        sum(case when movement = 'reactivation' then 1 else 0 end) as reactivated_customers
+        {{ core_mrr_bridge_sums() }}
     from change_days
     group by change_date
 ),
