@@ -3,7 +3,7 @@
 -- One row per customer per day on which one of their subscriptions started or ended, up to
 -- the last day of the data: MRR at the end of the previous day, at the end of this day, and
 -- the daily movement between them. MRR only changes on these days, so fct_mrr_daily and
--- fct_customer_mrr_monthly are built from these rows (running sums of the deltas) instead of
+-- int_customer_mrr_months are built from these rows (running sums of the deltas) instead of
 -- a customer x day grid.
 --
 -- A subscription counts at the end of day d when started_at < d + 1 and (ended_at is NULL or

@@ -1,6 +1,6 @@
 {{ config(materialized='table') }}
 
--- One row per customer per month of fct_customer_mrr_monthly, with what the growth marts
+-- One row per customer per month of int_customer_mrr_months, with what the growth marts
 -- slice by: the customer's cohort month (the month of their `new` movement, i.e. the first
 -- month they were paying at month end), acquisition channel, segment, the plan and billing
 -- cycle they were on at this and the previous month end, and the plan they started on.
@@ -16,7 +16,7 @@ customer_months as (
         previous_mrr,
         mrr_change,
         movement
-    from {{ ref('fct_customer_mrr_monthly') }}
+    from {{ ref('int_customer_mrr_months') }}
 ),
 
 customers as (
@@ -24,7 +24,7 @@ customers as (
         user_id,
         acquisition_channel,
         segment
-    from {{ ref('dim_customers') }}
+    from {{ ref('stg_users') }}
 ),
 
 subscriptions as (

@@ -1,7 +1,7 @@
 -- One row per month of the data: the MRR bridge (starting MRR + movements = ending MRR),
--- customer counts and the SaaS rates derived from them. Sums fct_customer_mrr_monthly, so
--- every figure here is the sum of the customer rows of that month. Rates are NULL when their
--- denominator is 0.
+-- customer counts and the SaaS rates derived from them. Sums the customer months
+-- (int_customer_mrr_months, published as fct_customer_mrr_monthly), so every figure here is
+-- the sum of the customer rows of that month. Rates are NULL when their denominator is 0.
 
 with
 
@@ -14,24 +14,17 @@ months as (
 ),
 
 customer_months as (
-    select * from {{ ref('fct_customer_mrr_monthly') }}
+    select * from {{ ref('int_customer_mrr_months') }}
 ),
 
 monthly_sums as (
     select
         month,
         sum(previous_mrr) as starting_mrr,
-        sum(case when movement = 'new' then mrr_change else 0 end) as new_mrr,
-        sum(case when movement = 'expansion' then mrr_change else 0 end) as expansion_mrr,
-        sum(case when movement = 'reactivation' then mrr_change else 0 end) as reactivation_mrr,
-        sum(case when movement = 'contraction' then mrr_change else 0 end) as contraction_mrr,
-        sum(case when movement = 'churn' then mrr_change else 0 end) as churned_mrr,
         sum(mrr) as ending_mrr,
         sum(case when previous_mrr > 0 then 1 else 0 end) as starting_paying_customers,
         sum(case when mrr > 0 then 1 else 0 end) as paying_customers,
-        sum(case when movement = 'new' then 1 else 0 end) as new_customers,
-        sum(case when movement = 'churn' then 1 else 0 end) as churned_customers,
-        sum(case when movement = 'reactivation' then 1 else 0 end) as reactivated_customers
+        {{ core_mrr_bridge_sums() }}
     from customer_months
     group by month
 ),

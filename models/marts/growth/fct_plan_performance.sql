@@ -8,7 +8,7 @@
 with
 
 months as (
-    select cast(month as date) as performance_month from {{ ref('fct_mrr_monthly') }}
+    select cast(month as date) as performance_month from {{ ref('int_data_months') }}
 ),
 
 plans as (

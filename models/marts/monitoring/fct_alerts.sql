@@ -1,12 +1,34 @@
 -- One row per alert: every anomaly of fct_metric_anomalies, and every breach of a fixed
--- threshold of seeds/metric_thresholds.csv by a daily metric (fct_metric_daily) or a monthly
--- rate (fct_mrr_monthly), each with a sentence a person can act on. An alert is open when it
+-- threshold of seeds/metric_thresholds.csv by a daily metric (the values of fct_metric_daily,
+-- read from fct_metric_anomalies, which carries every scored day and metric) or a monthly rate
+-- of fct_mrr_monthly, each with a sentence a person can act on. An alert is open when it
 -- concerns the latest day (daily) or the latest month (monthly) of data.
+
+{%- set monthly_rates = [
+    ('logo_churn_rate', 'ratio', 'mrr_monthly'),
+    ('gross_mrr_churn_rate', 'ratio', 'mrr_monthly'),
+    ('net_mrr_churn_rate', 'ratio', 'mrr_monthly'),
+    ('net_revenue_retention', 'ratio', 'mrr_monthly'),
+    ('gross_revenue_retention', 'ratio', 'mrr_monthly'),
+    ('quick_ratio', 'ratio', 'mrr_monthly'),
+] %}
 
 with
 
-anomalies as (
+scored_days as (
     select * from {{ ref('fct_metric_anomalies') }}
+),
+
+mrr_monthly as (
+    -- the rates in monthly_rates are DOUBLE columns of the mart's contract
+    select
+        *,
+        month as period_start_date
+    from {{ ref('fct_mrr_monthly') }}
+),
+
+anomalies as (
+    select * from scored_days
     where is_anomaly
 ),
 
@@ -27,17 +49,21 @@ daily_metrics as (
         metric,
         value,
         unit
-    from {{ ref('fct_metric_daily') }}
+    from scored_days
     where value is not null
+),
+
+monthly_rate_values as (
+    {{ analytics_metrics_long(monthly_rates, 'period_start_date') }}
 ),
 
 monthly_metrics as (
     select
-        metric_month as period_start_date,
+        period_start_date,
         metric,
         value,
         unit
-    from {{ ref('int_metric_monthly') }}
+    from monthly_rate_values
     where value is not null
 ),
 

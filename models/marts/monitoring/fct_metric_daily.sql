@@ -2,6 +2,20 @@
 -- anomaly detection and daily threshold alerts. Metric names are the team's shared names:
 -- signups, signups__<channel>, new_mrr, churned_mrr, churned_customers, scans, failure_rate,
 -- p95_processing_ms, avg_match_rate, dau. Every metric has a row for every day of data.
+-- The metrics are the one list daily_metrics below (name, unit, the CTE whose column of that
+-- name holds it); signups__<channel> follow the channels seed.
+
+{%- set daily_metrics = [
+    ('signups', 'count', 'day_values'),
+    ('new_mrr', 'usd', 'day_values'),
+    ('churned_mrr', 'usd', 'day_values'),
+    ('churned_customers', 'count', 'day_values'),
+    ('scans', 'count', 'product_daily'),
+    ('failure_rate', 'ratio', 'product_daily'),
+    ('p95_processing_ms', 'ms', 'product_daily'),
+    ('avg_match_rate', 'points', 'product_daily'),
+    ('dau', 'count', 'product_daily'),
+] %}
 
 with
 
@@ -30,7 +44,14 @@ mrr_daily as (
 ),
 
 product_daily as (
-    select * from {{ ref('fct_product_daily') }}
+    select
+        activity_date as metric_date,
+        scans,
+        failure_rate,
+        p95_processing_ms,
+        avg_match_rate,
+        dau
+    from {{ ref('fct_product_daily') }}
 ),
 
 daily_signups as (
@@ -50,15 +71,24 @@ channel_signups as (
     group by signup_date, acquisition_channel
 ),
 
-metrics as (
+day_values as (
+    -- one row per day of data: the day's signups and MRR movements, 0 on days without any
     select
         days.calendar_date as metric_date,
-        'signups' as metric,
-        coalesce(daily_signups.signups, 0) as value,
-        'count' as unit
+        coalesce(daily_signups.signups, 0) as signups,
+        coalesce(mrr_daily.new_mrr, 0) as new_mrr,
+        -- reported as a positive amount, so a churn spike is an upward move
+        abs(coalesce(mrr_daily.churned_mrr, 0)) as churned_mrr,
+        coalesce(mrr_daily.churned_customers, 0) as churned_customers
     from days
     left join daily_signups
         on days.calendar_date = daily_signups.signup_date
+    left join mrr_daily
+        on days.calendar_date = mrr_daily.calendar_date
+),
+
+metrics as (
+    {{ analytics_metrics_long(daily_metrics, 'metric_date') }}
 
     union all
 
@@ -73,77 +103,6 @@ metrics as (
         on
             days.calendar_date = channel_signups.signup_date
             and channels.channel = channel_signups.acquisition_channel
-
-    union all
-
-    select
-        days.calendar_date as metric_date,
-        'new_mrr' as metric,
-        coalesce(mrr_daily.new_mrr, 0) as value,
-        'usd' as unit
-    from days
-    left join mrr_daily
-        on days.calendar_date = mrr_daily.calendar_date
-
-    union all
-
-    -- reported as a positive amount, so a churn spike is an upward move
-    select
-        days.calendar_date as metric_date,
-        'churned_mrr' as metric,
-        abs(coalesce(mrr_daily.churned_mrr, 0)) as value,
-        'usd' as unit
-    from days
-    left join mrr_daily
-        on days.calendar_date = mrr_daily.calendar_date
-
-    union all
-
-    select
-        days.calendar_date as metric_date,
-        'churned_customers' as metric,
-        coalesce(mrr_daily.churned_customers, 0) as value,
-        'count' as unit
-    from days
-    left join mrr_daily
-        on days.calendar_date = mrr_daily.calendar_date
-
-    union all
-
-    select
-        activity_date,
-        'scans',
-        scans,
-        'count'
-    from product_daily
-    union all
-    select
-        activity_date,
-        'failure_rate',
-        failure_rate,
-        'ratio'
-    from product_daily
-    union all
-    select
-        activity_date,
-        'p95_processing_ms',
-        p95_processing_ms,
-        'ms'
-    from product_daily
-    union all
-    select
-        activity_date,
-        'avg_match_rate',
-        avg_match_rate,
-        'points'
-    from product_daily
-    union all
-    select
-        activity_date,
-        'dau',
-        dau,
-        'count'
-    from product_daily
 ),
 
 final as (
