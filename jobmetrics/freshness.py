@@ -1,6 +1,6 @@
 """Freshness of the raw sources: `dbt source freshness`, read back as one record per source.
 
-The thresholds live on the sources in models/staging/_sources.yml (warn after 1 day, error after
+The thresholds live on the sources in models/staging/raw/_sources.yml (warn after 1 day, error after
 3 days since the newest `loaded_at_field` value). dbt runs in-process against the `lint` target
 (an in-memory DuckDB reading the raw Parquet files), so a check never opens the warehouse file
 and can run while a build or a DuckDB CLI session holds it.

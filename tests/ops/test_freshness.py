@@ -26,8 +26,8 @@ def by_table(sources: list[SourceFreshness]) -> dict[str, SourceFreshness]:
 
 
 def loaded_at_fields() -> dict[str, str]:
-    """table → the loaded_at_field expression configured in models/staging/_sources.yml."""
-    sources = yaml.safe_load((PROJECT_ROOT / "models" / "staging" / "_sources.yml").read_text())
+    """table → the loaded_at_field expression configured in models/staging/raw/_sources.yml."""
+    sources = yaml.safe_load((PROJECT_ROOT / "models/staging/raw/_sources.yml").read_text())
     (raw,) = [source for source in sources["sources"] if source["name"] == "raw"]
     return {table["name"]: table["config"]["loaded_at_field"] for table in raw["tables"]}
 
