@@ -84,6 +84,9 @@
   function csvCell(value) {
     if (value === null || value === undefined) return "";
     var text = String(value);
+    // Text a spreadsheet would run as a formula (=, +, -, @, tab, CR first) is kept as text by
+    // a leading apostrophe; numbers are JSON numbers, so negative amounts stay numbers.
+    if (typeof value === "string" && /^[=+\-@\t\r]/.test(text)) text = "'" + text;
     return /[",\r\n]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
   }
 

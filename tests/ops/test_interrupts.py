@@ -25,7 +25,7 @@ title: Slow
 select sum(range % 7) as total from range(100000000000)
 ```
 
-<Table data="slow_rows" />
+<DataTable data="slow_rows" />
 """
 SLOW_PAGES = """
 import os

@@ -167,6 +167,48 @@ def test_download_csv_gives_the_chart_data(browser: object, report_site: SiteRes
     page.context.close()
 
 
+HOSTILE_CELLS = """# Hostile
+
+```sql hostile_cells
+select * from (values
+    (1, '=HYPERLINK("http://example.com","x")', -12.5),
+    (2, '+1+2', 3.25),
+    (3, '-2+3', -1),
+    (4, '@SUM(A1)', 0),
+    (5, chr(9) || 'tab first', 7),
+    (6, chr(13) || 'carriage return first', 8),
+    (7, 'plain text - with a dash inside', -0.5)
+) as cells(row_number, label, delta_usd)
+```
+
+<DataTable data="hostile_cells" />
+"""
+
+
+def test_download_csv_keeps_formula_text_as_text(browser: object, build) -> None:
+    """A text cell starting with =, +, -, @, tab or CR gets a leading apostrophe so a
+    spreadsheet shows it instead of running it; numbers, negative ones too, stay numbers."""
+    site = build({"index.md": HOSTILE_CELLS}).out_dir
+    page, watch = _open(browser, site, "index.html")
+    with page.expect_download() as download_info:
+        page.click(".jm-download")
+    text = Path(download_info.value.path()).read_bytes().decode("utf-8")  # CRs kept
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    assert rows[0] == ["row_number", "label", "delta_usd"]
+    assert [row[1] for row in rows[1:]] == [
+        '\'=HYPERLINK("http://example.com","x")',
+        "'+1+2",
+        "'-2+3",
+        "'@SUM(A1)",
+        "'\ttab first",
+        "'\rcarriage return first",
+        "plain text - with a dash inside",
+    ]
+    assert [row[2] for row in rows[1:]] == ["-12.5", "3.25", "-1", "0", "7", "8", "-0.5"]
+    assert watch.problems == []
+    page.context.close()
+
+
 def test_tables_sort_when_a_header_is_clicked(browser: object, report_site: SiteResult) -> None:
     page, watch = _open(browser, report_site.out_dir, "mrr.html")
     table = page.query_selector(".jm-table")
