@@ -78,7 +78,8 @@ def test_failure_midway_keeps_the_previous_data_set(
         generate(target, users=300, days=30, start_date=date(2025, 1, 1), seed=2)
     assert {p.name: p.read_bytes() for p in target.iterdir()} == before
     assert json.loads((target / "_manifest.json").read_text()) == first
-    assert [p.name for p in tmp_path.iterdir()] == ["raw"]  # no temporary folder left behind
+    # no temporary folder left behind; the raw folder's lock stays, as the warehouse's does
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".raw.lock", "raw"]
 
 
 def test_a_generated_folder_is_replaced_after_success(tmp_path: Path) -> None:
@@ -88,7 +89,7 @@ def test_a_generated_folder_is_replaced_after_success(tmp_path: Path) -> None:
     assert json.loads((target / "_manifest.json").read_text()) == second
     assert second["row_counts"]["raw_users"] == 300
     assert second["data_start"] == "2025-02-01"
-    assert [p.name for p in tmp_path.iterdir()] == ["raw"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".raw.lock", "raw"]
 
 
 def test_progress_reports_each_step_and_manifest_has_the_version(tmp_path: Path) -> None:
