@@ -301,7 +301,13 @@ def _run_metrics(settings: Settings, query: dict[str, Any]) -> QueryResult:
     )
 
 
-def ask(question: str, settings: Settings, *, sql_only: bool = False) -> AskResult:
+def ask(
+    question: str,
+    settings: Settings,
+    *,
+    sql_only: bool = False,
+    http_client_factory: ai_client.HttpClientFactory | None = None,
+) -> AskResult:
     """Answer `question` from the warehouse (AskFailed or UserError when it cannot)."""
     question = " ".join(question.split())
     if not question:
@@ -311,7 +317,7 @@ def ask(question: str, settings: Settings, *, sql_only: bool = False) -> AskResu
     if not settings.warehouse.exists():
         raise UserError(f"no warehouse at {settings.warehouse}; run `jobmetrics build` first")
     context, marts, registry = schema_context(settings)
-    session = ai_client.Session(settings)
+    session = ai_client.Session(settings, http_client_factory=http_client_factory)
     result = _ask(question, session, context, marts, registry, sql_only)
     result.usage = session.usage.as_dict(settings)
     return result

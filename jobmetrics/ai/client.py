@@ -2,7 +2,7 @@
 its token usage, its time budget and its circuit breaker (no process-wide counters).
 
 The SDK reads ANTHROPIC_BASE_URL itself, so the client can be pointed at any compatible endpoint.
-Tests replace the HTTP layer with `use_http_client(lambda: httpx2.Client(transport=...))`; nothing
+Tests pass `Session(settings, http_client_factory=lambda: httpx2.Client(transport=...))`; nothing
 else changes, so they drive the real SDK (retries, error mapping, response parsing).
 """
 
@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +22,6 @@ from jobmetrics.settings import Settings
 HttpClientFactory = Callable[[], httpx2.Client]
 ANY_TOOL = "*"
 """`send(..., tool_name=ANY_TOOL)` lets the model pick any of the tools (tool_choice any)."""
-_http_client_factory: HttpClientFactory | None = None
 
 
 class AIUnavailable(Exception):
@@ -41,23 +39,14 @@ class NoApiKey(AIUnavailable):
         super().__init__("no ANTHROPIC_API_KEY set")
 
 
-@contextmanager
-def use_http_client(factory: HttpClientFactory | None) -> Iterator[None]:
-    """Make every client created inside the block use `factory()` as its HTTP client."""
-    global _http_client_factory
-    saved = _http_client_factory
-    _http_client_factory = factory
-    try:
-        yield
-    finally:
-        _http_client_factory = saved
-
-
-def create_client(settings: Settings) -> anthropic.Anthropic:
-    """An SDK client with the configured key, timeout and retries (NoApiKey without a key)."""
+def create_client(
+    settings: Settings, http_client_factory: HttpClientFactory | None = None
+) -> anthropic.Anthropic:
+    """An SDK client with the configured key, timeout and retries (NoApiKey without a key);
+    `http_client_factory` gives its HTTP client (tests pass one with a mock transport)."""
     if not settings.anthropic_api_key:
         raise NoApiKey()
-    http_client = _http_client_factory() if _http_client_factory is not None else None
+    http_client = http_client_factory() if http_client_factory is not None else None
     return anthropic.Anthropic(
         api_key=settings.anthropic_api_key,
         max_retries=settings.ai_max_retries,
@@ -146,8 +135,15 @@ class Session:
     after `breaker` consecutive failures. Counts their tokens.
     """
 
-    def __init__(self, settings: Settings, *, budget_s: float | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        budget_s: float | None = None,
+        http_client_factory: HttpClientFactory | None = None,
+    ) -> None:
         self.settings = settings
+        self.http_client_factory = http_client_factory
         self.usage = Usage()
         self.budget_s = settings.ai_budget_s if budget_s is None else budget_s
         self.started = time.monotonic()
@@ -169,7 +165,7 @@ class Session:
 
     def client(self) -> anthropic.Anthropic:
         if self._client is None:
-            self._client = create_client(self.settings)
+            self._client = create_client(self.settings, self.http_client_factory)
         return self._client
 
     def _failed(self) -> None:

@@ -388,12 +388,16 @@ class Narrator:
 
     settings: Settings
     refresh: bool = False
+    http_client_factory: ai_client.HttpClientFactory | None = None
+    """The SDK's HTTP client (None: its own); tests pass one with a mock transport."""
     tally: dict[str, int] = field(
         default_factory=lambda: {"claude": 0, "cache": 0, "offline": 0, "withheld": 0}
     )
 
     def __post_init__(self) -> None:
-        self.session = ai_client.Session(self.settings)
+        self.session = ai_client.Session(
+            self.settings, http_client_factory=self.http_client_factory
+        )
         self.cache = cache_for(self.settings)
         self.registry = try_load_registry(self.settings)
 

@@ -16,7 +16,6 @@ from typing import Any
 import httpx2
 
 from jobmetrics import settings as settings_module
-from jobmetrics.ai import client as ai_client
 
 Step = httpx2.Response | Exception | Callable[[httpx2.Request], httpx2.Response]
 
@@ -80,10 +79,10 @@ class FakeApi:
             return step(request)
         return step
 
-    def install(self):  # noqa: ANN201 - a context manager
-        return ai_client.use_http_client(
-            lambda: httpx2.Client(transport=httpx2.MockTransport(self.handler))
-        )
+    def factory(self) -> httpx2.Client:
+        """An HTTP client for the SDK whose transport is this fake (pass `api.factory` as the
+        `http_client_factory` of a Narrator, a Session or `ask`)."""
+        return httpx2.Client(transport=httpx2.MockTransport(self.handler))
 
 
 def timeout(request: httpx2.Request) -> httpx2.Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -43,8 +44,7 @@ def answer(text: str) -> object:
 def test_valid_question_is_answered_from_the_rows(ask_settings):
     before = file_hash(ask_settings.warehouse)
     api = FakeApi([run_sql(GOOD_SQL), answer(GOOD_ANSWER)])
-    with api.install():
-        result = ask.ask(QUESTION, ask_settings)
+    result = ask.ask(QUESTION, ask_settings, http_client_factory=api.factory)
     assert result.answer_status == "grounded", result.unverified
     assert result.answer == GOOD_RENDERED
     assert result.checked == (
@@ -92,8 +92,8 @@ def test_forbidden_statement_never_runs_and_the_warehouse_is_unchanged(
     sql = FORBIDDEN[name].format(out=tmp_path)
     before = file_hash(ask_settings.warehouse)
     api = FakeApi([run_sql(sql), run_sql(sql, call_id="toolu_sql2")])
-    with api.install(), pytest.raises(ask.AskFailed, match="refused after one repair attempt"):
-        ask.ask(QUESTION, ask_settings)
+    with pytest.raises(ask.AskFailed, match="refused after one repair attempt"):
+        ask.ask(QUESTION, ask_settings, http_client_factory=api.factory)
     assert len(api.requests) == 2  # the refusal went back once for repair, then we stopped
     repair_turn = api.requests[1]["messages"][-1]["content"][0]
     assert repair_turn["is_error"] is True and "refused" in repair_turn["content"]
@@ -106,8 +106,7 @@ def test_forbidden_statement_never_runs_and_the_warehouse_is_unchanged(
 def test_sql_error_goes_back_once_and_the_repaired_query_runs(ask_settings):
     broken = "select month, mrr_total from fct_mrr_monthly"
     api = FakeApi([run_sql(broken), run_sql(GOOD_SQL, call_id="toolu_sql2"), answer(GOOD_ANSWER)])
-    with api.install():
-        result = ask.ask(QUESTION, ask_settings)
+    result = ask.ask(QUESTION, ask_settings, http_client_factory=api.factory)
     error_turn = api.requests[1]["messages"][-1]["content"][0]
     assert error_turn["is_error"] is True and "mrr_total" in error_turn["content"]
     assert result.repaired and result.sql == GOOD_SQL and result.answer_status == "grounded"
@@ -117,8 +116,7 @@ def test_sql_error_goes_back_once_and_the_repaired_query_runs(ask_settings):
 def test_typed_number_in_the_answer_is_withheld_after_one_retry(ask_settings):
     invented = "MRR grew to $9,999 in September."
     api = FakeApi([run_sql(GOOD_SQL), answer(invented), answer(invented)])
-    with api.install():
-        result = ask.ask(QUESTION, ask_settings)
+    result = ask.ask(QUESTION, ask_settings, http_client_factory=api.factory)
     assert len(api.requests) == 3
     retry = api.requests[2]["messages"][-1]["content"][0]["content"]
     assert "typed figures itself: 9" in retry
@@ -159,8 +157,7 @@ def test_typed_number_in_the_answer_is_withheld_after_one_retry(ask_settings):
 )
 def test_answer_that_fails_a_check_is_withheld(ask_settings, question, reply, problem):
     api = FakeApi([run_sql(GOOD_SQL), answer(reply), answer(reply)])
-    with api.install():
-        result = ask.ask(question, ask_settings)
+    result = ask.ask(question, ask_settings, http_client_factory=api.factory)
     assert result.answer_status == "withheld"
     assert any(problem in found for found in result.unverified), result.unverified
     assert "1500" not in result.answer and "\x1b" not in result.answer
@@ -169,8 +166,7 @@ def test_answer_that_fails_a_check_is_withheld(ask_settings, question, reply, pr
 
 def test_sql_only_stops_after_the_guard(ask_settings):
     api = FakeApi([run_sql(GOOD_SQL)])
-    with api.install():
-        result = ask.ask(QUESTION, ask_settings, sql_only=True)
+    result = ask.ask(QUESTION, ask_settings, sql_only=True, http_client_factory=api.factory)
     assert result.sql == GOOD_SQL and result.rows == [] and len(api.requests) == 1
 
 
@@ -180,14 +176,19 @@ def test_sql_only_stops_after_the_guard(ask_settings):
     ids=["text-instead-of-tool", "tool-without-sql"],
 )
 def test_malformed_tool_reply_is_a_clear_error(ask_settings, reply):
-    with FakeApi([reply]).install(), pytest.raises(ask.AskFailed, match="no query"):
-        ask.ask(QUESTION, ask_settings)
+    with pytest.raises(ask.AskFailed, match="no query"):
+        ask.ask(QUESTION, ask_settings, http_client_factory=FakeApi([reply]).factory)
+
+
+def _answer_with(monkeypatch: pytest.MonkeyPatch, api: FakeApi) -> None:
+    """Make the CLI's `ask` talk to `api` (the CLI has no transport option of its own)."""
+    monkeypatch.setattr(ask, "ask", functools.partial(ask.ask, http_client_factory=api.factory))
 
 
 def test_cli_prints_answer_sql_and_table(ask_settings, monkeypatch, capsys):
     monkeypatch.setattr(cli.settings_module, "load", lambda: ask_settings)
-    with FakeApi([run_sql(GOOD_SQL), answer(GOOD_ANSWER)]).install():
-        assert cli.main(["ask", QUESTION]) == 0
+    _answer_with(monkeypatch, FakeApi([run_sql(GOOD_SQL), answer(GOOD_ANSWER)]))
+    assert cli.main(["ask", QUESTION]) == 0
     out = capsys.readouterr().out
     assert GOOD_RENDERED in out and GOOD_SQL in out and "$1,734.00" in out
     assert "2 calls, 2,400 input tokens + 360 output tokens, estimated $0.0126" in out
@@ -195,8 +196,8 @@ def test_cli_prints_answer_sql_and_table(ask_settings, monkeypatch, capsys):
 
 def test_cli_json_output(ask_settings, monkeypatch, capsys):
     monkeypatch.setattr(cli.settings_module, "load", lambda: ask_settings)
-    with FakeApi([run_sql(GOOD_SQL), answer(GOOD_ANSWER)]).install():
-        assert cli.main(["ask", QUESTION, "--json"]) == 0
+    _answer_with(monkeypatch, FakeApi([run_sql(GOOD_SQL), answer(GOOD_ANSWER)]))
+    assert cli.main(["ask", QUESTION, "--json"]) == 0
     payload = json.loads(capsys.readouterr().out)
     assert payload["sql"] == GOOD_SQL and payload["answer_status"] == "grounded"
     assert payload["rows"][-1] == ["2025-09-01", 1549.5, 1734, 184.5]
@@ -214,8 +215,8 @@ def test_cli_ask_without_a_key_exits_2_with_one_line(ask_settings, monkeypatch, 
 
 def test_cli_ask_failure_exits_2_with_one_line(ask_settings, monkeypatch, capsys):
     monkeypatch.setattr(cli.settings_module, "load", lambda: ask_settings)
-    with FakeApi([run_sql("drop table fct_mrr_monthly")]).install():
-        assert cli.main(["ask", QUESTION]) == 2
+    _answer_with(monkeypatch, FakeApi([run_sql("drop table fct_mrr_monthly")]))
+    assert cli.main(["ask", QUESTION]) == 2
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
 
 
@@ -234,8 +235,9 @@ def test_row_limit_truncates(small_warehouse: Path):
 def test_metric_question_uses_the_semantic_layer_query(ask_settings):
     call = {"metrics": ["mrr", "logo_churn_rate"], "group_by": ["metric_time__month"]}
     api = FakeApi([tool_reply("query_metrics", call)])
-    with api.install():
-        result = ask.ask("MRR and logo churn by month?", ask_settings, sql_only=True)
+    result = ask.ask(
+        "MRR and logo churn by month?", ask_settings, sql_only=True, http_client_factory=api.factory
+    )
     assert result.kind == "metrics" and result.tables == ("fct_mrr_monthly",)
     assert result.sql == "mf query --metrics mrr,logo_churn_rate --group-by metric_time__month"
 
@@ -250,8 +252,7 @@ def test_metric_question_uses_the_semantic_layer_query(ask_settings):
 )
 def test_invalid_metric_query_goes_back_for_repair(ask_settings, call, problem):
     api = FakeApi([tool_reply("query_metrics", call), run_sql(GOOD_SQL, "toolu_2")])
-    with api.install():
-        result = ask.ask("MRR?", ask_settings, sql_only=True)
+    result = ask.ask("MRR?", ask_settings, sql_only=True, http_client_factory=api.factory)
     repair = api.requests[1]["messages"][-1]["content"][0]
     assert repair["is_error"] and problem in repair["content"]
     assert result.repaired and result.kind == "sql" and result.sql == GOOD_SQL
@@ -264,8 +265,8 @@ def test_cli_never_prints_control_characters_and_cuts_huge_cells(ask_settings, m
     )
     monkeypatch.setattr(cli.settings_module, "load", lambda: ask_settings)
     reply = "MRR was {{r3.ending_mrr}} in {{r3.month}}."
-    with FakeApi([run_sql(hostile), answer(reply)]).install():
-        assert cli.main(["ask", QUESTION]) == 0
+    _answer_with(monkeypatch, FakeApi([run_sql(hostile), answer(reply)]))
+    assert cli.main(["ask", QUESTION]) == 0
     out = capsys.readouterr().out
     assert "\x1b" not in out and "\x07" not in out
     assert "\\x1b[2J\\x1b]0;pwned\\x07" in out  # shown escaped, so the user sees what is there

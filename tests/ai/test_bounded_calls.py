@@ -40,8 +40,9 @@ def _pages(count: int) -> list[tuple[str, dict]]:
 def test_one_request_ends_at_its_deadline_with_the_offline_summary(ai_settings, endpoint):
     settings = replace(ai_settings, ai_timeout_s=1.0, ai_max_retries=0)
     started = time.monotonic()
-    with FakeApi([endpoint]).install():
-        narrative = narratives.Narrator(settings).write("MRR", {"movements": MOVEMENTS})
+    narrative = narratives.Narrator(
+        settings, http_client_factory=FakeApi([endpoint]).factory
+    ).write("MRR", {"movements": MOVEMENTS})
     elapsed = time.monotonic() - started
     assert 1.0 <= elapsed < 2.0
     assert narrative.source == "offline"
@@ -56,11 +57,10 @@ def test_a_build_ends_within_its_budget(ai_settings, endpoint):
     settings = replace(
         ai_settings, ai_timeout_s=1.0, ai_budget_s=2.5, ai_breaker_failures=100, ai_max_retries=0
     )
-    narrator = narratives.Narrator(settings)
     api = FakeApi([endpoint])
+    narrator = narratives.Narrator(settings, http_client_factory=api.factory)
     started = time.monotonic()
-    with api.install():
-        blocks = [narrator.write(topic, results) for topic, results in _pages(8)]
+    blocks = [narrator.write(topic, results) for topic, results in _pages(8)]
     elapsed = time.monotonic() - started
     assert elapsed < 2.5 + 1.0
     assert len(api.requests) == 3  # 1 s, 1 s, then the last 0.5 s of the budget
@@ -82,10 +82,9 @@ def test_a_build_ends_within_its_budget(ai_settings, endpoint):
 )
 def test_the_circuit_breaker_stops_calling_after_consecutive_failures(ai_settings, storm):
     settings = replace(ai_settings, ai_breaker_failures=3, ai_max_retries=1)
-    narrator = narratives.Narrator(settings)
     api = FakeApi([storm])
-    with api.install():
-        blocks = [narrator.write(topic, results) for topic, results in _pages(8)]
+    narrator = narratives.Narrator(settings, http_client_factory=api.factory)
+    blocks = [narrator.write(topic, results) for topic, results in _pages(8)]
     assert len(api.requests) == 3 * 2  # three failed calls (each retried once by the SDK)
     assert narrator.summary().usage.failed_calls == 3
     stopped = (
@@ -102,9 +101,9 @@ def test_prompt_cache_tokens_are_counted_and_priced(ai_settings):
 
     body = message([{"type": "tool_use", "id": "t", "name": "write_narrative", "input": GOOD}])
     body["usage"].update(input_tokens=200, cache_read_input_tokens=1000, output_tokens=100)
-    narrator = narratives.Narrator(ai_settings)
-    with FakeApi([httpx2.Response(200, json=body)]).install():
-        narrator.write("Monthly MRR movements", {"movements": MOVEMENTS})
+    api = FakeApi([httpx2.Response(200, json=body)])
+    narrator = narratives.Narrator(ai_settings, http_client_factory=api.factory)
+    narrator.write("Monthly MRR movements", {"movements": MOVEMENTS})
     usage = narrator.summary().usage
     assert (usage.input_tokens, usage.cache_read_tokens, usage.prompt_tokens) == (200, 1000, 1200)
     with_cache = (200 * 3.0 + 1000 * 3.0 * 0.1 + 100 * 15.0) / 1e6

@@ -60,8 +60,7 @@ ATTACKS = {
 def test_attack_is_withheld_and_nothing_of_it_is_shown(ai_settings, name):
     reply, kind = ATTACKS[name]
     api = FakeApi([tool_reply("write_narrative", reply), tool_reply("write_narrative", reply)])
-    with api.install():
-        narrative = _write(ai_settings)
+    narrative = _write(ai_settings, api)
     assert len(api.requests) == 2  # one retry naming the problems, then withheld
     assert narrative.source == "withheld"
     assert narrative.text == _offline()
@@ -71,8 +70,7 @@ def test_attack_is_withheld_and_nothing_of_it_is_shown(ai_settings, name):
     for marker in ("evil", "script", "12,999", "2019", "10x", "twelve", "ARR", "\x1b"):
         assert marker not in shown
     # not cached as good: a rebuild does not show it either
-    with FakeApi([tool_reply("write_narrative", GOOD)]).install():
-        again = _write(ai_settings)
+    again = _write(ai_settings, FakeApi([tool_reply("write_narrative", GOOD)]))
     assert again.source == "withheld"
 
 
@@ -84,8 +82,7 @@ def test_the_same_words_pass_when_the_data_agrees(ai_settings):
         "drivers": ["Likely more sign ups: new customers grew {{f8}} to {{f5}} in October."],
         "actions": ["Lower logo churn from {{f9}}, which is up {{f11}}."],
     }
-    with FakeApi([tool_reply("write_narrative", reply)]).install():
-        narrative = _write(ai_settings)
+    narrative = _write(ai_settings, FakeApi([tool_reply("write_narrative", reply)]))
     assert narrative.source == "claude", narrative.detail
     assert narrative.text.startswith(
         "MRR rose 2.9% to a record high of $12,345.67 after an increase of $345.67; "
@@ -94,16 +91,14 @@ def test_the_same_words_pass_when_the_data_agrees(ai_settings):
 
 
 def test_a_poisoned_cache_entry_is_checked_again_and_never_breaks_a_build(ai_settings):
-    with FakeApi([tool_reply("write_narrative", GOOD)]).install():
-        _write(ai_settings)
+    _write(ai_settings, FakeApi([tool_reply("write_narrative", GOOD)]))
     path = ai_settings.data_dir / narratives.CACHE_FILE
     cache = json.loads(path.read_text())
     (key,) = cache
     cache[key]["reply"]["summary"] = "MRR {{f1}} ![x](https://evil.test/x.png)"
     path.write_text(json.dumps(cache))
     api = FakeApi([tool_reply("write_narrative", GOOD)])
-    with api.install():
-        narrative = _write(ai_settings)
+    narrative = _write(ai_settings, api)
     assert len(api.requests) == 1  # the bad entry was dropped and asked for again
     assert narrative.source == "claude" and "evil" not in narrative.text
     assert "evil" not in path.read_text()

@@ -71,14 +71,15 @@ REGISTRY = Registry(
 )
 
 
-def _narrator(settings, *, refresh: bool = False) -> narratives.Narrator:
-    narrator = narratives.Narrator(settings, refresh=refresh)
+def _narrator(settings, api=None, *, refresh: bool = False) -> narratives.Narrator:
+    factory = api.factory if api is not None else None
+    narrator = narratives.Narrator(settings, refresh=refresh, http_client_factory=factory)
     narrator.registry = REGISTRY
     return narrator
 
 
-def _write(settings, *, refresh: bool = False, narrator=None) -> narratives.Narrative:
-    narrator = narrator or _narrator(settings, refresh=refresh)
+def _write(settings, api=None, *, refresh: bool = False, narrator=None) -> narratives.Narrative:
+    narrator = narrator or _narrator(settings, api, refresh=refresh)
     return narrator.write("Monthly MRR movements", RESULTS)
 
 
@@ -88,9 +89,8 @@ def _offline() -> str:
 
 def test_good_narrative_is_written_from_the_data_and_says_what_was_checked(ai_settings):
     api = FakeApi([tool_reply("write_narrative", GOOD)])
-    narrator = _narrator(ai_settings)
-    with api.install():
-        narrative = _write(ai_settings, narrator=narrator)
+    narrator = _narrator(ai_settings, api)
+    narrative = _write(ai_settings, narrator=narrator)
     assert narrative.source == "claude"
     assert narrative.text.splitlines()[0] == GOOD_TEXT
     assert "- Likely stronger acquisition: new customers rose from 44 to 52." in narrative.text
@@ -116,22 +116,18 @@ def test_good_narrative_is_written_from_the_data_and_says_what_was_checked(ai_se
 
 
 def test_rebuild_with_same_figures_uses_the_cache_and_makes_no_call(ai_settings):
-    with FakeApi([tool_reply("write_narrative", GOOD)]).install():
-        first = _write(ai_settings)
+    first = _write(ai_settings, FakeApi([tool_reply("write_narrative", GOOD)]))
     silent = FakeApi([error_reply(500, "api_error", "must not be called")])
-    with silent.install():
-        second = _write(ai_settings)
+    second = _write(ai_settings, silent)
     assert second.source == "cache" and second.text == first.text
     assert silent.requests == []
     assert (ai_settings.data_dir / narratives.CACHE_FILE).exists()
 
 
 def test_refresh_narratives_bypasses_the_cache(ai_settings):
-    with FakeApi([tool_reply("write_narrative", GOOD)]).install():
-        _write(ai_settings)
+    _write(ai_settings, FakeApi([tool_reply("write_narrative", GOOD)]))
     again = FakeApi([tool_reply("write_narrative", GOOD)])
-    with again.install():
-        refreshed = _write(ai_settings, refresh=True)
+    refreshed = _write(ai_settings, again, refresh=True)
     assert refreshed.source == "claude" and len(again.requests) == 1
 
 
@@ -139,8 +135,7 @@ def test_typed_figure_is_retried_once_naming_it_then_withheld(ai_settings):
     api = FakeApi(
         [tool_reply("write_narrative", INVENTED), tool_reply("write_narrative", INVENTED)]
     )
-    with api.install():
-        narrative = _write(ai_settings)
+    narrative = _write(ai_settings, api)
     assert len(api.requests) == 2
     retry_turn = api.requests[1]["messages"][-1]["content"][0]
     assert retry_turn["type"] == "tool_result"
@@ -154,8 +149,7 @@ def test_typed_figure_is_retried_once_naming_it_then_withheld(ai_settings):
 
 def test_invented_number_fixed_on_retry_is_shown(ai_settings):
     api = FakeApi([tool_reply("write_narrative", INVENTED), tool_reply("write_narrative", GOOD)])
-    with api.install():
-        narrative = _write(ai_settings)
+    narrative = _write(ai_settings, api)
     assert narrative.source == "claude" and "$15,000" not in narrative.text
 
 
@@ -168,16 +162,14 @@ def test_rate_limit_then_success_is_retried_by_the_sdk(ai_settings):
             tool_reply("write_narrative", GOOD),
         ]
     )
-    with api.install():
-        narrative = _write(ai_settings)
+    narrative = _write(ai_settings, api)
     assert narrative.source == "claude" and len(api.requests) == 2
 
 
 def test_server_error_gives_the_labelled_offline_summary(ai_settings):
     api = FakeApi([error_reply(500, "api_error", "Internal server error")])
-    narrator = _narrator(ai_settings)
-    with api.install():
-        narrative = _write(ai_settings, narrator=narrator)
+    narrator = _narrator(ai_settings, api)
+    narrative = _write(ai_settings, narrator=narrator)
     assert narrative.source == "offline"
     assert narrative.label == "Automatic summary — Claude unavailable (HTTP 500 from the API)"
     assert narrative.text == _offline()
@@ -187,8 +179,7 @@ def test_server_error_gives_the_labelled_offline_summary(ai_settings):
 
 def test_timeout_gives_the_offline_summary(ai_settings):
     api = FakeApi([timeout])
-    with api.install():
-        narrative = _write(replace(ai_settings, ai_max_retries=0))
+    narrative = _write(replace(ai_settings, ai_max_retries=0), api)
     assert narrative.source == "offline" and "timed out" in narrative.label, narrative.label
     assert narrative.text.strip()
 
@@ -206,15 +197,13 @@ def test_timeout_gives_the_offline_summary(ai_settings):
     ids=["no-tool-call", "empty-fields", "wrong-types", "not-json"],
 )
 def test_malformed_reply_gives_the_offline_summary(ai_settings, reply):
-    with FakeApi([reply]).install():
-        narrative = _write(ai_settings)
+    narrative = _write(ai_settings, FakeApi([reply]))
     assert narrative.source == "offline" and narrative.text.strip()
 
 
 def test_no_key_gives_the_offline_summary_without_any_request(ai_settings):
     api = FakeApi([error_reply(500, "api_error", "must not be called")])
-    with api.install():
-        narrative = _write(replace(ai_settings, anthropic_api_key=""))
+    narrative = _write(replace(ai_settings, anthropic_api_key=""), api)
     assert api.requests == []
     assert narrative.source == "offline" and "ANTHROPIC_API_KEY" in narrative.label
 
@@ -222,8 +211,7 @@ def test_no_key_gives_the_offline_summary_without_any_request(ai_settings):
 def test_base_url_setting_is_honoured(ai_settings, monkeypatch):
     monkeypatch.setenv("ANTHROPIC_BASE_URL", "http://fake-claude.local:8080")
     api = FakeApi([tool_reply("write_narrative", GOOD)])
-    with api.install():
-        _write(ai_settings)
+    _write(ai_settings, api)
     assert api.urls[0] == "http://fake-claude.local:8080/v1/messages"
 
 
@@ -294,19 +282,16 @@ def test_unexpected_client_failure_still_gives_a_block(ai_settings):
     def explode(request):
         raise RuntimeError("transport bug")
 
-    with FakeApi([explode]).install():
-        narrative = _write(ai_settings)
+    narrative = _write(ai_settings, FakeApi([explode]))
     assert narrative.source == "offline" and narrative.text.strip()
 
 
 def test_changed_figures_miss_the_cache(ai_settings):
-    with FakeApi([tool_reply("write_narrative", GOOD)]).install():
-        _write(ai_settings)
+    _write(ai_settings, FakeApi([tool_reply("write_narrative", GOOD)]))
     changed = [dict(row) for row in MOVEMENTS]
     changed[-1]["ending_mrr"] = Decimal("12345.68")  # one cent
     api = FakeApi([tool_reply("write_narrative", GOOD)])
-    with api.install():
-        narrative = _narrator(ai_settings).write("Monthly MRR movements", {"movements": changed})
+    narrative = _narrator(ai_settings, api).write("Monthly MRR movements", {"movements": changed})
     assert len(api.requests) == 1 and narrative.source == "claude"
 
 

@@ -109,8 +109,9 @@ def test_ask_on_the_real_marts_leaves_the_warehouse_unchanged(ai_built):
             tool_reply("answer", {"answer": "See the table."}, call_id="toolu_3"),
         ]
     )
-    with api.install():
-        result = ask.ask("Which channel brings the most MRR?", settings)
+    result = ask.ask(
+        "Which channel brings the most MRR?", settings, http_client_factory=api.factory
+    )
     assert result.repaired and result.tables == ("dim_customers",)
     assert result.rows and result.answer_status == "grounded"
     assert file_hash(settings.warehouse) == before
@@ -125,8 +126,7 @@ def test_ask_answers_a_metric_by_dimension_through_metricflow(ai_built):
             tool_reply("answer", {"answer": "CAC differs by channel."}, call_id="toolu_3"),
         ]
     )
-    with api.install():
-        result = ask.ask("What is CAC by channel?", settings)
+    result = ask.ask("What is CAC by channel?", settings, http_client_factory=api.factory)
     assert result.kind == "metrics" and result.answer_status == "grounded"
     assert result.columns == ["channel_month__channel", "cac", "signups"]
     channels = {row[0] for row in result.rows}

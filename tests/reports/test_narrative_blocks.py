@@ -12,6 +12,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ai"))
 from fake_anthropic import FakeApi, fake_api_settings, tool_reply  # noqa: E402
 
 from jobmetrics import settings as settings_module  # noqa: E402
+from jobmetrics.ai.narratives import Narrator  # noqa: E402
 
 PAGE = """# Growth
 ```sql months
@@ -38,8 +39,11 @@ def test_claudes_words_with_figures_from_the_warehouse(build, ai_settings):
         "drivers": [],
         "actions": ["Keep the paying customers growing."],
     }
-    with FakeApi([tool_reply("write_narrative", reply)]).install():
-        html = (build({"index.md": PAGE}, settings=ai_settings).out_dir / "index.html").read_text()
+    api = FakeApi([tool_reply("write_narrative", reply)])
+    result = build(
+        {"index.md": PAGE}, narrator=Narrator(ai_settings, http_client_factory=api.factory)
+    )
+    html = (result.out_dir / "index.html").read_text()
     aside = _aside(html)
     assert "<p>MRR rose to $2,100.06 in Dec 2025 with 21 paying customers.</p>" in aside
     assert 'data-source="claude"' in aside
@@ -58,8 +62,10 @@ def test_claudes_words_with_figures_from_the_warehouse(build, ai_settings):
 )
 def test_withheld_text_never_reaches_the_page_in_any_form(build, ai_settings, summary):
     reply = {"summary": summary, "drivers": [], "actions": ["Act."]}
-    with FakeApi([tool_reply("write_narrative", reply)]).install():
-        result = build({"index.md": PAGE}, settings=ai_settings)
+    api = FakeApi([tool_reply("write_narrative", reply)])
+    result = build(
+        {"index.md": PAGE}, narrator=Narrator(ai_settings, http_client_factory=api.factory)
+    )
     html = (result.out_dir / "index.html").read_text()
     for marker in ("evil", "EVIL", "9,999", "pixel"):
         assert marker not in html  # not in the text, a title, an attribute or a comment
@@ -67,5 +73,5 @@ def test_withheld_text_never_reaches_the_page_in_any_form(build, ai_settings, su
     assert 'data-source="withheld"' in aside and "automatic summary shown" in aside
     assert "$2,100.06" in aside  # the automatic summary, from the data
     # a second build (served from the cache) neither fails nor shows it
-    again = build({"index.md": PAGE}, settings=ai_settings)
+    again = build({"index.md": PAGE}, narrator=Narrator(ai_settings))
     assert "evil" not in (again.out_dir / "index.html").read_text().lower()

@@ -314,7 +314,10 @@ select month, ending_mrr from fct_mrr_monthly order by month
 ```
 <Narrative data="months" topic="MRR growth" />
 """
-    html = html_of(build({"index.md": page}, refresh_narratives=True))
+    from jobmetrics import settings as settings_module
+
+    narrator = Narrator(settings_module.load(), refresh=True)
+    html = html_of(build({"index.md": page}, narrator=narrator))
     assert "<p>MRR <strong>grew</strong>.</p>" in html
     assert 'data-source="cache"' in html
     topic, results, refresh = calls[0]
