@@ -129,17 +129,16 @@ def _docs_page(current: settings_module.Settings) -> None:
 
 
 def _report(progress: Progress, strict: bool, refresh_narratives: bool) -> dict:
-    from jobmetrics.ai.narratives import reset_usage, usage_summary
+    from jobmetrics.ai.narratives import Narrator
     from reports import build_site
 
     current = settings_module.load()
-    reset_usage()
     with progress.step("Building the report site") as step:
         result = build_site(
             current.warehouse,
             current.site_dir,
             strict=strict,
-            refresh_narratives=refresh_narratives,
+            narrator=Narrator(current, refresh=refresh_narratives),
             progress=step.update,
             freshness=_freshness_line(current),
         )
@@ -149,7 +148,7 @@ def _report(progress: Progress, strict: bool, refresh_narratives: bool) -> dict:
         f"report site ({len(result.pages)} pages, {result.seconds:.1f} s): "
         f"{current.site_dir / 'index.html'}"
     )
-    usage = usage_summary(current)
+    usage = result.narration
     progress.done(usage.line())
     return {
         "site": str(current.site_dir),

@@ -157,6 +157,12 @@ class Settings:
     """JOBMETRICS_AI_TIMEOUT_S: seconds before an API call is abandoned (default 30)."""
     ai_max_retries: int
     """JOBMETRICS_AI_MAX_RETRIES: SDK retries on 429/5xx/timeouts (default 2)."""
+    ai_budget_s: float
+    """JOBMETRICS_AI_BUDGET_S: seconds all API calls of one report build (or one `ask`) may
+    take together; then the remaining narratives are automatic summaries (default 60)."""
+    ai_breaker_failures: int
+    """JOBMETRICS_AI_BREAKER_FAILURES: consecutive failed calls after which a run stops calling
+    the API (default 3)."""
     ai_input_usd_per_mtok: float
     """JOBMETRICS_AI_INPUT_USD_PER_MTOK: input price per million tokens (default 3.00)."""
     ai_output_usd_per_mtok: float
@@ -215,6 +221,8 @@ def load() -> Settings:
         ai_max_tokens=_number("JOBMETRICS_AI_MAX_TOKENS", "1024", int, at_least=1),
         ai_timeout_s=_number("JOBMETRICS_AI_TIMEOUT_S", "30", float, above=0),
         ai_max_retries=_number("JOBMETRICS_AI_MAX_RETRIES", "2", int, at_least=0),
+        ai_budget_s=_number("JOBMETRICS_AI_BUDGET_S", "60", float, above=0),
+        ai_breaker_failures=_number("JOBMETRICS_AI_BREAKER_FAILURES", "3", int, at_least=1),
         ai_input_usd_per_mtok=_number(
             "JOBMETRICS_AI_INPUT_USD_PER_MTOK", "3.00", float, at_least=0
         ),

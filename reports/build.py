@@ -22,8 +22,11 @@ from typing import Any
 import duckdb
 import jinja2
 
+from jobmetrics import settings as settings_module
+from jobmetrics.ai.narratives import UsageSummary
 from jobmetrics.docs_site import DOCS_FOLDER
 from reports.errors import PageError, ReportError
+from reports.narratives import Narrator
 from reports.pages_loader import PageInstance, PageSource, expand, load_pages
 from reports.project import ProjectInfo, read_project
 from reports.publish import new_version, publish
@@ -51,6 +54,8 @@ class SiteResult:
     pages: list[Path] = field(default_factory=list)
     errors: list[PageError] = field(default_factory=list)
     seconds: float = 0.0
+    narration: UsageSummary | None = None
+    """The narratives by source and the API calls, tokens and cost of this build."""
 
 
 @dataclass
@@ -218,12 +223,13 @@ def build_site(
     *,
     pages_dir: Path | None = None,
     strict: bool = True,
-    refresh_narratives: bool = False,
+    narrator: Narrator | None = None,
     progress: Callable[[str], None] | None = None,
     freshness: str = "",
 ) -> SiteResult:
     """Render every page against the warehouse (read-only) and swap the new site in.
 
+    narrator: writes the narrative blocks (default: one from the environment's settings).
     freshness: one line about the raw sources' freshness for every page's footer.
 
     strict=True: the first broken page raises PageError (file, line, cause) and the previous
@@ -246,6 +252,7 @@ def build_site(
         raise ReportError(
             f"cannot create the site folder next to {out_dir}: {error.strerror or error}"
         ) from error
+    narrator = narrator or Narrator(settings_module.load())
     try:
         project = read_project()
         instances = _expand_all(sources, connection, strict, result.errors)
@@ -266,7 +273,7 @@ def build_site(
                         page,
                         connection,
                         down_is_good=project.down_is_good,
-                        refresh_narratives=refresh_narratives,
+                        narrator=narrator,
                     )
                 except PageError as page_error:
                     if strict:
@@ -288,4 +295,5 @@ def build_site(
     finally:
         connection.close()
     result.seconds = time.perf_counter() - started
+    result.narration = narrator.summary()
     return result

@@ -35,7 +35,8 @@ class Canvas:
     title: str
     results: dict[str, QueryResult]
     down_is_good: dict[str, bool | None] = field(default_factory=dict)
-    refresh_narratives: bool = False
+    narrator: narratives.Narrator | None = None
+    """Writes the page's narrative blocks (one per site build)."""
     datasets: dict[str, dict[str, Any]] = field(default_factory=dict)
     charts: dict[str, dict[str, Any]] = field(default_factory=dict)
     _count: int = 0
@@ -395,7 +396,10 @@ def _alert_list(attributes: Attributes, canvas: Canvas) -> str:
     return _card("alerts", attributes.get("title"), canvas.embed(result), body)
 
 
-_NARRATIVE_MARKDOWN = MarkdownIt("commonmark", {"html": False})
+# Narratives are prose: no HTML, links, images or code even if a text got past the checks.
+_NARRATIVE_MARKDOWN = MarkdownIt("commonmark", {"html": False}).disable(
+    ["link", "image", "autolink", "html_inline", "html_block", "backticks", "fence", "code"]
+)
 
 
 def _narrative(attributes: Attributes, canvas: Canvas) -> str:
@@ -413,7 +417,9 @@ def _narrative(attributes: Attributes, canvas: Canvas) -> str:
         selected[name] = canvas.results[name]
     topic = attributes.get("topic", canvas.title)
     try:
-        text = narratives.write(topic, selected, refresh=canvas.refresh_narratives)
+        if canvas.narrator is None:
+            raise PageProblem("<Narrative> needs a narrator (build the site)", attributes.line)
+        text = narratives.write(canvas.narrator, topic, selected)
     except PageProblem:
         raise
     except Exception as error:  # the engine's failure must name this page and line
