@@ -76,7 +76,8 @@ def test_interrupted_report_query_is_one_line_and_keeps_the_site(
     assert result.returncode == INTERRUPTED, result.stderr
     assert f"interrupted by {how.name}" in one_error_line(result)
     assert (site / "index.html").read_text() == "previous"
-    assert sorted(path.name for path in tmp_path.iterdir()) == ["pages", "site"]
+    assert sorted(path.name for path in tmp_path.iterdir()) == [".site.versions", "pages", "site"]
+    assert list((tmp_path / ".site.versions").iterdir()) == []  # the unfinished version is gone
 
 
 def test_sigterm_during_generate_is_one_line_and_keeps_the_raw_folder(
