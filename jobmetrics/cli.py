@@ -11,8 +11,8 @@ from typing import Annotated
 
 import typer
 
-from jobmetrics import settings as settings_module
-from jobmetrics.errors import UserError
+from jobmetrics.core import settings as settings_module
+from jobmetrics.core.errors import UserError
 from jobmetrics.progress import Progress
 
 app = typer.Typer(
@@ -44,7 +44,7 @@ def _parse_date(value: str | None) -> date | None:
 def _generate(
     progress: Progress, users: int, days: int, start_date: str | None, seed: int, out: Path
 ) -> dict:
-    from generator import generate
+    from jobmetrics.generator import generate
 
     with progress.step(f"Generating {users:,} users × {days} days") as step:
         manifest = generate(
@@ -61,7 +61,7 @@ def _generate(
 
 
 def _append(progress: Progress, days: int, out: Path) -> dict:
-    from generator import append_days
+    from jobmetrics.generator import append_days
 
     with progress.step(f"Appending {days} days to {out}") as step:
         manifest = append_days(out, days, progress=step.update)
@@ -70,7 +70,7 @@ def _append(progress: Progress, days: int, out: Path) -> dict:
 
 
 def _build(progress: Progress, full_refresh: bool) -> dict:
-    from jobmetrics import warehouse
+    from jobmetrics.warehouse import build as warehouse
 
     current = settings_module.load()
     done: list[str] = []
@@ -101,7 +101,7 @@ def _build(progress: Progress, full_refresh: bool) -> dict:
 
 def _freshness_line(current: settings_module.Settings) -> str:
     """The freshness the last build recorded (target/freshness/sources.json), as one line."""
-    from jobmetrics.freshness import freshness_dir, read_sources_json, summary_line
+    from jobmetrics.warehouse.freshness import freshness_dir, read_sources_json, summary_line
 
     path = freshness_dir(current.dbt_target_dir) / "sources.json"
     return summary_line(read_sources_json(path)) if path.is_file() else "not checked"
@@ -113,7 +113,7 @@ DOCS_PAGE_SLACK_S = 60
 
 def _docs_page(current: settings_module.Settings) -> None:
     """Put dbt's docs page into the site: the one `jobmetrics build` made, else generate it."""
-    from jobmetrics.docs_site import STATIC_PAGE, build_docs_site, write_docs_page
+    from jobmetrics.warehouse.docs_site import STATIC_PAGE, build_docs_site, write_docs_page
 
     static_page = current.dbt_target_dir / STATIC_PAGE
     # `jobmetrics build` writes the page from the new file moments before swapping it in; a
@@ -130,7 +130,7 @@ def _docs_page(current: settings_module.Settings) -> None:
 
 def _report(progress: Progress, strict: bool, refresh_narratives: bool) -> dict:
     from jobmetrics.ai.narratives import Narrator
-    from reports import build_site
+    from jobmetrics.reports import build_site
 
     current = settings_module.load()
     with progress.step("Building the report site") as step:

@@ -65,7 +65,7 @@ def _dbt_env(paths: dict[str, str]) -> dict[str, str]:
 
 
 def _stage_generate(args: dict) -> dict:
-    from generator import generate
+    from jobmetrics.generator import generate
 
     manifest = generate(
         Path(args["raw"]), users=args["users"], days=args["days"], start_date=START_DATE, seed=SEED
@@ -74,28 +74,28 @@ def _stage_generate(args: dict) -> dict:
 
 
 def _stage_append(args: dict) -> dict:
-    from generator import append_days
+    from jobmetrics.generator import append_days
 
     manifest = append_days(Path(args["raw"]), args["append_days"])
     return {"row_counts": manifest["row_counts"]}
 
 
 def _stage_dbt(args: dict) -> dict:
-    from jobmetrics.dbt_invoke import run_dbt
+    from jobmetrics.warehouse.dbt_invoke import run_dbt
 
     outcome = run_dbt(args["dbt_args"], env=_dbt_env(args))
     return {"success": outcome.success, "failures": outcome.failures[:5]}
 
 
 def _stage_report(args: dict) -> dict:
-    from reports import build_site
+    from jobmetrics.reports import build_site
 
     result = build_site(Path(args["warehouse"]), Path(args["site"]), strict=False)
     return {"pages": len(result.pages), "page_errors": [str(e) for e in result.errors[:5]]}
 
 
 def _stage_compare(args: dict) -> dict:
-    from jobmetrics.warehouse_diff import differing_tables
+    from jobmetrics.warehouse.diff import differing_tables
 
     tables, differences = differing_tables(
         Path(args["left"]), Path(args["right"]), float_decimals=6

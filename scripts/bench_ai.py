@@ -35,7 +35,7 @@ from typing import Any
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
-from jobmetrics import settings as settings_module  # noqa: E402
+from jobmetrics.core import settings as settings_module  # noqa: E402
 
 MIN_CACHEABLE_TOKENS = 1024
 """The Messages API caches a prefix of at least this many tokens (Sonnet models)."""

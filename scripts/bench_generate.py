@@ -26,7 +26,7 @@ TARGET_PEAK_GIB = 4.0
 
 def _worker(out: Path, users: int, days: int, seed: int, start: str, append: int) -> None:
     """Child process: generate once (then append days) and print the timings as JSON."""
-    from generator import append_days, generate
+    from jobmetrics.generator import append_days, generate
 
     begin, cpu = time.perf_counter(), time.process_time()
     manifest = generate(out, users=users, days=days, start_date=start, seed=seed)

@@ -19,8 +19,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from jobmetrics import settings as settings_module
-from reports import build_site
+from jobmetrics.core import settings as settings_module
+from jobmetrics.reports import build_site
 
 TARGET_SECONDS = 5.0
 TARGET_PAGE_BYTES = 300_000

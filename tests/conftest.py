@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from jobmetrics import settings as settings_module
+from jobmetrics.core import settings as settings_module
 
 SMALL_USERS = 2_000
 SMALL_DAYS = 365
@@ -29,7 +29,7 @@ def isolated_dbt_artifacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def raw_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small deterministic raw data set (2,000 users × 365 days from 2025-01-01)."""
-    from generator import generate
+    from jobmetrics.generator import generate
 
     out = tmp_path_factory.mktemp("raw") / "raw"
     generate(out, users=SMALL_USERS, days=SMALL_DAYS, start_date=SMALL_START, seed=SMALL_SEED)
@@ -41,7 +41,7 @@ def built_settings(
     raw_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> settings_module.Settings:
     """Settings for the small data set, with a warehouse built by `jobmetrics build`."""
-    from jobmetrics.warehouse import build
+    from jobmetrics.warehouse.build import build
 
     folder = tmp_path_factory.mktemp("warehouse")
     current = replace(

@@ -14,7 +14,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -22,18 +21,19 @@ from jobmetrics.ai import client as ai_client
 from jobmetrics.ai import sanitize
 from jobmetrics.ai.claims import Fact, Mentions, aliases_for, label, render_checked
 from jobmetrics.ai.facts import number
-from jobmetrics.ai.formatting import auto_format, format_value
 from jobmetrics.ai.registry import Registry, read_manifest, registry_from_manifest
 from jobmetrics.ai.semantic_query import MetricQueryFailed, mf_query
 from jobmetrics.ai.sql_guard import (
     GuardRejected,
     QueryFailed,
-    QueryResult,
     check_sql,
     run_query,
 )
-from jobmetrics.errors import UserError
-from jobmetrics.settings import Settings
+from jobmetrics.core.errors import UserError
+from jobmetrics.core.formats import auto_format, format_value
+from jobmetrics.core.settings import Settings
+from jobmetrics.warehouse.read import require_warehouse
+from jobmetrics.warehouse.results import QueryResult, to_json_value
 
 ROWS_SHOWN_TO_MODEL = 60
 
@@ -153,7 +153,7 @@ class AskResult:
             "explanation": self.explanation,
             "tables": list(self.tables),
             "columns": self.columns,
-            "rows": [[_plain(value) for value in row] for row in self.rows],
+            "rows": [[to_json_value(value) for value in row] for row in self.rows],
             "row_count": len(self.rows),
             "truncated": self.truncated,
             "answer": self.answer,
@@ -164,16 +164,6 @@ class AskResult:
             "attempts": self.attempts,
             "usage": self.usage,
         }
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return float(value) if value != value.to_integral_value() else int(value)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, bool | int | float | str) or value is None:
-        return value
-    return str(value)
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -221,7 +211,7 @@ def schema_context(settings: Settings) -> tuple[str, set[str], Registry]:
 
 def _rows_message(result: QueryResult) -> str:
     shown = [
-        {"row": number_, **{c: _plain(v) for c, v in zip(result.columns, row, strict=True)}}
+        {"row": number_, **{c: to_json_value(v) for c, v in zip(result.columns, row, strict=True)}}
         for number_, row in enumerate(result.rows[:ROWS_SHOWN_TO_MODEL], start=1)
     ]
     payload = {
@@ -294,6 +284,7 @@ def _run_metrics(settings: Settings, query: dict[str, Any]) -> QueryResult:
     columns = list(records[0]) if records else [*query["group_by"], *query["metrics"]]
     rows = [tuple(record.get(column) for column in columns) for record in records]
     return QueryResult(
+        name="ask",
         columns=columns,
         rows=rows[: settings.ask_row_limit],
         truncated=len(rows) > settings.ask_row_limit,
@@ -314,8 +305,7 @@ def ask(
         raise UserError('ask needs a question, e.g. jobmetrics ask "What is MRR by month?"')
     if not settings.anthropic_api_key:
         raise UserError(NO_KEY_MESSAGE)
-    if not settings.warehouse.exists():
-        raise UserError(f"no warehouse at {settings.warehouse}; run `jobmetrics build` first")
+    require_warehouse(settings.warehouse)
     context, marts, registry = schema_context(settings)
     session = ai_client.Session(settings, http_client_factory=http_client_factory)
     result = _ask(question, session, context, marts, registry, sql_only)

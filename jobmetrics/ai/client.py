@@ -17,7 +17,7 @@ from typing import Any
 import anthropic
 import httpx2
 
-from jobmetrics.settings import Settings
+from jobmetrics.core.settings import Settings
 
 HttpClientFactory = Callable[[], httpx2.Client]
 ANY_TOOL = "*"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from jobmetrics.ai.registry import Metric, Registry, RegistryUnavailable, load_registry
-from jobmetrics.settings import Settings
+from jobmetrics.core.settings import Settings
 
 
 def explain(metric: Metric, registry: Registry) -> str:
@@ -40,7 +40,8 @@ def _registry(settings: Settings) -> Registry:
     try:
         return load_registry(settings)
     except RegistryUnavailable:
-        from jobmetrics.dbt_invoke import run_dbt
+        # imported here: dbt takes seconds to import and `explain` rarely needs it
+        from jobmetrics.warehouse.dbt_invoke import run_dbt
 
         outcome = run_dbt(["parse"], env={"DBT_TARGET_PATH": str(settings.dbt_target_dir)})
         if not outcome.success:

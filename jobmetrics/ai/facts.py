@@ -21,8 +21,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from jobmetrics.ai.formatting import auto_format, column_label
 from jobmetrics.ai.registry import Metric, Registry, Threshold
+from jobmetrics.core.formats import auto_format
+from jobmetrics.core.labels import humanize
 
 Rows = list[dict[str, Any]]
 
@@ -149,7 +150,7 @@ def _label(column: str, metric: Metric | None, averaged: Metric | None) -> str:
     if averaged is not None:
         return f"Average {_lower_first(averaged.label)}"
     base = _averaged(column)
-    label = f"Average {_lower_first(column_label(base))}" if base else column_label(column)
+    label = f"Average {_lower_first(humanize(base))}" if base else humanize(column)
     if label.endswith(" ms") and label != "ms":
         label = label.removesuffix(" ms") + " time"  # the ms format shows the unit
     return label
@@ -430,7 +431,7 @@ def build_facts(topic: str, results: dict[str, Rows], registry: Registry) -> dic
     alerts: list[dict[str, Any]] = []
     for name in results:
         rows = list(results[name])
-        entry: dict[str, Any] = {"name": name, "label": column_label(name), "rows": len(rows)}
+        entry: dict[str, Any] = {"name": name, "label": humanize(name), "rows": len(rows)}
         if not rows:
             described.append(entry)
             continue

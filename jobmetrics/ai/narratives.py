@@ -28,10 +28,10 @@ from jobmetrics.ai import client as ai_client
 from jobmetrics.ai import sanitize
 from jobmetrics.ai.claims import Checked, Fact, Mentions, aliases_for, label, render_checked
 from jobmetrics.ai.facts import build_facts, facts_hash, facts_json, has_figures, number
-from jobmetrics.ai.formatting import format_value, is_percent
 from jobmetrics.ai.offline import offline_summary
 from jobmetrics.ai.registry import Registry, try_load_registry
-from jobmetrics.settings import Settings
+from jobmetrics.core.formats import format_value, is_percent
+from jobmetrics.core.settings import Settings
 
 PROMPT_VERSION = "narrative-v2"
 CACHE_FILE = "narratives_cache.json"

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from jobmetrics.ai.formatting import format_value, is_percent
+from jobmetrics.core.formats import format_value, is_percent
 
 MAX_FIGURES_PER_RESULT = 6
 MAX_ITEMS_PER_BREAKDOWN = 8

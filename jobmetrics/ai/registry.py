@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jobmetrics.errors import UserError
-from jobmetrics.settings import PROJECT_ROOT, Settings
+from jobmetrics.core.errors import UserError
+from jobmetrics.core.settings import PROJECT_ROOT, Settings
 
 
 class RegistryUnavailable(UserError):

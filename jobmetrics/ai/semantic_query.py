@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from jobmetrics.settings import PROJECT_ROOT, Settings
+from jobmetrics.core.settings import PROJECT_ROOT, Settings
 
 _PROJECT_ENTRIES = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "analyses")
 

@@ -36,6 +36,9 @@ from typing import Any
 
 import duckdb
 
+from jobmetrics.warehouse.read import open_read_only
+from jobmetrics.warehouse.results import QueryResult
+
 # range, generate_series and unnest compute rows from their arguments and read nothing else.
 ALLOWED_TABLE_FUNCTIONS = frozenset({"range", "generate_series", "unnest"})
 # Scalar functions that reach past the rows of the query: files, the catalog, settings, the
@@ -120,17 +123,6 @@ class CheckedQuery:
 
     sql: str
     tables: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class QueryResult:
-    columns: list[str]
-    rows: list[tuple[Any, ...]]
-    truncated: bool
-    seconds: float
-
-    def records(self) -> list[dict[str, Any]]:
-        return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
 
 
 def _fold(name: Any) -> str:
@@ -254,23 +246,17 @@ def _not_a_mart(node: dict[str, Any], statement: Any, marts: set[str]) -> str:
 
 def connect_read_only(warehouse: Path) -> duckdb.DuckDBPyConnection:
     """A read-only connection that cannot read files, install or load extensions."""
-    if not warehouse.exists():
-        raise QueryFailed(f"no warehouse at {warehouse}; run `jobmetrics build` first")
-    try:
-        return duckdb.connect(
-            str(warehouse),
-            read_only=True,
-            config={
-                "enable_external_access": False,
-                "autoinstall_known_extensions": False,
-                "autoload_known_extensions": False,
-                # no Python variable can stand in for a table name (a replacement scan)
-                "python_enable_replacements": False,
-                "lock_configuration": True,
-            },
-        )
-    except duckdb.Error as error:
-        raise QueryFailed(f"cannot open {warehouse} read-only: {error}") from None
+    return open_read_only(
+        warehouse,
+        config={
+            "enable_external_access": False,
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+            # no Python variable can stand in for a table name (a replacement scan)
+            "python_enable_replacements": False,
+            "lock_configuration": True,
+        },
+    )
 
 
 def _plan_nodes(node: Any) -> Iterator[dict[str, Any]]:
@@ -353,6 +339,7 @@ def run_query(
         timer.cancel()
         connection.close()
     return QueryResult(
+        name="ask",
         columns=columns,
         rows=[tuple(row) for row in rows[:row_limit]],
         truncated=len(rows) > row_limit,

@@ -9,8 +9,8 @@ import pytest
 from ai_helpers import build_small_warehouse
 from fake_anthropic import fake_api_settings
 
-from jobmetrics import settings as settings_module
-from jobmetrics.dbt_invoke import run_dbt
+from jobmetrics.core import settings as settings_module
+from jobmetrics.warehouse.dbt_invoke import run_dbt
 
 
 @pytest.fixture(scope="session")

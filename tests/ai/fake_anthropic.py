@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx2
 
-from jobmetrics import settings as settings_module
+from jobmetrics.core import settings as settings_module
 
 Step = httpx2.Response | Exception | Callable[[httpx2.Request], httpx2.Response]
 

@@ -11,11 +11,11 @@ import pytest
 from fake_anthropic import FakeApi, error_reply, text_reply, timeout, tool_reply
 from number_trace import check
 
-from jobmetrics import settings as settings_module
 from jobmetrics.ai import narratives
 from jobmetrics.ai.facts import build_facts
 from jobmetrics.ai.offline import offline_summary
 from jobmetrics.ai.registry import Metric, Registry
+from jobmetrics.core import settings as settings_module
 
 MOVEMENTS = [
     {

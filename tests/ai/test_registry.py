@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from jobmetrics import cli
-from jobmetrics import settings as settings_module
 from jobmetrics.ai.registry import load_registry
 from jobmetrics.ai.semantic_query import mf_executable
+from jobmetrics.core import settings as settings_module
 
 FORMATS = {"usd", "usd0", "pct1", "pct", "num0", "num1", "mult", "ms"}
 
@@ -46,7 +46,7 @@ def test_no_second_list_of_metric_names_in_python(registry_settings):
     """Python reads metric names from the manifest; none is typed into the AI or report code."""
     names = {metric.name for metric in load_registry(registry_settings)}
     root = settings_module.PROJECT_ROOT
-    for path in [*root.glob("jobmetrics/ai/*.py"), *root.glob("reports/*.py")]:
+    for path in [*root.glob("jobmetrics/ai/*.py"), *root.glob("jobmetrics/reports/*.py")]:
         literals = set(re.findall(r"""["']([a-z_]+)["']""", path.read_text(encoding="utf-8")))
         # a few metric names are also ordinary words or column names used as formats
         listed = literals & names - {"mrr", "arr", "arpu", "cac", "scans", "signups", "visitors"}

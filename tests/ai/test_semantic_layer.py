@@ -13,11 +13,11 @@ from ai_helpers import file_hash
 from fake_anthropic import FakeApi, tool_reply
 from number_trace import check
 
-from jobmetrics import settings as settings_module
 from jobmetrics.ai import ask, narratives
 from jobmetrics.ai.facts import build_facts
 from jobmetrics.ai.registry import load_registry
 from jobmetrics.ai.semantic_query import mf_query
+from jobmetrics.core import settings as settings_module
 
 pytestmark = pytest.mark.slow
 

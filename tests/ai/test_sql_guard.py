@@ -14,13 +14,8 @@ import duckdb
 import pytest
 from ai_helpers import file_hash
 
-from jobmetrics.ai.sql_guard import (
-    CheckedQuery,
-    GuardRejected,
-    QueryResult,
-    check_sql,
-    run_query,
-)
+from jobmetrics.ai.sql_guard import CheckedQuery, GuardRejected, check_sql, run_query
+from jobmetrics.warehouse.results import QueryResult
 
 NOT_A_MART = "jobmetrics_build_info"
 MARTS = {"fct_mrr_monthly", "fct_alerts"}

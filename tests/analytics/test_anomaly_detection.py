@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from anomaly_scoring import score_detection
 
-from jobmetrics import settings as settings_module
+from jobmetrics.core import settings as settings_module
 
 DEFAULT_START = date(2025, 1, 1)
 """A fixed start date keeps the default data set (10,000 users × 365 days, seed 42) reproducible."""
@@ -19,8 +19,8 @@ DEFAULT_START = date(2025, 1, 1)
 @pytest.fixture(scope="module")
 def default_warehouse(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     """The default data set, generated and built with `jobmetrics build`."""
-    from generator import generate
-    from jobmetrics.warehouse import build
+    from jobmetrics.generator import generate
+    from jobmetrics.warehouse.build import build
 
     folder = tmp_path_factory.mktemp("default")
     raw_dir = folder / "raw"

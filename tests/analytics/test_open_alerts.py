@@ -9,12 +9,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from jobmetrics import settings as settings_module
+from jobmetrics.core import settings as settings_module
 
 
 @pytest.mark.slow
 def test_open_critical_alert_is_a_build_warning(raw_dir: Path, tmp_path: Path):
-    from jobmetrics.warehouse import build
+    from jobmetrics.warehouse.build import build
 
     incident = tmp_path / "raw"
     shutil.copytree(raw_dir, incident)

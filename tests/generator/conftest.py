@@ -10,7 +10,7 @@ import duckdb
 import pytest
 from gen_helpers import DAYS, SEED, START, USERS, open_raw
 
-from generator import generate
+from jobmetrics.generator import generate
 
 
 @pytest.fixture(scope="session")

@@ -12,8 +12,8 @@ import duckdb
 import pytest
 from gen_helpers import INVARIANTS, TABLES, open_raw, violations
 
-from generator import GeneratorError, generate
-from generator.append import append_days
+from jobmetrics.generator import GeneratorError, generate
+from jobmetrics.generator.append import append_days
 
 START = date(2025, 7, 1)
 DAYS = 150

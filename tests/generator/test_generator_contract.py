@@ -12,9 +12,9 @@ import duckdb
 import pytest
 from gen_helpers import DAYS, INVARIANTS, START, TABLES, USERS, violations
 
-from generator import generate
+from jobmetrics.generator import generate
 
-# The contract of issue 2, typed out independently of generator.contract on purpose.
+# The contract of issue 2, typed out independently of jobmetrics.core.contract on purpose.
 EXPECTED_COLUMNS = {
     "raw_users": {
         "user_id": "BIGINT",

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-import generator.core
-from generator import GENERATOR_VERSION, GeneratorError, generate
-from jobmetrics.errors import UserError
+import jobmetrics.generator.core
+from jobmetrics.core.errors import UserError
+from jobmetrics.generator import GENERATOR_VERSION, GeneratorError, generate
 
 
 @pytest.mark.parametrize(
@@ -73,7 +73,7 @@ def test_failure_midway_keeps_the_previous_data_set(
     def broken(*_args, **_kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(generator.core, "sessions_table", broken)
+    monkeypatch.setattr(jobmetrics.generator.core, "sessions_table", broken)
     with pytest.raises(OSError, match="disk full"):
         generate(target, users=300, days=30, start_date=date(2025, 1, 1), seed=2)
     assert {p.name: p.read_bytes() for p in target.iterdir()} == before
@@ -102,7 +102,7 @@ def test_progress_reports_each_step_and_manifest_has_the_version(tmp_path: Path)
 
 
 def test_the_build_accepts_the_generated_folder(tmp_path: Path) -> None:
-    from jobmetrics.raw_data import check_raw_dir
+    from jobmetrics.warehouse.raw_data import check_raw_dir
 
     generate(tmp_path / "raw", users=100, days=20, seed=3)
     assert check_raw_dir(tmp_path / "raw")["row_counts"]["raw_users"] == 100
@@ -113,11 +113,11 @@ def test_prices_come_from_the_plans_seed(tmp_path: Path, monkeypatch: pytest.Mon
 
     import duckdb
 
-    import generator.reference
+    import jobmetrics.generator.reference
 
     seeds = tmp_path / "seeds"
     seeds.mkdir()
-    source = generator.reference.SEEDS_DIR
+    source = jobmetrics.generator.reference.SEEDS_DIR
     (seeds / "channels.csv").write_text((source / "channels.csv").read_text())
     with (source / "plans.csv").open(newline="") as handle:
         plans = list(csv.DictReader(handle))
@@ -127,7 +127,7 @@ def test_prices_come_from_the_plans_seed(tmp_path: Path, monkeypatch: pytest.Mon
         writer = csv.DictWriter(handle, fieldnames=list(plans[0]))
         writer.writeheader()
         writer.writerows(plans)
-    monkeypatch.setattr(generator.reference, "SEEDS_DIR", seeds)
+    monkeypatch.setattr(jobmetrics.generator.reference, "SEEDS_DIR", seeds)
 
     generate(tmp_path / "raw", users=400, days=60, start_date="2025-01-01", seed=5)
     tripled = {(p["plan"], p["billing_cycle"]): float(p["list_price_usd"]) for p in plans}
@@ -143,14 +143,14 @@ def test_prices_come_from_the_plans_seed(tmp_path: Path, monkeypatch: pytest.Mon
 def test_a_plan_catalogue_of_another_shape_is_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import generator.reference
+    import jobmetrics.generator.reference
 
     seeds = tmp_path / "seeds"
     seeds.mkdir()
-    source = generator.reference.SEEDS_DIR
+    source = jobmetrics.generator.reference.SEEDS_DIR
     (seeds / "channels.csv").write_text((source / "channels.csv").read_text())
     lines = (source / "plans.csv").read_text().splitlines()
     (seeds / "plans.csv").write_text("\n".join(lines[:6]) + "\n")  # premium annual missing
-    monkeypatch.setattr(generator.reference, "SEEDS_DIR", seeds)
+    monkeypatch.setattr(jobmetrics.generator.reference, "SEEDS_DIR", seeds)
     with pytest.raises(GeneratorError, match="no price for premium/annual"):
         generate(tmp_path / "raw", users=10, days=10)

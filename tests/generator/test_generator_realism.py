@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from gen_helpers import DAYS, START
 
-from generator.anomalies import plan_anomalies
-from generator.timeline import Window
+from jobmetrics.generator.anomalies import plan_anomalies
+from jobmetrics.generator.timeline import Window
 
 
 def rows(db: duckdb.DuckDBPyConnection, sql: str) -> list[tuple]:

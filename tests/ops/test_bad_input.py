@@ -10,7 +10,7 @@ import duckdb
 import pytest
 from ops_helpers import cli_env, copy_raw, leftovers, one_error_line, row_counts, run_cli, sha256
 
-from generator import GENERATOR_VERSION, generate
+from jobmetrics.generator import GENERATOR_VERSION, generate
 
 USERS, DAYS, SEED = 300, 60, 11
 START = "2025-01-01"

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from jobmetrics.docs_site import DocsError, build_docs_site, docs_link, make_offline
-from jobmetrics.settings import PROJECT_ROOT
+from jobmetrics.core.settings import PROJECT_ROOT
+from jobmetrics.warehouse.docs_site import DocsError, build_docs_site, docs_link, make_offline
 
 LOCAL_SCHEMES = ("file:", "data:", "blob:", "about:")
 

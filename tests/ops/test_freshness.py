@@ -10,15 +10,15 @@ import duckdb
 import pytest
 import yaml
 
-from generator import RAW_TABLES, generate
-from jobmetrics.freshness import (
+from jobmetrics.core.settings import PROJECT_ROOT
+from jobmetrics.generator import RAW_TABLES, generate
+from jobmetrics.warehouse.freshness import (
     FreshnessError,
     SourceFreshness,
     check_freshness,
     overall_status,
     read_sources_json,
 )
-from jobmetrics.settings import PROJECT_ROOT
 
 
 def by_table(sources: list[SourceFreshness]) -> dict[str, SourceFreshness]:

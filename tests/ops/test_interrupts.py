@@ -30,7 +30,7 @@ select sum(range % 7) as total from range(100000000000)
 SLOW_PAGES = """
 import os
 from pathlib import Path
-import reports.build
+import jobmetrics.reports.build
 reports.build.DEFAULT_PAGES = Path(os.environ["PAGES"])
 """
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from jobmetrics.settings import PROJECT_ROOT
+from jobmetrics.core.settings import PROJECT_ROOT
 
 BIN = Path(sys.executable).parent
 SQL_PATHS = ["models", "tests/dbt", "analyses"]

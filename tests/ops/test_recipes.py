@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from ops_helpers import DUCKDB_CLI
 
-from jobmetrics.settings import PROJECT_ROOT
+from jobmetrics.core.settings import PROJECT_ROOT
 
 RECIPES = sorted((PROJECT_ROOT / "docs" / "recipes").glob("*.sql"))
 EXPECTED = {

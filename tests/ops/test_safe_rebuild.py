@@ -34,7 +34,7 @@ from ops_helpers import (
 )
 
 from jobmetrics.cli import INTERRUPTED
-from jobmetrics.warehouse import staging_path, wal_path
+from jobmetrics.warehouse.build import staging_path, wal_path
 
 pytestmark = pytest.mark.slow
 
@@ -171,7 +171,7 @@ def test_build_extends_only_the_data_set_the_warehouse_was_built_from(
 ) -> None:
     """More days of the same data set: incremental. Another data set in the raw folder (here a
     new seed): a full build, or the older days of the event tables would keep the old data."""
-    from generator import append_days, generate
+    from jobmetrics.generator import append_days, generate
 
     raw = copy_raw(raw_dir, tmp_path / "raw")
     env = cli_env(raw, live)
@@ -238,7 +238,7 @@ def test_full_disk_keeps_the_old_warehouse(live: Path, raw_dir: Path) -> None:
 
 def test_open_cli_session_neither_blocks_nor_sees_the_rebuild(live: Path, tmp_path: Path) -> None:
     """A reader keeps its snapshot of the old file; new sessions open the new warehouse."""
-    from generator import generate
+    from jobmetrics.generator import generate
 
     smaller = tmp_path / "raw-small"
     generate(smaller, users=400, days=120, start_date=date(2025, 1, 1), seed=3)
@@ -353,7 +353,7 @@ def test_generate_into_the_raw_folder_a_build_reads_exits_2(
 def test_build_of_a_raw_folder_being_generated_exits_2(
     live: Path, raw_dir: Path, tmp_path: Path
 ) -> None:
-    from jobmetrics.locks import hold, raw_lock_path
+    from jobmetrics.core.locks import hold, raw_lock_path
 
     raw = copy_raw(raw_dir, tmp_path / "raw")
     before = sha256(live)

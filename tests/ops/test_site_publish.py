@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 from ops_helpers import cli_env, finish, run_cli, start_cli_with
 
-from jobmetrics.docs_site import STATIC_PAGE
-from reports.publish import versions_folder
+from jobmetrics.reports.publish import versions_folder
+from jobmetrics.warehouse.docs_site import STATIC_PAGE
 
 pytestmark = pytest.mark.slow
 
 # SIGKILLs the report right before or right after the rename that publishes the site (KILL_AT).
 KILL_AT_PUBLISH = """
 import os, signal
-import reports.publish as publish
+import jobmetrics.core.atomic as atomic
 site, point = os.environ["JOBMETRICS_SITE_DIR"], os.environ["KILL_AT"]
 def killing(step, rename):
     def call(source, target, *args):
@@ -28,7 +28,7 @@ def killing(step, rename):
             os.kill(os.getpid(), signal.SIGKILL)
     return call
 os.replace = killing("rename", os.replace)
-publish._exchange = killing("exchange", publish._exchange)
+atomic.exchange = killing("exchange", atomic.exchange)
 """
 
 

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from jobmetrics.cli import app
-from jobmetrics.settings import PROJECT_ROOT
+from jobmetrics.core.settings import PROJECT_ROOT
 
 WORKFLOWS = sorted((PROJECT_ROOT / ".github" / "workflows").glob("*.yml"))
 REBUILD = PROJECT_ROOT / ".github" / "workflows" / "rebuild.yml"

@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from reports import SiteResult, build_site
+from jobmetrics.reports import SiteResult, build_site
 
 PAGE_DATA = re.compile(r'<script type="application/json" id="jm-page-data">(.*?)</script>', re.S)
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from jobmetrics.settings import PROJECT_ROOT
-from reports import SiteResult
+from jobmetrics.core.settings import PROJECT_ROOT
+from jobmetrics.reports import SiteResult
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

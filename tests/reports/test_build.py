@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from reports import PageError, ReportError, build_site
-from reports.build import CHART_LIBRARY
-from reports.publish import versions_folder
+from jobmetrics.core.errors import WarehouseUnavailable
+from jobmetrics.reports import PageError, ReportError, build_site
+from jobmetrics.reports.build import CHART_LIBRARY
+from jobmetrics.reports.publish import versions_folder
 
 GOOD = "# Good\n```sql a\nselect count(*) as n from fct_mrr_monthly\n```\n{{ a.n }} months\n"
 BROKEN = "# Broken\n```sql a\nselect * from missing_table\n```\n"
@@ -83,7 +84,9 @@ def test_a_page_that_would_load_a_remote_resource_is_refused(build) -> None:
 
 
 def test_missing_warehouse_is_a_clear_error(tmp_path: Path, write_pages) -> None:
-    with pytest.raises(ReportError, match="no warehouse at .*run `jobmetrics build` first"):
+    with pytest.raises(
+        WarehouseUnavailable, match="no warehouse at .*run `jobmetrics build` first"
+    ):
         build_site(
             tmp_path / "none.duckdb", tmp_path / "site", pages_dir=write_pages({"a.md": GOOD})
         )
@@ -130,7 +133,7 @@ def test_cli_report_fails_with_one_line_and_exit_2_or_shows_the_error_when_lenie
     import json
 
     from jobmetrics.cli import main
-    from reports import build as build_module
+    from jobmetrics.reports import build as build_module
 
     pages = write_pages({"index.md": GOOD, "broken.md": BROKEN})
     monkeypatch.setattr(build_module, "DEFAULT_PAGES", pages)

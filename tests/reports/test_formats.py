@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from reports.formats import UnknownFormat, auto_format, axis_format, format_value
+from jobmetrics.core.formats import UnknownFormat, auto_format, axis_format, format_value
 
 
 @pytest.mark.parametrize(

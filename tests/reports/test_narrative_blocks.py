@@ -11,8 +11,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ai"))
 from fake_anthropic import FakeApi, fake_api_settings, tool_reply  # noqa: E402
 
-from jobmetrics import settings as settings_module  # noqa: E402
 from jobmetrics.ai.narratives import Narrator  # noqa: E402
+from jobmetrics.core import settings as settings_module  # noqa: E402
 
 PAGE = """# Growth
 ```sql months

@@ -10,10 +10,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from reports import PageError
-from reports.components import humanize
-from reports.queries import find_sql_blocks
-from reports.render import render_page
+from jobmetrics.reports import PageError
+from jobmetrics.reports.components import humanize
+from jobmetrics.reports.queries import find_sql_blocks
+from jobmetrics.reports.render import render_page
 
 KPI_PAGE = """---
 title: KPIs
@@ -78,8 +78,8 @@ def test_down_is_good_from_the_attribute_turns_a_rise_red(build) -> None:
 def test_down_is_good_from_the_metric_registry_before_the_attribute(
     build, monkeypatch: pytest.MonkeyPatch, registry: dict[str, bool], tone: str
 ) -> None:
-    from reports import build as build_module
-    from reports.project import ProjectInfo
+    from jobmetrics.reports import build as build_module
+    from jobmetrics.reports.project import ProjectInfo
 
     monkeypatch.setattr(build_module, "read_project", lambda: ProjectInfo(down_is_good=registry))
     page = KPI_PAGE.replace('title="Logo churn"', 'title="Logo churn" down_is_good="true"')
@@ -92,8 +92,8 @@ def test_metric_registry_flags_by_metric_and_mart_column(tmp_path: Path) -> None
     import json
     from dataclasses import replace
 
-    from jobmetrics import settings as settings_module
-    from reports.project import read_project
+    from jobmetrics.core import settings as settings_module
+    from jobmetrics.reports.project import read_project
 
     def metric(name: str, meta: dict) -> dict:
         return {"name": name, "type": "simple", "config": {"meta": meta}}
@@ -314,7 +314,7 @@ select month, ending_mrr from fct_mrr_monthly order by month
 ```
 <Narrative data="months" topic="MRR growth" />
 """
-    from jobmetrics import settings as settings_module
+    from jobmetrics.core import settings as settings_module
 
     narrator = Narrator(settings_module.load(), refresh=True)
     html = html_of(build({"index.md": page}, narrator=narrator))
@@ -416,13 +416,13 @@ def test_broken_page_names_file_line_and_cause(build, page: str, line: int, mess
 
 
 def test_page_error_is_a_user_error() -> None:
-    from jobmetrics.errors import UserError
+    from jobmetrics.core.errors import UserError
 
     assert issubclass(PageError, UserError)
 
 
 def test_queries_run_read_only(tiny_warehouse: Path, write_pages: Callable) -> None:
-    from reports.pages_loader import PageInstance, load_pages
+    from jobmetrics.reports.pages_loader import PageInstance, load_pages
 
     folder = write_pages({"index.md": "# T\n```sql a\nselect 1 as x\n```\n"})
     connection = duckdb.connect(str(tiny_warehouse), read_only=True)

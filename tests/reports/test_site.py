@@ -12,9 +12,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from reports import SiteResult, build_site
-from reports.formats import format_value
-from reports.templating import slug
+from jobmetrics.core.formats import format_value
+from jobmetrics.reports import SiteResult, build_site
+from jobmetrics.reports.templating import slug
 
 pytestmark = pytest.mark.slow
 

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from jobmetrics.settings import PROJECT_ROOT
+from jobmetrics.core.settings import PROJECT_ROOT
 
 DBT = str(Path(sys.executable).with_name("dbt"))
 MODELS_AND_SEEDS = [

@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from jobmetrics.dbt_invoke import run_dbt
+from jobmetrics.warehouse.dbt_invoke import run_dbt
 
 # Models and seeds only: the data tests are run on DuckDB; Spark runs would double the time.
 BUILD_ARGS = [
@@ -63,7 +63,7 @@ def main(export_dir: Path, append_days: int) -> int:
     if not _timed_dbt(BUILD_ARGS, timings, "dbt_build_s"):
         return 1
     if append_days:
-        from generator import append_days as extend
+        from jobmetrics.generator import append_days as extend
 
         extend(Path(os.environ["JOBMETRICS_RAW_DIR"]), append_days)
         if not _timed_dbt(BUILD_ARGS, timings, "dbt_incremental_build_s"):

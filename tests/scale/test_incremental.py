@@ -13,9 +13,9 @@ import duckdb
 import pytest
 from scale_helpers import INCREMENTAL_MODELS, dbt_build, ran_incrementally
 
-from generator import generate
-from generator.append import append_days
-from jobmetrics.warehouse_diff import differing_tables
+from jobmetrics.generator import generate
+from jobmetrics.generator.append import append_days
+from jobmetrics.warehouse.diff import differing_tables
 
 pytestmark = pytest.mark.slow
 

@@ -24,7 +24,7 @@ import duckdb
 import pytest
 from scale_helpers import INCREMENTAL_MODELS, dbt_build, ran_incrementally
 
-from jobmetrics.settings import PROJECT_ROOT
+from jobmetrics.core.settings import PROJECT_ROOT
 
 pytestmark = [
     pytest.mark.spark,
@@ -66,7 +66,7 @@ KEY_FIGURES = {
 
 @pytest.fixture(scope="module")
 def small_raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from generator import generate
+    from jobmetrics.generator import generate
 
     out = tmp_path_factory.mktemp("spark_raw") / "raw"
     generate(out, users=USERS, days=DAYS, start_date=START, seed=SEED)
@@ -80,7 +80,7 @@ def _copy(raw: Path, folder: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def duckdb_warehouse(small_raw: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from generator import append_days
+    from jobmetrics.generator import append_days
 
     folder = tmp_path_factory.mktemp("spark_duckdb")
     raw = _copy(small_raw, folder)

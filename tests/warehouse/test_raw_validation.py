@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from jobmetrics.dbt_invoke import DbtOutcome, run_dbt
+from jobmetrics.warehouse.dbt_invoke import DbtOutcome, run_dbt
 
 pytestmark = pytest.mark.slow
 

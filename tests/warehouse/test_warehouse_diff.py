@@ -6,7 +6,7 @@ from pathlib import Path
 
 import duckdb
 
-from jobmetrics.warehouse_diff import differing_tables
+from jobmetrics.warehouse.diff import differing_tables
 
 
 def _warehouse(path: Path, statements: list[str]) -> Path:

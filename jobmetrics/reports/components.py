@@ -1,0 +1,508 @@
+"""Components written in pages as self-closing tags on their own line, e.g.
+
+    <BigValue data="kpis" value="mrr" comparison="mrr_prev" fmt="usd" />
+    <LineChart data="mrr_by_month" x="month" y="ending_mrr" fmt="usd0" />
+
+Each tag names a query result (`data`) and columns of it; it becomes HTML, and charts become a
+Plotly figure embedded in the page. Every chart, table and alert list has a "Download CSV"
+button for its data. `COMPONENTS` lists every tag with the attributes it accepts.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from markdown_it import MarkdownIt
+
+from jobmetrics.core.errors import PageProblem
+from jobmetrics.core.formats import auto_format, check_format, format_value, is_percent
+from jobmetrics.core.labels import humanize
+from jobmetrics.reports import charts, narratives
+from jobmetrics.reports.tags import Attributes, Placed
+from jobmetrics.warehouse.results import QueryResult, to_json_value
+
+MAX_TABLE_ROWS = 1000
+MAX_CHART_ROWS = 5000
+
+
+@dataclass
+class Canvas:
+    """What components of one page share: results, embedded data and charts, settings."""
+
+    title: str
+    results: dict[str, QueryResult]
+    down_is_good: dict[str, bool | None] = field(default_factory=dict)
+    narrator: narratives.Narrator | None = None
+    """Writes the page's narrative blocks (one per site build)."""
+    datasets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    charts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _count: int = 0
+
+    def result(self, attributes: Attributes, key: str = "data") -> QueryResult:
+        name = attributes.require(key)
+        if name not in self.results:
+            known = ", ".join(self.results) or "none"
+            raise PageProblem(
+                f"<{attributes.tag}> {key}={name!r} is not a query on this page (queries: {known})",
+                attributes.line,
+            )
+        result = self.results[name]
+        conditions = {}
+        for condition in attributes.names("filter"):
+            column, equals, value = condition.partition("=")
+            if not equals:
+                raise PageProblem(
+                    f"<{attributes.tag}> filter= takes column=value pairs, got {condition!r}",
+                    attributes.line,
+                )
+            conditions[column.strip()] = value.strip()
+        return result.filtered(conditions) if conditions else result
+
+    def embed(self, result: QueryResult, limit: int | None = None) -> str:
+        """Put a result's rows in the page (for CSV download); returns its dataset key."""
+        rows = result.rows if limit is None else result.rows[:limit]
+        key = result.name
+        if key not in self.datasets or len(self.datasets[key]["rows"]) < len(rows):
+            self.datasets[key] = {
+                "columns": result.columns,
+                "rows": [[to_json_value(value) for value in row] for row in rows],
+            }
+        return key
+
+    def next_id(self, kind: str) -> str:
+        self._count += 1
+        return f"{kind}-{self._count}"
+
+
+def _e(value: object) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _check_columns(result: QueryResult, attributes: Attributes, *columns: str | None) -> None:
+    for column in columns:
+        if column is not None and column not in result.columns:
+            raise PageProblem(
+                f"<{attributes.tag}> column {column!r} is not in query {result.name!r} "
+                f"(columns: {', '.join(result.columns)})",
+                attributes.line,
+            )
+
+
+def _download_button(dataset: str, label: str = "Download CSV") -> str:
+    return (
+        f'<button type="button" class="jm-download" data-dataset="{_e(dataset)}">{label}</button>'
+    )
+
+
+def _card(kind: str, title: str | None, dataset: str, inner: str, extra: str = "") -> str:
+    heading = f'<span class="jm-card-title">{_e(title)}</span>' if title else "<span></span>"
+    return (
+        f'<figure class="jm-card jm-{kind}-card">'
+        f'<figcaption class="jm-card-head">{heading}{_download_button(dataset)}</figcaption>'
+        f"{inner}{extra}</figure>"
+    )
+
+
+def _chart(canvas: Canvas, attributes: Attributes, result: QueryResult, figure: dict) -> str:
+    if not result.rows:
+        return _card(
+            "chart",
+            attributes.get("title"),
+            canvas.embed(result),
+            f'<p class="jm-empty">No data in {_e(result.name)}.</p>',
+        )
+    if len(result.rows) > MAX_CHART_ROWS:
+        raise PageProblem(
+            f"<{attributes.tag}> query {result.name!r} has {len(result.rows):,} rows; "
+            f"a chart takes at most {MAX_CHART_ROWS:,} (aggregate in SQL)",
+            attributes.line,
+        )
+    chart_id = canvas.next_id("chart")
+    canvas.charts[chart_id] = figure
+    dataset = canvas.embed(result)
+    title = attributes.get("title")
+    inner = (
+        f'<div class="jm-chart" id="{chart_id}" data-chart="{chart_id}" role="img" '
+        f'aria-label="{_e(title or result.name)}"></div>'
+    )
+    # The title is the card's caption, not Plotly's, so it wraps on a phone.
+    return _card("chart", title, dataset, inner)
+
+
+def _labels(result: QueryResult) -> dict[str, str]:
+    return {column: humanize(column) for column in result.columns}
+
+
+def _xy(kind: str, stacked_default: bool) -> Callable[[Attributes, Canvas], str]:
+    def render(attributes: Attributes, canvas: Canvas) -> str:
+        result = canvas.result(attributes)
+        x = attributes.require("x")
+        ys = attributes.names("y")
+        if not ys:
+            raise PageProblem(f"<{attributes.tag}> needs a y= attribute", attributes.line)
+        series = attributes.get("series")
+        if series and len(ys) > 1:
+            raise PageProblem(
+                f"<{attributes.tag}> takes one y= column when series= is given", attributes.line
+            )
+        _check_columns(result, attributes, x, series, *ys)
+        stacked = attributes.flag("stacked")
+        fmt = attributes.fmt() or auto_format(ys[0])
+        figure = charts.xy_figure(
+            result,
+            kind=kind,
+            x=x,
+            ys=ys,
+            series=series,
+            fmt=fmt,
+            x_fmt=attributes.fmt("x_fmt") or auto_format(x),
+            stacked=stacked_default if stacked is None else stacked,
+            labels=_labels(result),
+            height=attributes.integer("height", 320),
+        )
+        return _chart(canvas, attributes, result, figure)
+
+    return render
+
+
+def _waterfall(attributes: Attributes, canvas: Canvas) -> str:
+    result = canvas.result(attributes)
+    label, value, measure = (
+        attributes.require("x"),
+        attributes.require("y"),
+        attributes.get("measure"),
+    )
+    _check_columns(result, attributes, label, value, measure)
+    figure = charts.waterfall_figure(
+        result,
+        label=label,
+        value=value,
+        measure=measure,
+        fmt=attributes.fmt() or auto_format(value),
+        height=attributes.integer("height", 360),
+    )
+    return _chart(canvas, attributes, result, figure)
+
+
+def _heatmap(attributes: Attributes, canvas: Canvas) -> str:
+    result = canvas.result(attributes)
+    x, y, value = attributes.require("x"), attributes.require("y"), attributes.require("value")
+    _check_columns(result, attributes, x, y, value)
+    figure = charts.heatmap_figure(
+        result,
+        x=x,
+        y=y,
+        value=value,
+        fmt=attributes.fmt() or auto_format(value),
+        y_fmt=attributes.fmt("y_fmt") or auto_format(y),
+        labels=_labels(result),
+    )
+    return _chart(canvas, attributes, result, figure)
+
+
+def _funnel(attributes: Attributes, canvas: Canvas) -> str:
+    result = canvas.result(attributes)
+    stage, value, series = (
+        attributes.require("stage"),
+        attributes.require("value"),
+        attributes.get("series"),
+    )
+    _check_columns(result, attributes, stage, value, series)
+    figure = charts.funnel_figure(
+        result,
+        stage=stage,
+        value=value,
+        series=series,
+        fmt=attributes.fmt() or auto_format(value) or "num0",
+        labels=_labels(result),
+    )
+    return _chart(canvas, attributes, result, figure)
+
+
+def _column_formats(attributes: Attributes, result: QueryResult) -> dict[str, str | None]:
+    """fmt="col:usd0,other:pct1" overrides the automatic format of named columns."""
+    formats = {column: auto_format(column) for column in result.columns}
+    for item in attributes.names("fmt"):
+        column, _, name = item.partition(":")
+        if not name:
+            raise PageProblem(
+                f"<{attributes.tag}> fmt= takes column:format pairs, got {item!r}", attributes.line
+            )
+        _check_columns(result, attributes, column.strip())
+        try:
+            formats[column.strip()] = check_format(name.strip())
+        except PageProblem as problem:
+            raise PageProblem(f"<{attributes.tag}> fmt=: {problem}", attributes.line) from None
+    return formats
+
+
+def _is_number(value: object) -> bool:
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        or (type(value).__name__ == "Decimal")
+    )
+
+
+def _data_table(attributes: Attributes, canvas: Canvas) -> str:
+    result = canvas.result(attributes)
+    columns = attributes.names("columns") or result.columns
+    _check_columns(result, attributes, *columns)
+    formats = _column_formats(attributes, result)
+    visible = attributes.integer("rows", 12)
+    positions = [result.index(column) for column in columns]
+    numeric = [any(_is_number(row[position]) for row in result.rows[:50]) for position in positions]
+    number_class = ' class="num"'
+    head = "".join(
+        f'<th scope="col"{number_class if numeric[i] else ""}>'
+        f'<button type="button" class="jm-sort" data-col="{i}">{_e(humanize(column))}</button></th>'
+        for i, column in enumerate(columns)
+    )
+    body_rows = []
+    for count, row in enumerate(result.rows[:MAX_TABLE_ROWS]):
+        cells = []
+        for i, (column, position) in enumerate(zip(columns, positions, strict=True)):
+            value = row[position]
+            classes = ["num"] if numeric[i] else []
+            if _is_number(value) and value < 0:
+                classes.append("neg")
+            sort_value = to_json_value(value)
+            class_attribute = f' class="{" ".join(classes)}"' if classes else ""
+            sort_attribute = f' data-v="{_e(sort_value)}"' if sort_value is not None else ""
+            cells.append(
+                f"<td{class_attribute}{sort_attribute}>"
+                f"{_e(format_value(value, formats[column]))}</td>"
+            )
+        hidden = ' class="jm-more"' if count >= visible else ""
+        body_rows.append(f"<tr{hidden}>{''.join(cells)}</tr>")
+    notes = []
+    if len(result.rows) > visible:
+        shown = min(len(result.rows), MAX_TABLE_ROWS)
+        notes.append(f'<button type="button" class="jm-show-all">Show all {shown:,} rows</button>')
+    if len(result.rows) > MAX_TABLE_ROWS:
+        notes.append(
+            f'<p class="jm-note">First {MAX_TABLE_ROWS:,} of {len(result.rows):,} rows; '
+            "aggregate in SQL to see everything.</p>"
+        )
+    if not result.rows:
+        notes.append(f'<p class="jm-empty">No rows in {_e(result.name)}.</p>')
+    table = (
+        f'<div class="jm-table-wrap"><table class="jm-table"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body_rows)}</tbody></table></div>"
+    )
+    dataset = canvas.embed(result, limit=MAX_TABLE_ROWS)
+    return _card("table", attributes.get("title"), dataset, table, "".join(notes))
+
+
+def _comparison(
+    value: Any, previous: Any, fmt: str | None, down_is_good: bool | None, title: str
+) -> str:
+    if value is None or previous is None:
+        return f'<div class="jm-bv-comparison neutral">no {_e(title)} value</div>'
+    delta = float(value) - float(previous)
+    if is_percent(fmt):
+        shown = delta * 100
+        change = f"{shown:+.1f} pts"
+    elif float(previous) != 0:
+        shown = delta / abs(float(previous)) * 100
+        change = f"{shown:+.1f}%"
+    else:
+        shown = delta
+        change = format_value(delta, fmt)
+    if round(shown, 1) == 0:
+        change, delta = "no change", 0.0  # too small to show: no arrow, no colour
+    if delta == 0:
+        tone, arrow = "neutral", "■"
+    else:
+        # None: the registry names no good direction (spend), so no colour either way
+        tone = (
+            "neutral" if down_is_good is None else "good" if (delta > 0) != down_is_good else "bad"
+        )
+        arrow = "▲" if delta > 0 else "▼"
+    return (
+        f'<div class="jm-bv-comparison {tone}" data-delta="{delta!r}">'
+        f'<span aria-hidden="true">{arrow}</span> {_e(change)} {_e(title)}</div>'
+    )
+
+
+def _big_value(attributes: Attributes, canvas: Canvas) -> str:
+    result = canvas.result(attributes)
+    column = attributes.require("value")
+    comparison = attributes.get("comparison")
+    sparkline = attributes.get("sparkline")
+    _check_columns(result, attributes, column, comparison, sparkline)
+    fmt = attributes.fmt() or auto_format(column)
+    value = result.first(column)
+    # The metric registry's flag when it has one for this metric, else the tile's attribute.
+    metric = attributes.get("metric", column)
+    explicit = attributes.flag("down_is_good")
+    down_is_good = canvas.down_is_good.get(metric, bool(explicit))
+    parts = [
+        f'<div class="jm-bigvalue" data-query="{_e(result.name)}" data-column="{_e(column)}" '
+        f'data-value="{_e("" if value is None else value)}" '
+        f'data-down-is-good="{str(down_is_good).lower()}">',
+        f'<div class="jm-bv-title">{_e(attributes.get("title") or humanize(column))}</div>',
+        f'<div class="jm-bv-value">{_e(format_value(value, fmt))}</div>',
+    ]
+    if comparison:
+        previous = result.first(comparison)
+        title = attributes.get("comparison_title", "vs previous")
+        parts.append(_comparison(value, previous, fmt, down_is_good, title))
+    if sparkline:
+        ordered = sorted(
+            result.rows,
+            key=lambda row: (row[result.index(sparkline)] is None, row[result.index(sparkline)]),
+        )
+        parts.append(charts.sparkline_svg([row[result.index(column)] for row in ordered]))
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def _alert_list(attributes: Attributes, canvas: Canvas) -> str:
+    result = canvas.result(attributes)
+    severity = attributes.get("severity", "severity")
+    message = attributes.get("message", "message")
+    metric = attributes.get("metric")
+    when = attributes.get("date")
+    if when is None:
+        when = next(
+            (c for c in result.columns if c in ("date", "alert_date") or c.endswith("_date")),
+            None,
+        )
+    _check_columns(result, attributes, severity, message, metric, when)
+    limit = attributes.integer("limit", 20)
+    items = []
+    for row in list(result)[:limit]:
+        level = str(row[severity]).lower()
+        date_text = (
+            f'<time class="jm-alert-date">{_e(format_value(row[when], "date"))}</time>'
+            if when
+            else ""
+        )
+        metric_text = f'<span class="jm-alert-metric">{_e(row[metric])}</span>' if metric else ""
+        items.append(
+            f'<li class="jm-alert severity-{_e(level)}"><span class="jm-badge">{_e(level)}</span>'
+            f'{date_text}{metric_text}<span class="jm-alert-message">{_e(row[message])}</span></li>'
+        )
+    if items:
+        body = f'<ul class="jm-alerts">{"".join(items)}</ul>'
+        if len(result.rows) > limit:
+            body += f'<p class="jm-note">{limit} of {len(result.rows):,} shown.</p>'
+    else:
+        body = f'<p class="jm-all-clear">{_e(attributes.get("empty", "No open alerts."))}</p>'
+    return _card("alerts", attributes.get("title"), canvas.embed(result), body)
+
+
+# Narratives are prose: no HTML, links, images or code even if a text got past the checks.
+_NARRATIVE_MARKDOWN = MarkdownIt("commonmark", {"html": False}).disable(
+    ["link", "image", "autolink", "html_inline", "html_block", "backticks", "fence", "code"]
+)
+
+
+def _narrative(attributes: Attributes, canvas: Canvas) -> str:
+    names = attributes.names("data")
+    if not names:
+        raise PageProblem("<Narrative> needs a data= attribute (query names)", attributes.line)
+    selected = {}
+    for name in names:
+        if name not in canvas.results:
+            raise PageProblem(
+                f"<Narrative> data={name!r} is not a query on this page "
+                f"(queries: {', '.join(canvas.results) or 'none'})",
+                attributes.line,
+            )
+        selected[name] = canvas.results[name]
+    topic = attributes.get("topic", canvas.title)
+    try:
+        if canvas.narrator is None:
+            raise PageProblem("<Narrative> needs a narrator (build the site)", attributes.line)
+        text = narratives.write(canvas.narrator, topic, selected)
+    except PageProblem:
+        raise
+    except Exception as error:  # the engine's failure must name this page and line
+        raise PageProblem(
+            f"<Narrative> the narrative engine failed: {type(error).__name__}: {error}",
+            attributes.line,
+        ) from error
+    detail = getattr(text, "detail", "")
+    title = f' title="{_e(detail)}"' if detail else ""
+    return (
+        f'<aside class="jm-narrative" data-source="{_e(text.source)}">'
+        f'<div class="jm-narrative-label"{title}>{_e(text.label)}</div>'
+        f"{_NARRATIVE_MARKDOWN.render(text.text)}</aside>"
+    )
+
+
+@dataclass(frozen=True)
+class Component:
+    render: Callable[[Attributes, Canvas], str]
+    attributes: frozenset[str]
+
+
+_CHART_ATTRIBUTES = {
+    "data",
+    "filter",
+    "x",
+    "y",
+    "series",
+    "fmt",
+    "x_fmt",
+    "title",
+    "stacked",
+    "height",
+}
+
+COMPONENTS: dict[str, Component] = {
+    "BigValue": Component(
+        _big_value,
+        frozenset(
+            {"data", "filter", "value", "comparison", "comparison_title", "fmt", "title"}
+            | {"sparkline"}
+            | {"down_is_good", "metric"}
+        ),
+    ),
+    "LineChart": Component(_xy("line", False), frozenset(_CHART_ATTRIBUTES)),
+    "AreaChart": Component(_xy("area", True), frozenset(_CHART_ATTRIBUTES)),
+    "BarChart": Component(_xy("bar", True), frozenset(_CHART_ATTRIBUTES)),
+    "Waterfall": Component(
+        _waterfall, frozenset({"data", "filter", "x", "y", "measure", "fmt", "title", "height"})
+    ),
+    "Heatmap": Component(
+        _heatmap, frozenset({"data", "filter", "x", "y", "value", "fmt", "y_fmt", "title"})
+    ),
+    "Funnel": Component(
+        _funnel, frozenset({"data", "filter", "stage", "value", "series", "fmt", "title"})
+    ),
+    "DataTable": Component(
+        _data_table, frozenset({"data", "filter", "columns", "fmt", "rows", "title"})
+    ),
+    "AlertList": Component(
+        _alert_list,
+        frozenset(
+            {"data", "filter", "severity", "message", "metric", "date", "limit", "title", "empty"}
+        ),
+    ),
+    "Narrative": Component(_narrative, frozenset({"data", "topic"})),
+}
+
+
+ACCEPTED: dict[str, frozenset[str]] = {
+    name: component.attributes for name, component in COMPONENTS.items()
+}
+"""Each component's name and the attributes it takes (for reports.tags.extract)."""
+
+
+def render_all(placed: Placed, canvas: Canvas) -> list[str]:
+    """HTML of each extracted component, in order; errors get the tag's line."""
+    rendered = []
+    for name, attributes in placed.tags:
+        try:
+            rendered.append(COMPONENTS[name].render(attributes, canvas))
+        except PageProblem as problem:
+            if problem.line is None:
+                problem.line = attributes.line
+            raise
+    return rendered

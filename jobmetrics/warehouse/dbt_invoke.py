@@ -1,0 +1,148 @@
+"""Run dbt in-process (dbtRunner): one function serves build, compile, docs and freshness."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from jobmetrics.core.settings import PROJECT_ROOT
+
+NodeCallback = Callable[[str, str], None]
+"""Called with (event, node name) as nodes start ("start") and finish (their status)."""
+
+
+@dataclass
+class DbtOutcome:
+    """What a dbt command did: success, failing nodes with their messages, warnings."""
+
+    success: bool
+    failures: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    result: Any = None
+    exception: BaseException | None = None
+
+    def first_error(self) -> str:
+        """One line naming what failed, for the CLI."""
+        if self.failures:
+            more = f" (+{len(self.failures) - 1} more)" if len(self.failures) > 1 else ""
+            return self.failures[0] + more
+        if self.exception is not None:
+            return _one_line(str(self.exception))
+        return "dbt reported a failure without a message"
+
+
+def _one_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return " ".join(lines)[:600] if lines else text
+
+
+@contextmanager
+def _environment(overrides: Mapping[str, str]) -> Iterator[None]:
+    saved = {key: os.environ.get(key) for key in overrides}
+    os.environ.update(overrides)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def run_dbt(
+    args: list[str],
+    *,
+    env: Mapping[str, str] | None = None,
+    on_node: NodeCallback | None = None,
+    quiet: bool = True,
+) -> DbtOutcome:
+    """Invoke `dbt <args>` in this process against the project at the repository root."""
+    from dbt.cli.main import dbtRunner
+
+    callbacks = []
+    if on_node is not None:
+
+        def _callback(event: Any) -> None:
+            name = event.info.name
+            if name == "NodeStart":
+                on_node("start", event.data.node_info.node_name)
+            elif name == "NodeFinished":
+                on_node(event.data.node_info.node_status, event.data.node_info.node_name)
+
+        callbacks.append(_callback)
+
+    full_args = [
+        *args,
+        "--project-dir",
+        str(PROJECT_ROOT),
+        "--profiles-dir",
+        str(PROJECT_ROOT),
+    ]
+    if quiet:
+        # --quiet alone still prints error logs (and tracebacks on Ctrl-C) to stdout; the
+        # failing nodes reach the caller through DbtOutcome instead.
+        full_args = ["--quiet", "--log-level", "none", "--no-use-colors", *full_args]
+    with _environment(env or {}):
+        try:
+            outcome = dbtRunner(callbacks=callbacks).invoke(full_args)
+        finally:
+            _close_duckdb()
+    interrupt = _interruption(outcome.exception)
+    if interrupt is not None:
+        # dbt catches Ctrl-C / SIGTERM and reports it as a failed run; every caller must
+        # stop instead (a failed `docs generate` would otherwise be only a warning).
+        raise interrupt
+    return _summarise(outcome)
+
+
+def _interruption(error: BaseException | None) -> KeyboardInterrupt | None:
+    """The KeyboardInterrupt behind an exception dbt returned, if it was one or wraps one."""
+    seen = 0
+    while error is not None and seen < 20:
+        if isinstance(error, KeyboardInterrupt):
+            return error
+        error = error.__cause__ or error.__context__
+        seen += 1
+    return None
+
+
+def _close_duckdb() -> None:
+    """Close the database dbt-duckdb keeps open in this process after dbt returns.
+
+    Otherwise recent writes can sit in the write-ahead log of a file we are about to copy or
+    rename, and a later connect to the same path would reuse the stale open instance.
+    """
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:
+        return
+    environment = DuckDBConnectionManager._ENV
+    if environment is not None:
+        environment.close()
+        DuckDBConnectionManager._ENV = None
+
+
+def _summarise(outcome: Any) -> DbtOutcome:
+    failures: list[str] = []
+    warnings: list[str] = []
+    results = getattr(outcome.result, "results", None) or []
+    for item in results:
+        status = str(getattr(item, "status", "")).lower()
+        node = getattr(item, "node", None)
+        name = getattr(node, "unique_id", None) or getattr(node, "name", "?")
+        message = _one_line(str(getattr(item, "message", "") or ""))
+        if status in {"error", "fail", "runtime error"}:
+            failures.append(f"{name}: {message}")
+        elif status == "warn":
+            warnings.append(f"{name}: {message}")
+    return DbtOutcome(
+        success=bool(outcome.success),
+        failures=failures,
+        warnings=warnings,
+        result=outcome.result,
+        exception=outcome.exception,
+    )
