@@ -82,6 +82,13 @@ FORBIDDEN = {
     "two-statements": "select 1; delete from fct_mrr_monthly",
     "file-path": "select * from '/etc/passwd'",
     "not-a-mart": "select * from information_schema.tables",
+    # a CTE named like a table cannot smuggle that table in: `a` reads the real table
+    "cte-shadowing": (
+        "with a as (select * from jobmetrics_build_info), "
+        "jobmetrics_build_info as (select 1) select * from a"
+    ),
+    "catalog-function": "select * from duckdb_settings()",
+    "describe": "describe fct_mrr_monthly",
 }
 
 
