@@ -31,7 +31,7 @@ SLOW_PAGES = """
 import os
 from pathlib import Path
 import jobmetrics.reports.build
-reports.build.DEFAULT_PAGES = Path(os.environ["PAGES"])
+jobmetrics.reports.build.DEFAULT_PAGES = Path(os.environ["PAGES"])
 """
 
 
