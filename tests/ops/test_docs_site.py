@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from jobmetrics.core.errors import WarehouseUnavailable
 from jobmetrics.core.settings import PROJECT_ROOT
 from jobmetrics.warehouse.docs_site import DocsError, build_docs_site, docs_link, make_offline
 
@@ -91,5 +92,5 @@ def test_tracker_is_removed_from_the_page() -> None:
 
 
 def test_missing_warehouse_is_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(DocsError, match="jobmetrics build"):
+    with pytest.raises(WarehouseUnavailable, match="no warehouse at .*jobmetrics build"):
         build_docs_site(tmp_path / "none.duckdb", tmp_path / "site", raw_dir=tmp_path)
