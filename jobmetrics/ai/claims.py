@@ -448,7 +448,8 @@ def _check_names(clause: list[_Token], mentions: Mentions, result: Checked) -> N
                     f'"{" ".join(subject)}" is named for {fact.id}, which is '
                     f"{fact.label or fact.metric}"
                 )
-        months = [m for m in _MONTH.findall(" ".join(before + after))]
+        # a month after the figure is its own ("{{f1}} in October"); else the one before it
+        months = _MONTH.findall(" ".join(after)) or _MONTH.findall(" ".join(before))
         allowed = {_month_of(fact.period), _month_of(fact.other_period)} - {None}
         for month in months:
             if not allowed:

@@ -120,6 +120,22 @@ def test_sql_error_goes_back_once_and_the_repaired_query_runs(ask_settings):
     assert result.attempts[0]["query"] == broken
 
 
+def test_each_figure_is_checked_against_the_month_next_to_it(ask_settings):
+    reply = "MRR was {{r3.ending_mrr}} in September and {{r1.ending_mrr}} in July."
+    api = FakeApi([run_sql(GOOD_SQL), answer(reply)])
+    result = ask.ask(QUESTION, ask_settings, http_client_factory=api.factory)
+    assert result.answer_status == "grounded", result.unverified
+    assert (
+        result.answer
+        == "MRR was $1,734.00 (Sep 2025) in September and $1,220.25 (Jul 2025) in July."
+    )
+    swapped = "MRR was {{r1.ending_mrr}} in September and {{r3.ending_mrr}} in July."
+    api = FakeApi([run_sql(GOOD_SQL), answer(swapped), answer(swapped)])
+    result = ask.ask(QUESTION, ask_settings, http_client_factory=api.factory)
+    assert result.answer_status == "withheld"
+    assert "September is named for r1.ending_mrr, which is for July" in result.unverified
+
+
 def test_typed_number_in_the_answer_is_withheld_after_one_retry(ask_settings):
     invented = "MRR grew to $9,999 in September."
     api = FakeApi([run_sql(GOOD_SQL), answer(invented), answer(invented)])
