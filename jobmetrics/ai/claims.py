@@ -72,6 +72,7 @@ VOCABULARY: dict[str, dict[str, Any]] = {
     "half": {"direction": -1, "ratio": (0.45, 0.55)},
     "record": {"record": True},
 }
+_DIRECTION_WORDS = frozenset(word for word, entry in VOCABULARY.items() if "direction" in entry)
 # "up"/"down" in phrasal verbs say nothing about a figure ("sign up", "follow up", "drill down").
 _PHRASAL = {
     "up": set(
@@ -366,7 +367,8 @@ def _check_change_word(
 
 def _check_clause(
     clause: list[_Token], mentions: Mentions, result: Checked, imperative: bool
-) -> None:
+) -> set[str]:
+    """Check one clause; returns the ids of the changes it gives a direction word to."""
     words = [(i, token.text) for i, token in enumerate(clause) if token.kind == "word"]
     for position, (index, word) in enumerate(words):
         lowered = word.lower()
@@ -398,13 +400,16 @@ def _check_clause(
             result.problems.append(problem)
     _check_endpoints(clause, result, imperative)
     _check_names(clause, mentions, result)
+    if not any(token.kind == "word" and token.text.lower() in _DIRECTION_WORDS for token in clause):
+        return set()
+    return {token.text for token in clause if token.kind == "ref"}
 
 
 def _check_endpoints(clause: list[_Token], result: Checked, imperative: bool) -> None:
     """In a clause about a change, "from X" must be the earlier value, "to X" the later one."""
     moving = any(
         token.kind == "word"
-        and "direction" in VOCABULARY.get(token.text.lower(), {})
+        and token.text.lower() in _DIRECTION_WORDS
         and not (imperative and index == 0)  # "Lower churn from {{f9}}": an aim
         for index, token in enumerate(clause)
     )
@@ -486,26 +491,16 @@ def render_checked(
     typed = typed_figures(text)
     if typed:
         result.problems.append("typed figures itself: " + " ".join(typed))
+    directed: set[str] = set()
     for sentence in re.split(r"(?<=[.!?])\s+|\n+", REFERENCE.sub(r" \g<0> ", text)):
         for clause in _clauses(sentence, facts, result):
-            _check_clause(clause, mentions, result, imperative)
-    for fact_id in result.references:
-        fact = facts[fact_id]
-        if fact.kind in ("change", "change_pct") and not _has_direction_word(text, fact_id):
+            directed |= _check_clause(clause, mentions, result, imperative)
+    for fact_id in dict.fromkeys(result.references):
+        if facts[fact_id].kind in ("change", "change_pct") and fact_id not in directed:
             result.problems.append(f"{fact_id} is a change written without its direction")
     if result.ok:
         result.text = _render(text, facts)
     return result
-
-
-def _has_direction_word(text: str, fact_id: str) -> bool:
-    """Whether a change word stands in the same clause as the reference to `fact_id`."""
-    for part in _CLAUSE_BREAK.split(REFERENCE.sub(r" \g<0> ", text)):
-        if any(match.group(1) == fact_id for match in REFERENCE.finditer(part)):
-            words = {word.lower() for word in _WORD.findall(REFERENCE.sub(" ", part))}
-            if words & {w for w, e in VOCABULARY.items() if "direction" in e}:
-                return True
-    return False
 
 
 def label(checked: Checked, facts: dict[str, Fact]) -> str:
