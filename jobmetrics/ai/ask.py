@@ -13,14 +13,14 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from jobmetrics.ai import client as ai_client
 from jobmetrics.ai import sanitize
 from jobmetrics.ai.claims import Fact, Mentions, aliases_for, label, render_checked
-from jobmetrics.ai.facts import number
+from jobmetrics.ai.facts import is_period_column, iso_date, number
 from jobmetrics.ai.registry import Registry, read_manifest, registry_from_manifest
 from jobmetrics.ai.semantic_query import MetricQueryFailed, mf_query
 from jobmetrics.ai.sql_guard import (
@@ -447,17 +447,6 @@ def _answer(
     result.answer_status = "withheld"
 
 
-def _period_column(columns: list[str], rows: list[tuple[Any, ...]]) -> str | None:
-    for index, column in enumerate(columns):
-        values = [row[index] for row in rows if row[index] is not None]
-        lowered = column.lower()
-        if values and all(isinstance(value, date) for value in values):
-            return column
-        if lowered in ("month", "date", "day", "week") or lowered.endswith(("_month", "_date")):
-            return column
-    return None
-
-
 def cell_facts(rows: QueryResult, registry: Registry) -> dict[str, Fact]:
     """Every cell of the first ROWS_SHOWN_TO_MODEL rows as a fact `r<row>.<column>`.
 
@@ -466,7 +455,14 @@ def cell_facts(rows: QueryResult, registry: Registry) -> dict[str, Fact]:
     """
     shown = rows.rows[:ROWS_SHOWN_TO_MODEL]
     columns = rows.columns
-    period = _period_column(columns, shown)
+    period = next(
+        (
+            column
+            for i, column in enumerate(columns)
+            if is_period_column(column, [row[i] for row in shown])
+        ),
+        None,
+    )
     numeric = [
         c
         for i, c in enumerate(columns)
@@ -494,7 +490,7 @@ def cell_facts(rows: QueryResult, registry: Registry) -> dict[str, Fact]:
     facts: dict[str, Fact] = {}
     for r, row in enumerate(shown):
         label_text = row_label(row) if (period or keys) and len(shown) > 1 else ""
-        period_iso = _iso_period(row[index[period]]) if period else None
+        period_iso = iso_date(row[index[period]]) if period else None
         for column in columns:
             value = row[index[column]]
             fact_id = f"r{r + 1}.{column}"
@@ -533,15 +529,6 @@ def cell_facts(rows: QueryResult, registry: Registry) -> dict[str, Fact]:
                 row_label=label_text,
             )
     return facts
-
-
-def _iso_period(value: Any) -> str | None:
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    text = str(value)
-    return text[:10] if len(text) >= 7 and text[4] == "-" else None
 
 
 MAX_CELL_CHARS = 60

@@ -168,7 +168,7 @@ class Session:
             self._client = create_client(self.settings, self.http_client_factory)
         return self._client
 
-    def _failed(self) -> None:
+    def record_failure(self) -> None:
         self.usage.failed_calls += 1
         self.consecutive_failures += 1
         self._client = None  # a timed-out request may still hold the old client's connection
@@ -277,10 +277,10 @@ def send(
             ),
         )
     except TimeoutError:
-        session._failed()
+        session.record_failure()
         raise AIUnavailable(f"no complete reply within {deadline_s:g} s") from None
     except anthropic.APIError as error:
-        session._failed()
+        session.record_failure()
         raise AIUnavailable(_reason(error)) from error
     session.usage.calls += 1
     session.consecutive_failures = 0

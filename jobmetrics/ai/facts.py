@@ -90,7 +90,18 @@ def _period_text(value: Any) -> str:
     return str(value)
 
 
-def _is_period_column(name: str, values: list[Any]) -> bool:
+def iso_date(value: Any) -> str | None:
+    """The ISO date (YYYY-MM-DD) of a period value or its text, None when it is not a date."""
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    text = str(value)
+    return text[:10] if len(text) >= 7 and text[4] == "-" else None
+
+
+def is_period_column(name: str, values: list[Any]) -> bool:
+    """A column of periods: named like one (month, *_date, ...) or holding only dates."""
     lowered = name.lower()
     if lowered in _PERIOD_NAMES or lowered.endswith(("_month", "_date", "_week", "_day")):
         return True
@@ -116,7 +127,7 @@ def _columns(rows: Rows) -> list[str]:
 def _classify(rows: Rows) -> tuple[str | None, list[str], list[str]]:
     """(period column, key columns, numeric columns) of a result."""
     columns = _columns(rows)
-    period = next((c for c in columns if _is_period_column(c, [row.get(c) for row in rows])), None)
+    period = next((c for c in columns if is_period_column(c, [row.get(c) for row in rows])), None)
     numeric: list[str] = []
     keys: list[str] = []
     for column in columns:

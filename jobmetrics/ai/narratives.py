@@ -20,14 +20,20 @@ import json
 import os
 import tempfile
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from jobmetrics.ai import client as ai_client
 from jobmetrics.ai import sanitize
 from jobmetrics.ai.claims import Checked, Fact, Mentions, aliases_for, label, render_checked
-from jobmetrics.ai.facts import build_facts, facts_hash, facts_json, has_figures, number
+from jobmetrics.ai.facts import (
+    build_facts,
+    facts_hash,
+    facts_json,
+    has_figures,
+    iso_date,
+    number,
+)
 from jobmetrics.ai.offline import offline_summary
 from jobmetrics.ai.registry import Registry, try_load_registry
 from jobmetrics.core.formats import format_value, is_percent
@@ -169,16 +175,6 @@ def cache_for(settings: Settings) -> NarrativeCache:
 # --- the facts the model may refer to -------------------------------------------------------
 
 
-def _iso(value: Any) -> str | None:
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, str) and len(value) >= 7 and value[4] == "-":
-        return value[:10]
-    return None
-
-
 def _period_display(period: str, column: str) -> str:
     return format_value(period, "month") if "month" in column and period.endswith("-01") else period
 
@@ -213,7 +209,7 @@ class _FactTable:
                 id=fact_id,
                 display=_period_display(period, column),
                 kind="period",
-                period=_iso(period),
+                period=iso_date(period),
             )
         return self._periods[key]
 
@@ -269,8 +265,8 @@ class _FactTable:
             id=fact_id,
             display=display,
             kind=kind,
-            period=_iso(period),
-            other_period=_iso(other),
+            period=iso_date(period),
+            other_period=iso_date(other),
             record=record,
             **common,
         )
@@ -288,7 +284,7 @@ def fact_table(payload: dict[str, Any], results: dict[str, list[dict[str, Any]]]
         rows = [
             row
             for row in results.get(entry["name"], [])
-            if partial is None or _iso(row.get(column)) != _iso(partial)
+            if partial is None or iso_date(row.get(column)) != iso_date(partial)
         ]
         for figure in entry.get("figures", []):
             # a figure may be for an earlier period than the result's (a young cohort)
