@@ -6,7 +6,9 @@ month-over-month changes, recent history, top movers and open alerts.
 
 Periods a result flags as incomplete (an `is_complete…` column that is false, e.g. the month the
 data ends in) are never compared: changes are between the last complete period and the one
-before, and the partial period is named in `partial_period`. Columns holding the previous value
+before, and the partial period is named in `partial_period`. The flag, the days the data covers
+and the label ("partial: 2 of 7 days") come from the warehouse's one definition, dim_periods;
+nothing here decides completeness. Columns holding the previous value
 of another column (`mrr_prev`) are that column's comparison, not figures of their own. A figure
 whose metric has a target in the metric_thresholds seed carries it (`target`) and, when the
 value crosses it, `breach`.
@@ -42,6 +44,8 @@ _COMPLETE_PREFIX = "is_complete"
 """A boolean column starting so says whether the row's period is complete."""
 _PERIOD_DAYS = ("days_with_data", "days_in_period")
 """Columns that say how much of a partial period the data covers."""
+_PARTIAL_LABEL = "partial_label"
+"""dim_periods' label of a partial period ("partial: 2 of 7 days"), NULL when complete."""
 _COMPARISON_SUFFIXES = ("_prev", "_previous", "_prior", "_week_ago", "_last_month")
 _AVERAGE_PREFIXES = ("avg_", "average_", "mean_")
 
@@ -50,7 +54,7 @@ def _is_meta_column(name: str, columns: list[str]) -> bool:
     """Columns that describe a row rather than measure it: completeness flags, days of data,
     and the previous value of another column of the same result."""
     lowered = name.lower()
-    if lowered.startswith(_COMPLETE_PREFIX) or lowered in _PERIOD_DAYS:
+    if lowered.startswith(_COMPLETE_PREFIX) or lowered in (*_PERIOD_DAYS, _PARTIAL_LABEL):
         return True
     return any(
         lowered.endswith(suffix) and name[: -len(suffix)] in columns
@@ -266,6 +270,8 @@ def _partial(row: dict[str, Any], period: str) -> dict[str, Any]:
     for column in _PERIOD_DAYS:
         if (value := number(row.get(column))) is not None:
             described[column] = value
+    if row.get(_PARTIAL_LABEL):
+        described["label"] = str(row[_PARTIAL_LABEL])
     return described
 
 

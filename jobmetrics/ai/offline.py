@@ -55,15 +55,14 @@ def _partial_note(entry: dict[str, Any]) -> str:
     if not partial:
         return ""
     label = period_label(partial.get("period"), entry.get("period_column"))
-    days = ""
-    if partial.get("days_with_data") is not None and partial.get("days_in_period") is not None:
-        days = (
-            f": {format_value(partial['days_with_data'], 'num0')} of "
-            f"{format_value(partial['days_in_period'], 'num0')} days"
-        )
+    # the warehouse's label (dim_periods.partial_label) when the result has it
+    status = partial.get("label") or "partial"
+    days, of_days = partial.get("days_with_data"), partial.get("days_in_period")
+    if "label" not in partial and days is not None and of_days is not None:
+        status += f": {format_value(days, 'num0')} of {format_value(of_days, 'num0')} days"
     if entry.get("period_complete") is False:
-        return f" so far (partial{days}; no complete period to compare)"
-    return f" ({label} so far is partial{days}, left out of the comparison)"
+        return f" so far ({status}; no complete period to compare)"
+    return f" ({label} so far is {status}, left out of the comparison)"
 
 
 # --- figures -----------------------------------------------------------------------------------

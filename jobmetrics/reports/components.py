@@ -10,8 +10,10 @@ button for its data. `COMPONENTS` lists every tag with the attributes it accepts
 
 from __future__ import annotations
 
+import hashlib
 import html
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,7 +22,7 @@ from markdown_it import MarkdownIt
 from jobmetrics.core.errors import PageProblem
 from jobmetrics.core.formats import auto_format, check_format, format_value, is_percent
 from jobmetrics.core.labels import humanize
-from jobmetrics.reports import charts, narratives
+from jobmetrics.reports import annotations, charts, inputs, narratives
 from jobmetrics.reports.tags import Attributes, Placed
 from jobmetrics.warehouse.results import QueryResult, to_json_value
 
@@ -35,11 +37,21 @@ class Canvas:
     title: str
     results: dict[str, QueryResult]
     down_is_good: dict[str, bool | None] = field(default_factory=dict)
+    definitions: dict[str, str] = field(default_factory=dict)
+    """Metric descriptions from the registry, by metric and column (a tile's hover/focus text)."""
     narrator: narratives.Narrator | None = None
     """Writes the page's narrative blocks (one per site build)."""
+    alerts: Sequence[annotations.Alert] = ()
+    """fct_alerts, marked on the charts of their metrics (reports.annotations)."""
+    inputs: dict[str, inputs.Input] = field(default_factory=dict)
+    """The page's inputs (their controls are components too)."""
+    ai: bool = True
+    """False in a page's filtered views: their narratives are automatic summaries."""
     datasets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Rows embedded in the page, by a key made from their content (shared by all views)."""
     charts: dict[str, dict[str, Any]] = field(default_factory=dict)
-    _count: int = 0
+    """Figures by chart id, made from their content (shared by all views)."""
+    _drawn: dict[str, int] = field(default_factory=dict)
 
     def result(self, attributes: Attributes, key: str = "data") -> QueryResult:
         name = attributes.require(key)
@@ -62,19 +74,29 @@ class Canvas:
         return result.filtered(conditions) if conditions else result
 
     def embed(self, result: QueryResult, limit: int | None = None) -> str:
-        """Put a result's rows in the page (for CSV download); returns its dataset key."""
+        """Put a result's rows in the page (for CSV download); returns its dataset key.
+
+        The key is made from the rows, so views of a page that show the same rows share them."""
         rows = result.rows if limit is None else result.rows[:limit]
-        key = result.name
-        if key not in self.datasets or len(self.datasets[key]["rows"]) < len(rows):
-            self.datasets[key] = {
-                "columns": result.columns,
-                "rows": [[to_json_value(value) for value in row] for row in rows],
-            }
+        dataset = {
+            "name": result.name,
+            "columns": result.columns,
+            "rows": [[to_json_value(value) for value in row] for row in rows],
+        }
+        key = f"{result.name}-{_digest(dataset)}"
+        self.datasets.setdefault(key, dataset)
         return key
 
-    def next_id(self, kind: str) -> str:
-        self._count += 1
-        return f"{kind}-{self._count}"
+    def chart_id(self, figure: dict[str, Any]) -> str:
+        """A chart's id, made from its figure: views that draw the same chart share it."""
+        chart_id = f"chart-{_digest(figure)}"
+        self.charts.setdefault(chart_id, figure)
+        return chart_id
+
+
+def _digest(value: Any) -> str:
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.blake2b(text.encode(), digest_size=5).hexdigest()
 
 
 def _e(value: object) -> str:
@@ -120,8 +142,8 @@ def _chart(canvas: Canvas, attributes: Attributes, result: QueryResult, figure: 
             f"a chart takes at most {MAX_CHART_ROWS:,} (aggregate in SQL)",
             attributes.line,
         )
-    chart_id = canvas.next_id("chart")
-    canvas.charts[chart_id] = figure
+    figure = annotations.annotate_chart(figure, canvas.alerts, result, attributes, _labels(result))
+    chart_id = canvas.chart_id(figure)
     dataset = canvas.embed(result)
     title = attributes.get("title")
     inner = (
@@ -148,7 +170,8 @@ def _xy(kind: str, stacked_default: bool) -> Callable[[Attributes, Canvas], str]
             raise PageProblem(
                 f"<{attributes.tag}> takes one y= column when series= is given", attributes.line
             )
-        _check_columns(result, attributes, x, series, *ys)
+        partial = attributes.get("partial")  # a column set on partial periods' rows
+        _check_columns(result, attributes, x, series, partial, *ys)
         stacked = attributes.flag("stacked")
         fmt = attributes.fmt() or auto_format(ys[0])
         figure = charts.xy_figure(
@@ -162,7 +185,9 @@ def _xy(kind: str, stacked_default: bool) -> Callable[[Attributes, Canvas], str]
             stacked=stacked_default if stacked is None else stacked,
             labels=_labels(result),
             height=attributes.integer("height", 320),
+            partial=partial,
         )
+        figure["jm"] = {"x": x, "series": series}  # what the page's row filters act on
         return _chart(canvas, attributes, result, figure)
 
     return render
@@ -200,6 +225,7 @@ def _heatmap(attributes: Attributes, canvas: Canvas) -> str:
         y_fmt=attributes.fmt("y_fmt") or auto_format(y),
         labels=_labels(result),
     )
+    figure["jm"] = {"x": x, "y": y}  # the trace's meta holds the raw y of each row
     return _chart(canvas, attributes, result, figure)
 
 
@@ -219,6 +245,7 @@ def _funnel(attributes: Attributes, canvas: Canvas) -> str:
         fmt=attributes.fmt() or auto_format(value) or "num0",
         labels=_labels(result),
     )
+    figure["jm"] = {"series": series}
     return _chart(canvas, attributes, result, figure)
 
 
@@ -247,6 +274,11 @@ def _is_number(value: object) -> bool:
     )
 
 
+def _cell_text(value: object, fmt: str | None) -> str:
+    """A table cell as shown: category values by their label (paid_search → Paid search)."""
+    return humanize(value) if isinstance(value, str) else format_value(value, fmt)
+
+
 def _data_table(attributes: Attributes, canvas: Canvas) -> str:
     result = canvas.result(attributes)
     columns = attributes.names("columns") or result.columns
@@ -257,7 +289,7 @@ def _data_table(attributes: Attributes, canvas: Canvas) -> str:
     numeric = [any(_is_number(row[position]) for row in result.rows[:50]) for position in positions]
     number_class = ' class="num"'
     head = "".join(
-        f'<th scope="col"{number_class if numeric[i] else ""}>'
+        f'<th scope="col" data-column="{_e(column)}"{number_class if numeric[i] else ""}>'
         f'<button type="button" class="jm-sort" data-col="{i}">{_e(humanize(column))}</button></th>'
         for i, column in enumerate(columns)
     )
@@ -274,7 +306,7 @@ def _data_table(attributes: Attributes, canvas: Canvas) -> str:
             sort_attribute = f' data-v="{_e(sort_value)}"' if sort_value is not None else ""
             cells.append(
                 f"<td{class_attribute}{sort_attribute}>"
-                f"{_e(format_value(value, formats[column]))}</td>"
+                f"{_e(_cell_text(value, formats[column]))}</td>"
             )
         hidden = ' class="jm-more"' if count >= visible else ""
         body_rows.append(f"<tr{hidden}>{''.join(cells)}</tr>")
@@ -303,16 +335,19 @@ def _comparison(
     if value is None or previous is None:
         return f'<div class="jm-bv-comparison neutral">no {_e(title)} value</div>'
     delta = float(value) - float(previous)
+    # "no change" only when the two figures look the same; 43.7% → 43.8% is a change even when
+    # it rounds to 0.0 pts, so it gets the second decimal that shows it.
+    same = format_value(value, fmt) == format_value(previous, fmt)
     if is_percent(fmt):
         shown = delta * 100
-        change = f"{shown:+.1f} pts"
+        change = f"{shown:+.1f} pts" if same or round(shown, 1) else f"{shown:+.2f} pts"
     elif float(previous) != 0:
         shown = delta / abs(float(previous)) * 100
-        change = f"{shown:+.1f}%"
+        change = f"{shown:+.1f}%" if same or round(shown, 1) else f"{shown:+.2f}%"
     else:
         shown = delta
         change = format_value(delta, fmt)
-    if round(shown, 1) == 0:
+    if round(shown, 1) == 0 and same:
         change, delta = "no change", 0.0  # too small to show: no arrow, no colour
     if delta == 0:
         tone, arrow = "neutral", "■"
@@ -333,32 +368,69 @@ def _big_value(attributes: Attributes, canvas: Canvas) -> str:
     column = attributes.require("value")
     comparison = attributes.get("comparison")
     sparkline = attributes.get("sparkline")
-    _check_columns(result, attributes, column, comparison, sparkline)
+    period = attributes.get("x")
+    _check_columns(result, attributes, column, comparison, sparkline, period)
     fmt = attributes.fmt() or auto_format(column)
-    value = result.first(column)
     # The metric registry's flag when it has one for this metric, else the tile's attribute.
     metric = attributes.get("metric", column)
     explicit = attributes.flag("down_is_good")
     down_is_good = canvas.down_is_good.get(metric, bool(explicit))
+    title = attributes.get("comparison_title", "vs previous")
+
+    def shown(row: tuple | None) -> tuple[str, str]:
+        """A row's value text and comparison HTML (the first row's, or the period's)."""
+        value = None if row is None else row[result.index(column)]
+        if not comparison:
+            return format_value(value, fmt), ""
+        previous = None if row is None else row[result.index(comparison)]
+        return format_value(value, fmt), _comparison(value, previous, fmt, down_is_good, title)
+
+    rows = result.rows
+    if period:
+        # One value per period; the page's date range picks the one at its end (default: last).
+        rows = sorted(
+            (row for row in rows if row[result.index(period)] is not None),
+            key=lambda row: row[result.index(period)],
+        )
+        current = rows[-1] if rows else None
+    else:
+        current = rows[0] if rows else None
+    value = None if current is None else current[result.index(column)]
+    value_text, comparison_html = shown(current)
+    series = ""
+    if period:
+        entries = [[to_json_value(row[result.index(period)]), *shown(row)] for row in rows]
+        series = (
+            f' data-x="{_e(period)}" '
+            f'data-series="{_e(json.dumps(entries, separators=(",", ":"), ensure_ascii=False))}"'
+        )
+    definition = canvas.definitions.get(metric)
+    described = ' tabindex="0"' if definition else ""  # focusable, so the keyboard shows it too
     parts = [
         f'<div class="jm-bigvalue" data-query="{_e(result.name)}" data-column="{_e(column)}" '
         f'data-value="{_e("" if value is None else value)}" '
-        f'data-down-is-good="{str(down_is_good).lower()}">',
+        f'data-down-is-good="{str(down_is_good).lower()}"{series}{described}>',
         f'<div class="jm-bv-title">{_e(attributes.get("title") or humanize(column))}</div>',
-        f'<div class="jm-bv-value">{_e(format_value(value, fmt))}</div>',
+        f'<div class="jm-bv-value">{_e(value_text)}</div>',
+        comparison_html,
     ]
-    if comparison:
-        previous = result.first(comparison)
-        title = attributes.get("comparison_title", "vs previous")
-        parts.append(_comparison(value, previous, fmt, down_is_good, title))
     if sparkline:
         ordered = sorted(
             result.rows,
             key=lambda row: (row[result.index(sparkline)] is None, row[result.index(sparkline)]),
         )
         parts.append(charts.sparkline_svg([row[result.index(column)] for row in ordered]))
+    if definition:
+        # Shown on hover and keyboard focus (site.css); a screen reader reads it with the tile.
+        parts.append(f'<div class="jm-bv-definition">{_e(definition)}</div>')
     parts.append("</div>")
     return "".join(parts)
+
+
+def _input(attributes: Attributes, canvas: Canvas) -> str:
+    """An input's control (reports.inputs reads the tag before the page is rendered)."""
+    name = attributes.require("name")
+    return inputs.control_html(canvas.inputs[name])
 
 
 def _alert_list(attributes: Attributes, canvas: Canvas) -> str:
@@ -419,7 +491,7 @@ def _narrative(attributes: Attributes, canvas: Canvas) -> str:
     try:
         if canvas.narrator is None:
             raise PageProblem("<Narrative> needs a narrator (build the site)", attributes.line)
-        text = narratives.write(canvas.narrator, topic, selected)
+        text = narratives.write(canvas.narrator, topic, selected, ai=canvas.ai)
     except PageProblem:
         raise
     except Exception as error:  # the engine's failure must name this page and line
@@ -453,6 +525,7 @@ _CHART_ATTRIBUTES = {
     "title",
     "stacked",
     "height",
+    "partial",
 }
 
 COMPONENTS: dict[str, Component] = {
@@ -460,7 +533,7 @@ COMPONENTS: dict[str, Component] = {
         _big_value,
         frozenset(
             {"data", "filter", "value", "comparison", "comparison_title", "fmt", "title"}
-            | {"sparkline"}
+            | {"sparkline", "x"}
             | {"down_is_good", "metric"}
         ),
     ),
@@ -486,6 +559,7 @@ COMPONENTS: dict[str, Component] = {
         ),
     ),
     "Narrative": Component(_narrative, frozenset({"data", "topic"})),
+    **{name: Component(_input, accepted) for name, accepted in inputs.ACCEPTED.items()},
 }
 
 

@@ -1,3 +1,3 @@
--- Complete months only: the last month of data usually ends before its last day, and a partial
--- month's churn or CAC is not comparable with a whole month's.
-select month from fct_mrr_monthly where is_complete_month
+-- Complete months only (dim_periods, the one definition of a complete period): a partial
+-- month's churn, CAC or retention is not comparable with a whole month's.
+select period_start_date from dim_periods where grain = 'month' and is_complete
