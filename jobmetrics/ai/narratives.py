@@ -50,6 +50,7 @@ LABELS = {
     "no_key": "Automatic summary — set ANTHROPIC_API_KEY for a Claude narrative",
     "offline": "Automatic summary — Claude unavailable ({reason})",
     "no_figures": "Automatic summary",
+    "filtered": "Automatic summary of this filtered view — Claude writes the unfiltered page's",
 }
 
 SYSTEM_PROMPT = """\
@@ -107,7 +108,7 @@ class Narrative:
     text: str
     """Markdown."""
     source: str
-    """"claude", "cache", "offline" or "withheld"."""
+    """"claude", "cache", "offline", "withheld" or "filtered" (a filtered view of a page)."""
     label: str
     """A human label saying what the block is and what was checked."""
     detail: str = ""
@@ -387,7 +388,13 @@ class Narrator:
     http_client_factory: ai_client.HttpClientFactory | None = None
     """The SDK's HTTP client (None: its own); tests pass one with a mock transport."""
     tally: dict[str, int] = field(
-        default_factory=lambda: {"claude": 0, "cache": 0, "offline": 0, "withheld": 0}
+        default_factory=lambda: {
+            "claude": 0,
+            "cache": 0,
+            "offline": 0,
+            "withheld": 0,
+            "filtered": 0,
+        }
     )
 
     def __post_init__(self) -> None:
@@ -404,10 +411,15 @@ class Narrator:
         self.tally[narrative.source] += 1
         return narrative
 
-    def write(self, topic: str, results: dict[str, list[dict[str, Any]]]) -> Narrative:
-        """The narrative block about `results` (query name → rows)."""
+    def write(
+        self, topic: str, results: dict[str, list[dict[str, Any]]], *, ai: bool = True
+    ) -> Narrative:
+        """The narrative block about `results` (query name → rows); `ai=False` writes the
+        automatic summary (a page's filtered views: one API call per view would multiply cost)."""
         payload = build_facts(topic, results, self.registry)
         fallback = offline_summary(payload)
+        if not ai:
+            return self._counted(Narrative(fallback, "filtered", LABELS["filtered"]))
         if not self.settings.anthropic_api_key:
             return self._counted(Narrative(fallback, "offline", LABELS["no_key"]))
         if not has_figures(payload):

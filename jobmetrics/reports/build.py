@@ -27,6 +27,7 @@ import jinja2
 from jobmetrics.ai.narratives import UsageSummary
 from jobmetrics.core import settings as settings_module
 from jobmetrics.core.errors import PageError, ReportError
+from jobmetrics.reports.annotations import load_alerts, register_sql_functions
 from jobmetrics.reports.narratives import Narrator
 from jobmetrics.reports.pages_loader import PageInstance, PageSource, expand, load_pages
 from jobmetrics.reports.project import ProjectInfo, read_project
@@ -158,6 +159,7 @@ def _write_page(
         freshness=context["freshness"],
         docs=f"{DOCS_FOLDER}/index.html",
         has_charts=bool(rendered and rendered.charts),
+        has_inputs=bool(rendered and rendered.inputs),
         chart_library=CHART_LIBRARY,
         page_data=jinja2.utils.markupsafe.Markup(
             _json_for_html(
@@ -165,6 +167,9 @@ def _write_page(
                     "page": page.slug,
                     "datasets": rendered.datasets if rendered else {},
                     "charts": rendered.charts if rendered else {},
+                    "inputs": rendered.inputs if rendered else [],
+                    "views": rendered.views if rendered else {},
+                    "chunks": rendered.chunks if rendered else {},
                 }
             )
         ),
@@ -245,6 +250,8 @@ def build_site(
     narrator = narrator or Narrator(settings_module.load())
     try:
         project = read_project()
+        alerts = load_alerts(connection)  # read once, marked on every chart of their metric
+        register_sql_functions(connection)  # metric_label() and unit_value() for page SQL
         instances = _expand_all(sources, connection, strict, result.errors)
         context = {
             "project": project,
@@ -264,6 +271,7 @@ def build_site(
                         connection,
                         down_is_good=project.down_is_good,
                         narrator=narrator,
+                        alerts=alerts,
                     )
                 except PageError as page_error:
                     if strict:

@@ -10,7 +10,10 @@ from jobmetrics.warehouse.results import QueryResult
 __all__ = ["Narrative", "Narrator", "write"]
 
 
-def write(narrator: Narrator, topic: str, results: dict[str, QueryResult]) -> Narrative:
-    """The narrative about `results` (query name → rows), from the engine."""
+def write(
+    narrator: Narrator, topic: str, results: dict[str, QueryResult], *, ai: bool = True
+) -> Narrative:
+    """The narrative about `results` (query name → rows), from the engine; `ai=False` (a
+    filtered view of a page) writes the automatic summary without calling the API."""
     records = {name: result.records() for name, result in results.items()}
-    return narrator.write(topic, records)
+    return narrator.write(topic, records, ai=ai)

@@ -1,35 +1,50 @@
 """One page from Markdown to HTML: run its queries, template it, render Markdown and components.
 
 Order of work (each error names the page line it comes from):
-1. the ```sql name``` blocks run in page order (each one Jinja-templated first, so `params` and
-   earlier results can be used in SQL), and are blanked out of the body, keeping line numbers;
-2. component tags get their line as an attribute, then the body is rendered by Jinja2 with every
+1. the ```sql name``` blocks are blanked out of the body (keeping line numbers) and the page's
+   input tags are read; their option queries run first (reports.inputs);
+2. per view (one per combination of the view inputs' options; a page without inputs has one)
+   the blocks run in page order, each Jinja-templated first (`params`, `inputs` and earlier
+   results can be used in SQL);
+3. component tags get their line as an attribute, then the body is rendered by Jinja2 with every
    result by name (`{{ kpis.mrr | usd }}`, `{% for row in by_channel %}`);
-3. component tags are cut out, the Markdown is rendered by markdown-it, and each component's
-   HTML is put back where its tag was.
+4. component tags are cut out, the Markdown is rendered by markdown-it, and each component's
+   HTML is put back where its tag was. The body is kept as chunks (top-level blocks), so the
+   browser swaps only the chunks one view changes.
 """
 
 from __future__ import annotations
 
+import hashlib
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
 
 from jobmetrics.core.errors import PageError, PageProblem
-from jobmetrics.reports import components, queries, tags
+from jobmetrics.reports import anchors, components, inputs, queries, tags
+from jobmetrics.reports.annotations import Alert
 from jobmetrics.reports.narratives import Narrator
 from jobmetrics.reports.pages_loader import PageInstance
-from jobmetrics.reports.templating import environment, render, render_string
+from jobmetrics.reports.templating import PageEnvironment, environment, render, render_string
 from jobmetrics.warehouse.results import QueryResult
 
 MARKDOWN = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+CHUNK_MARK = "<!--jm-chunk:{}-->"
+_PLACEHOLDER = re.compile(r"^<!--jm-component-(\d+)-->\s*$")
+_VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source"}
+_VOID |= {"track", "wbr"}
+_OPEN_TAG = re.compile(r"<([A-Za-z][\w-]*)\b[^>]*?(/?)>")
+_CLOSE_TAG = re.compile(r"</([A-Za-z][\w-]*)\s*>")
 
 
 @dataclass
 class RenderedPage:
-    """A page's HTML body and what the layout needs around it."""
+    """A page's HTML body (its default view) and what the layout needs around it."""
 
     body: str
     results: dict[str, QueryResult]
@@ -37,6 +52,12 @@ class RenderedPage:
     charts: dict[str, dict[str, Any]] = field(default_factory=dict)
     has_heading: bool = False
     params_tables: set[str] = field(default_factory=set)
+    inputs: list[dict[str, Any]] = field(default_factory=list)
+    """The page's inputs as the browser reads them (reports.inputs.Input.spec)."""
+    views: dict[str, list[str]] = field(default_factory=dict)
+    """Each view's key → the ids of its chunks, in order (empty for a page without inputs)."""
+    chunks: dict[str, str] = field(default_factory=dict)
+    """HTML of the chunks the default view does not have (the browser has those in the page)."""
 
     @property
     def tables(self) -> list[str]:
@@ -57,10 +78,11 @@ def _run_queries(
     page: PageInstance,
     connection: duckdb.DuckDBPyConnection,
     blocks: list[queries.SqlBlock],
+    page_inputs: Mapping[str, Any],
 ) -> dict[str, QueryResult]:
     results: dict[str, QueryResult] = {}
     for block in blocks:
-        context = {"params": page.params, **results}
+        context = {"params": page.params, "inputs": page_inputs, **results}
         try:
             sql = render_string(
                 block.sql, context, name=f"sql:{block.name}", include_dir=page.source.pages_dir
@@ -72,19 +94,53 @@ def _run_queries(
     return results
 
 
+def _with_dependencies(blocks: list[queries.SqlBlock], names: set[str]) -> list[queries.SqlBlock]:
+    """The named blocks and the earlier blocks they read with `${name}`, in page order."""
+    wanted = set(names)
+    for block in reversed(blocks):
+        if block.name in wanted:
+            wanted.update(match.group(1) for match in queries.REFERENCE.finditer(block.sql))
+    return [block for block in blocks if block.name in wanted]
+
+
 def render_page(
     page: PageInstance,
     connection: duckdb.DuckDBPyConnection,
     *,
     down_is_good: dict[str, bool | None] | None = None,
     narrator: Narrator | None = None,
+    alerts: Sequence[Alert] = (),
 ) -> RenderedPage:
-    """Build one page's body; any problem is raised as a PageError naming file and line."""
+    """Build one page's body; any problem is raised as a PageError naming file and line.
+
+    alerts: marked on the charts of their metrics (none on a templated page: its charts show
+    one channel or plan, not the company-wide metric the alerts are about)."""
     try:
-        return _render(page, connection, down_is_good or {}, narrator)
+        return _render(
+            page, connection, down_is_good or {}, narrator, () if page.params else alerts
+        )
     except PageProblem as problem:
         message = str(problem)
         raise PageError(page.source.path, problem.line, message) from None
+
+
+def _read_inputs(
+    page: PageInstance,
+    connection: duckdb.DuckDBPyConnection,
+    blocks: list[queries.SqlBlock],
+    body: str,
+) -> dict[str, inputs.Input]:
+    found = inputs.find_input_tags(body)
+    if not found:
+        return {}
+    names = {tag.attributes.get("data") for tag in found} - {None}
+    cursor = connection.cursor()
+    try:
+        needed = _with_dependencies(blocks, names)
+        results = _run_queries(page, cursor, needed, inputs.NoInputs(found[0].attributes.line))
+    finally:
+        cursor.close()
+    return inputs.resolve(found, results)
 
 
 def _render(
@@ -92,22 +148,83 @@ def _render(
     connection: duckdb.DuckDBPyConnection,
     down_is_good: dict[str, bool | None],
     narrator: Narrator | None,
+    alerts: Sequence[Alert] = (),
 ) -> RenderedPage:
     source = page.source
     blocks = queries.find_sql_blocks(source.body)
-    # Each page gets its own connection, so its temp tables never meet another page's.
-    cursor = connection.cursor()
-    try:
-        results = _run_queries(page, cursor, blocks)
-        params_tables = (
-            queries.tables_read(cursor, str(source.meta["params_query"])) if source.param else set()
-        )
-    finally:
-        cursor.close()
     body = tags.mark_lines(_blank_blocks(source.body, blocks))
+    page_inputs = _read_inputs(page, connection, blocks, body)
+    params_tables = (
+        queries.tables_read(connection.cursor(), str(source.meta["params_query"]))
+        if source.param
+        else set()
+    )
     name = str(source.path)
     env = environment(name, body, include_dir=source.pages_dir)
-    context: dict[str, Any] = {"params": page.params, "root": page.root, **results}
+    rendered = RenderedPage(body="", results={}, params_tables=params_tables)
+    rendered.inputs = inputs.page_spec(page_inputs)
+    default_ids: list[str] = []
+    for view in inputs.views(page_inputs):
+        # Each view gets its own connection, so its temp tables never meet another page's.
+        cursor = connection.cursor()
+        try:
+            results = _run_queries(page, cursor, blocks, view.context())
+        finally:
+            cursor.close()
+        chunks, has_heading = _render_view(
+            page,
+            env,
+            name,
+            results,
+            page_inputs,
+            view,
+            rendered,
+            down_is_good,
+            narrator,
+            alerts if view.is_default else (),  # another view may show one channel's slice
+        )
+        ids = [_chunk_id(chunk) for chunk in chunks]
+        if view.is_default:
+            rendered.results, rendered.has_heading, default_ids = results, has_heading, ids
+            rendered.body = "".join(
+                f"{CHUNK_MARK.format(chunk_id)}\n{chunk}" if page_inputs else chunk
+                for chunk_id, chunk in zip(ids, chunks, strict=True)
+            )
+        else:
+            rendered.chunks.update(
+                (chunk_id, chunk)
+                for chunk_id, chunk in zip(ids, chunks, strict=True)
+                if chunk_id not in default_ids
+            )
+        if page_inputs:
+            rendered.views[view.key] = ids
+    return rendered
+
+
+def _chunk_id(chunk: str) -> str:
+    return hashlib.blake2b(chunk.encode(), digest_size=6).hexdigest()
+
+
+def _render_view(
+    page: PageInstance,
+    env: PageEnvironment,
+    name: str,
+    results: dict[str, QueryResult],
+    page_inputs: dict[str, inputs.Input],
+    view: inputs.View,
+    rendered: RenderedPage,
+    down_is_good: dict[str, bool | None],
+    narrator: Narrator | None,
+    alerts: Sequence[Alert] = (),
+) -> tuple[list[str], bool]:
+    """One view's body as chunks of HTML (top-level blocks), and whether it has an h1."""
+    context: dict[str, Any] = {
+        "params": page.params,
+        "root": page.root,
+        "inputs": view.context(),
+        "per_period": inputs.per_period,
+        **results,
+    }
     text = render(env, name, context)
     placed = tags.extract(text, components.ACCEPTED)
     canvas = components.Canvas(
@@ -115,18 +232,71 @@ def _render(
         results=results,
         down_is_good=down_is_good,
         narrator=narrator,
+        alerts=alerts,
+        inputs=page_inputs,
+        ai=view.is_default,
+        datasets=rendered.datasets,
+        charts=rendered.charts,
     )
     pieces = components.render_all(placed, canvas)
     tokens = MARKDOWN.parse(placed.text)
     has_heading = any(token.type == "heading_open" and token.tag == "h1" for token in tokens)
-    html = tags.group_tiles(MARKDOWN.renderer.render(tokens, MARKDOWN.options, {}), placed)
-    for index, piece in enumerate(pieces):
-        html = html.replace(tags.placeholder(index), piece, 1)
-    return RenderedPage(
-        body=html,
-        results=results,
-        datasets=canvas.datasets,
-        charts=canvas.charts,
-        has_heading=has_heading,
-        params_tables=params_tables,
+    chunks = []
+    for group in _top_level_groups(tokens, placed):
+        html = MARKDOWN.renderer.render(group, MARKDOWN.options, {})
+        html = anchors.add_anchors(tags.wrap_placeholder_run(html, placed), chunks)
+        for index in map(int, re.findall(r"<!--jm-component-(\d+)-->", html)):
+            html = html.replace(tags.placeholder(index), pieces[index], 1)
+        chunks.append(html)
+    return chunks, has_heading
+
+
+def _balance(html: str) -> int:
+    """Open minus closed elements of an HTML fragment (void and self-closed tags excluded)."""
+    opened = sum(
+        1
+        for match in _OPEN_TAG.finditer(html)
+        if match.group(2) != "/" and match.group(1).lower() not in _VOID
     )
+    return opened - len(_CLOSE_TAG.findall(html))
+
+
+def _top_level_groups(tokens: list[Token], placed: tags.Placed) -> list[list[Token]]:
+    """The token runs of the page's top-level blocks; an HTML block that opens an element (a
+    per-period `<div>`) runs to its close, and adjacent tiles or inputs form one block."""
+    groups: list[list[Token]] = []
+    index, depth = 0, 0
+    while index < len(tokens):
+        token = tokens[index]
+        end = index + 1
+        if token.nesting == 1:
+            while not (tokens[end].level == token.level and tokens[end].nesting == -1):
+                end += 1
+            end += 1
+        group = tokens[index:end]
+        kind = _placeholder_kind(token, placed)
+        previous = groups[-1] if groups else None
+        joins = previous is not None and (
+            depth > 0 or (kind is not None and _placeholder_kind(previous[-1], placed) == kind)
+        )
+        if joins and previous is not None:
+            previous.extend(group)
+        else:
+            groups.append(group)
+        if token.type == "html_block":
+            depth = max(0, depth + _balance(token.content))
+        index = end
+    return groups
+
+
+def _placeholder_kind(token: Token, placed: tags.Placed) -> str | None:
+    """ "tiles" or "inputs" for a component placeholder that groups with its neighbours."""
+    if token.type != "html_block":
+        return None
+    match = _PLACEHOLDER.match(token.content.strip())
+    if not match:
+        return None
+    name = placed.tags[int(match.group(1))][0]
+    if name == "BigValue":
+        return "tiles"
+    return "inputs" if name in inputs.INPUT_TAGS else None

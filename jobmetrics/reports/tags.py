@@ -27,6 +27,8 @@ ATTRIBUTE = re.compile(
     r"""(?P<key>[A-Za-z_][-\w:.]*)(?:\s*=\s*(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<bare>[^\s"'=<>`]+)))?"""
 )
 LINE_ATTRIBUTE = "__line"
+INPUT_TAGS = ("Dropdown", "ButtonGroup", "DateRange")
+"""Components that are inputs a reader changes (reports.inputs)."""
 
 
 @dataclass
@@ -160,16 +162,17 @@ def extract(text: str, accepted: Mapping[str, frozenset[str]]) -> Placed:
     return Placed(replaced, tags)
 
 
-_PLACEHOLDER_RUN = re.compile(r"(?:<!--jm-component-\d+-->\s*){2,}")
+_PLACEHOLDER_RUN = re.compile(r"^\s*(?:<!--jm-component-\d+-->\s*)+$")
 
 
-def group_tiles(html_text: str, placed: Placed) -> str:
-    """Wrap runs of adjacent BigValue placeholders in one tile row (a grid that wraps)."""
-
-    def wrap(match: re.Match[str]) -> str:
-        indexes = [int(number) for number in re.findall(r"\d+", match.group(0))]
-        if all(placed.tags[index][0] == "BigValue" for index in indexes):
-            return f'<div class="jm-tiles">{match.group(0).strip()}</div>\n'
-        return match.group(0)
-
-    return _PLACEHOLDER_RUN.sub(wrap, html_text)
+def wrap_placeholder_run(html_text: str, placed: Placed) -> str:
+    """A block of only component placeholders: two or more tiles become one tile row (a grid
+    that wraps), inputs one input bar; anything else is returned as it is."""
+    if not _PLACEHOLDER_RUN.match(html_text):
+        return html_text
+    names = [placed.tags[int(number)][0] for number in re.findall(r"\d+", html_text)]
+    if len(names) > 1 and all(name == "BigValue" for name in names):
+        return f'<div class="jm-tiles">{html_text.strip()}</div>\n'
+    if all(name in INPUT_TAGS for name in names):
+        return f'<div class="jm-input-bar">{html_text.strip()}</div>\n'
+    return html_text

@@ -133,12 +133,13 @@ select * from ${months} where month >= '2025-10-01' order by month
 """
     html = html_of(build({"index.md": page}))
     data = page_data(html)
-    trace = data["charts"]["chart-1"]["data"][0]
+    trace = list(data["charts"].values())[0]["data"][0]
     assert trace["x"] == ["2025-10-01", "2025-11-01", "2025-12-01"]
     assert trace["y"] == [1900.05, 2000.05, 2100.06]
     assert trace["hovertemplate"] == "%{y:$,.2f}"
-    assert data["datasets"]["recent"]["columns"] == ["month", "ending_mrr"]
-    assert len(data["datasets"]["recent"]["rows"]) == 3
+    (recent,) = [item for item in data["datasets"].values() if item["name"] == "recent"]
+    assert recent["columns"] == ["month", "ending_mrr"]
+    assert len(recent["rows"]) == 3
 
 
 def test_loops_and_conditionals_over_results(build) -> None:
@@ -215,7 +216,8 @@ from fct_mrr_monthly order by month
     assert '<td class="num" data-v="0.03">3.0%</td>' in table
     assert table.count('class="jm-more"') == 7
     assert "Show all 12 rows" in html
-    assert len(page_data(html)["datasets"]["months"]["rows"]) == 12
+    datasets = page_data(html)["datasets"].values()
+    assert [len(item["rows"]) for item in datasets if item["name"] == "months"] == [12]
 
 
 def test_every_chart_type_renders_a_figure_with_data(build, page_data) -> None:
@@ -251,12 +253,12 @@ select * from (values ('visitors', 1000), ('signups', 300), ('paid', 30)) t(stag
     for figure in data["charts"].values():
         assert figure["data"], "chart without traces"
         assert any(trace.get("x") or trace.get("z") for trace in figure["data"])
-    bar = data["charts"]["chart-3"]
+    bar = list(data["charts"].values())[2]
     assert [trace["name"] for trace in bar["data"]] == ["churn", "new"]
     assert bar["layout"]["barmode"] == "relative"
-    waterfall = data["charts"]["chart-4"]["data"][0]
+    waterfall = list(data["charts"].values())[3]["data"][0]
     assert waterfall["measure"] == ["absolute", "relative", "relative", "total"]
-    heatmap = data["charts"]["chart-5"]["data"][0]
+    heatmap = list(data["charts"].values())[4]["data"][0]
     assert heatmap["y"] == ["Jan 2025"]
     assert heatmap["text"] == [["100.0%", "90.0%", "80.0%"]]
 
@@ -303,7 +305,7 @@ def test_narrative_passes_the_named_results_to_the_engine(
 
     calls = []
 
-    def write(narrator, topic, results):
+    def write(narrator, topic, results, ai=True):
         calls.append((topic, results, narrator.refresh))
         return Narrative("MRR **grew**.", "cache", "AI summary")
 
@@ -462,7 +464,8 @@ select alert_date, metric, severity, 1 as value from fct_alerts order by alert_d
 """
     data = page_data(html_of(build({"index.md": page})))
     assert len(data["charts"]) == 3
-    assert sorted(data["datasets"]) == ["alerts-dau", "alerts-failure_rate", "alerts-signups"]
+    names = sorted(item["name"] for item in data["datasets"].values())
+    assert names == ["alerts-dau", "alerts-failure_rate", "alerts-signups"]
     assert all(len(dataset["rows"]) == 1 for dataset in data["datasets"].values())
 
 

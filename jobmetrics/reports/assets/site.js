@@ -42,24 +42,34 @@
     toImageButtonOptions: { format: "png", scale: 2 }
   };
 
+  function themedLayout(layout) {
+    return applyUpdate(JSON.parse(JSON.stringify(layout)), themeUpdate());
+  }
+
+  // Draw (or redraw) one chart; pages with inputs call it again when a filter changes.
+  function plot(node, figure) {
+    return Plotly.react(node, figure.data, themedLayout(figure.layout), config).then(function () {
+      node.setAttribute("data-rendered", "true");
+    });
+  }
+
+  function renderedCharts() {
+    return document.querySelectorAll(".jm-chart[data-rendered]");
+  }
+
   function drawCharts() {
     if (typeof Plotly === "undefined") return;
-    var nodes = document.querySelectorAll(".jm-chart[data-chart]");
-    var update = themeUpdate();
-    Array.prototype.forEach.call(nodes, function (node) {
+    document.querySelectorAll(".jm-chart[data-chart]").forEach(function (node) {
       var figure = page.charts[node.getAttribute("data-chart")];
-      if (!figure) return;
-      var layout = applyUpdate(JSON.parse(JSON.stringify(figure.layout)), update);
-      Plotly.newPlot(node, figure.data, layout, config).then(function () {
-        node.setAttribute("data-rendered", "true");
-      });
+      if (figure) plot(node, figure);
     });
+  }
+
+  if (typeof Plotly !== "undefined") {
     if (dark && dark.addEventListener) {
       dark.addEventListener("change", function () {
         var next = themeUpdate();
-        Array.prototype.forEach.call(nodes, function (node) {
-          if (node.getAttribute("data-rendered")) Plotly.relayout(node, next);
-        });
+        renderedCharts().forEach(function (node) { Plotly.relayout(node, next); });
       });
     }
     // Paper is white whatever the screen theme: print with dark text and light grid lines.
@@ -69,15 +79,11 @@
       "xaxis.linecolor": "#ddd", "yaxis.linecolor": "#ddd"
     };
     window.addEventListener("beforeprint", function () {
-      Array.prototype.forEach.call(nodes, function (node) {
-        if (node.getAttribute("data-rendered")) Plotly.relayout(node, printTheme);
-      });
+      renderedCharts().forEach(function (node) { Plotly.relayout(node, printTheme); });
     });
     window.addEventListener("afterprint", function () {
       var screen = themeUpdate();
-      Array.prototype.forEach.call(nodes, function (node) {
-        if (node.getAttribute("data-rendered")) Plotly.relayout(node, screen);
-      });
+      renderedCharts().forEach(function (node) { Plotly.relayout(node, screen); });
     });
   }
 
@@ -94,12 +100,16 @@
     var data = page.datasets[name];
     if (!data) return;
     var lines = [data.columns.map(csvCell).join(",")];
-    data.rows.forEach(function (row) { lines.push(row.map(csvCell).join(",")); });
+    // The page's filters (inputs.js) apply to downloads too: the CSV has the rows on screen.
+    var keep = site.keepRow || function () { return true; };
+    data.rows.forEach(function (row) {
+      if (keep(data.columns, row)) lines.push(row.map(csvCell).join(","));
+    });
     var blob = new Blob([lines.join("\r\n") + "\r\n"], { type: "text/csv;charset=utf-8" });
     var url = URL.createObjectURL(blob);
     var link = document.createElement("a");
     link.href = url;
-    link.download = page.page + "-" + name + ".csv";
+    link.download = page.page + "-" + (data.name || name) + ".csv";
     document.body.appendChild(link);
     link.click();
     link.remove();
@@ -148,13 +158,74 @@
     }
   });
 
-  document.querySelectorAll(".jm-show-all").forEach(function (button) {
-    button.setAttribute("data-label", button.textContent);
-  });
-  document.querySelectorAll(".jm-table").forEach(function (table) {
-    var hidden = table.querySelectorAll("tr.jm-more").length;
-    table.setAttribute("data-visible", String(table.tBodies[0].rows.length - hidden));
-  });
+  // Tables' "show all" state; run again on parts a page's inputs swap in.
+  function enhance(root) {
+    root.querySelectorAll(".jm-show-all:not([data-label])").forEach(function (button) {
+      button.setAttribute("data-label", button.textContent);
+    });
+    root.querySelectorAll(".jm-table:not([data-visible])").forEach(function (table) {
+      var hidden = table.querySelectorAll("tr.jm-more").length;
+      table.setAttribute("data-visible", String(table.tBodies[0].rows.length - hidden));
+    });
+  }
 
-  drawCharts();
+  var site = window.jmSite = { page: page, plot: plot, enhance: enhance, keepRow: null };
+  enhance(document);
+
+
+  // --- Visual defaults (issue 13 §3): wide tables say they scroll; heatmaps keep readable
+  // cells on a phone by scrolling sideways. Re-run when the page swaps in other content.
+  var HEATMAP_COLUMN_PX = 44;
+
+  function markWideTables() {
+    document.querySelectorAll(".jm-table-wrap, .jm-heatmap-scroll").forEach(function (wrap) {
+      var wide = wrap.scrollWidth > wrap.clientWidth + 1;
+      wrap.setAttribute("data-overflow", wide ? "true" : "false");
+      var hint = wrap.previousElementSibling;
+      if (!hint || !hint.classList.contains("jm-table-hint")) {
+        hint = document.createElement("p");
+        hint.className = "jm-table-hint";
+        hint.setAttribute("aria-hidden", "true");
+        hint.textContent = "scroll sideways for more →";
+        wrap.parentNode.insertBefore(hint, wrap);
+      }
+      hint.hidden = !wide;
+    });
+  }
+
+  function widenHeatmaps() {
+    document.querySelectorAll(".jm-chart[data-chart]").forEach(function (node) {
+      var figure = page.charts[node.getAttribute("data-chart")];
+      if (!figure || node.getAttribute("data-heatmap-width")) return;
+      var heatmap = (figure.data || []).filter(function (trace) { return trace.type === "heatmap"; })[0];
+      if (!heatmap) return;
+      var width = (heatmap.x || []).length * HEATMAP_COLUMN_PX + 140;
+      node.setAttribute("data-heatmap-width", String(width));
+      node.style.minWidth = width + "px";
+      if (!node.parentNode.classList.contains("jm-heatmap-scroll")) {
+        var scroller = document.createElement("div");
+        scroller.className = "jm-heatmap-scroll";
+        node.parentNode.insertBefore(scroller, node);
+        scroller.appendChild(node);
+      }
+      if (node.getAttribute("data-rendered") && typeof Plotly !== "undefined") Plotly.Plots.resize(node);
+    });
+  }
+
+  widenHeatmaps();
+  window.addEventListener("load", markWideTables);
+  window.addEventListener("resize", markWideTables);
+  if (window.MutationObserver) {
+    var pending = false;
+    new MutationObserver(function (mutations) {
+      // Plotly redraws inside its charts all the time (hover); only new page content counts.
+      var outside = mutations.some(function (m) { return !(m.target.closest && m.target.closest(".jm-chart")); });
+      if (pending || !outside) return;
+      pending = true;
+      window.requestAnimationFrame(function () { pending = false; widenHeatmaps(); markWideTables(); });
+    }).observe(document.body, { childList: true, subtree: true });
+  }
+
+  // A page with inputs draws its charts once it has read them from the URL (inputs.js).
+  if (!(page.inputs && page.inputs.length)) drawCharts();
 })();
