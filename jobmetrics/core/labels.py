@@ -1,6 +1,9 @@
-"""Display labels of column names, shared by the report components and the narratives."""
+"""Display labels: the one registry for column names AND category values (paid_search, job_seeker,
+never_scanned), shared by the report components, the charts, the narratives and the inputs."""
 
 from __future__ import annotations
+
+import re
 
 _ACRONYMS = {
     "mrr": "MRR",
@@ -26,11 +29,24 @@ _ACRONYMS = {
 
 _LABELS = {"ltv_to_cac": "LTV:CAC", "dau": "DAU", "wau": "WAU", "mau": "MAU"}
 
+# A name a person did not write for reading: lower case, digits and underscores only.
+_IDENTIFIER = re.compile(r"[a-z0-9]+(?:_+[a-z0-9]+)*")
 
-def humanize(column: str) -> str:
-    """A column name as a label: ending_mrr → Ending MRR, cac_usd → CAC, ltv_to_cac → LTV:CAC."""
+
+def is_identifier(text: str) -> bool:
+    """True for a raw name such as paid_search or logo_churn_rate (what a reader must not see)."""
+    return bool(_IDENTIFIER.fullmatch(text))
+
+
+def humanize(name: object) -> str:
+    """A column name or a category value as a label: ending_mrr → Ending MRR, cac_usd → CAC,
+    ltv_to_cac → LTV:CAC, paid_search → Paid search. Text that is not a raw name (a label,
+    "Dec 2025", "5-10") is returned unchanged, so any value can be passed."""
+    column = str(name)
     if column in _LABELS:
         return _LABELS[column]
+    if not is_identifier(column):
+        return column
     parts = [word for word in column.split("_") if word]
     if len(parts) > 1 and parts[-1] == "usd":
         parts = parts[:-1]  # the format shows the currency
@@ -38,3 +54,17 @@ def humanize(column: str) -> str:
     if words and words[0] == words[0].lower() and words[0] not in _ACRONYMS.values():
         words[0] = words[0].capitalize()
     return " ".join(words)
+
+
+_RAW_NAME_IN_TEXT = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
+
+
+def readable(text: str) -> str:
+    """A sentence with the raw names in it shown by their labels, lower-cased where a word is:
+    "equals new_customers" → "equals new customers", "of ending_mrr" → "of ending MRR"."""
+
+    def label(match: re.Match[str]) -> str:
+        words = humanize(match.group(0))
+        return words[:1].lower() + words[1:] if words[1:2].islower() else words
+
+    return _RAW_NAME_IN_TEXT.sub(label, text)

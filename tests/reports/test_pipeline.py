@@ -254,7 +254,7 @@ select * from (values ('visitors', 1000), ('signups', 300), ('paid', 30)) t(stag
         assert figure["data"], "chart without traces"
         assert any(trace.get("x") or trace.get("z") for trace in figure["data"])
     bar = list(data["charts"].values())[2]
-    assert [trace["name"] for trace in bar["data"]] == ["churn", "new"]
+    assert [trace["name"] for trace in bar["data"]] == ["Churn", "New"]  # labels, not values
     assert bar["layout"]["barmode"] == "relative"
     waterfall = list(data["charts"].values())[3]["data"][0]
     assert waterfall["measure"] == ["absolute", "relative", "relative", "total"]
