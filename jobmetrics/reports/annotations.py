@@ -40,10 +40,11 @@ SEVERITY_ORDER = ("critical", "warning")
 """Worst first: a point with alerts of both severities is drawn in the first one's colour."""
 UNIT_FORMATS = {"usd": "usd", "ratio": "pct1", "ms": "ms", "count": "num0"}
 """fct_alerts.unit → the report format its values are shown in."""
-MARKER_SIZE = 10
+MARKER_SIZE = 8
 ALERTS_GROUP = "alerts"
-"""The legend group of the marker traces (how a reader of the figure tells them apart)."""
-HOVER_WIDTH = 60
+"""The legend group of the marker traces (how a reader of the figure tells them apart); one
+click on the legend hides or shows them all."""
+HOVER_WIDTH = 40
 
 
 @dataclass(frozen=True)
@@ -82,11 +83,8 @@ def load_alerts(connection: duckdb.DuckDBPyConnection) -> tuple[Alert, ...]:
 
 
 def metric_label(metric: str) -> str:
-    """A metric's display label; a long-format name `signups__organic_search` (metric, then
-    dimension value) becomes "Signups: organic search"."""
-    name, _, dimension = metric.partition("__")
-    label = humanize(name)
-    return f"{label}: {humanize(dimension).lower()}" if dimension else label
+    """A metric's display label, the one the site's tables show for it (core.labels)."""
+    return humanize(metric)
 
 
 def unit_value(value: float | None, unit: str | None) -> str:
@@ -210,7 +208,8 @@ def _stacked_y(figure: dict[str, Any], index: int, x: Any) -> float | None:
 def annotate(
     figure: dict[str, Any], alerts: Sequence[Alert], drawn: Mapping[str, str]
 ) -> dict[str, Any]:
-    """The figure with a marker trace per severity for the alerts of the metrics it draws.
+    """The figure with marker traces (per drawn trace and severity) for the alerts of the
+    metrics it draws.
 
     drawn: trace name (or raw series value) → metric (see chart_metrics). The figure is
     changed in place and returned.
@@ -218,7 +217,9 @@ def annotate(
     by_metric: dict[str, list[Alert]] = {}
     for alert in alerts:
         by_metric.setdefault(alert.metric, []).append(alert)
-    points: dict[tuple[int, Any], list[Alert]] = {}
+    # (metric, x) → the alerts there, and the first trace that has a value at x: a metric can
+    # be drawn by several traces (a partial period's dashed connector and open points).
+    points: dict[tuple[str, Any], tuple[int, list[Alert]]] = {}
     for index, trace in enumerate(figure.get("data", [])):
         if trace.get("type") not in ("scatter", "bar") or trace.get("orientation") == "h":
             continue
@@ -229,24 +230,34 @@ def annotate(
         spans = periods(trace.get("x") or [])
         if not spans:
             continue
+        here: dict[Any, list[Alert]] = {}
         for alert in by_metric[metric]:
             x = _point(spans, alert)
             if x is not None:
-                points.setdefault((index, x), []).append(alert)
-    markers: dict[str, dict[str, Any]] = {}
-    for (index, x), found in points.items():
+                here.setdefault(x, []).append(alert)
+        for x, found in here.items():
+            if (metric, x) not in points and _stacked_y(figure, index, x) is not None:
+                points[(metric, x)] = (index, found)
+    # One marker trace per drawn trace and severity: a unified hover shows one point per
+    # trace, so two metrics alerting in the same month need a trace each to both be read.
+    markers: dict[tuple[str, int], dict[str, Any]] = {}
+    for (_metric, x), (index, found) in points.items():
         y = _stacked_y(figure, index, x)
-        if y is None:
-            continue
         worst = min(found, key=_severity_rank).severity
-        marker = markers.setdefault(worst, _marker_trace(worst))
+        marker = markers.setdefault((worst, index), _marker_trace(worst))
+        if "meta" in figure["data"][index]:
+            # the series value: a row filter hiding the series hides its alerts too
+            marker["meta"] = figure["data"][index]["meta"]
         marker["x"].append(x)
         marker["y"].append(y)
         marker["text"].append("<br>".join(_hover_lines(found)))
         marker["customdata"].append([alert.key for alert in found])
-    figure.setdefault("data", []).extend(
-        markers[severity] for severity in sorted(markers, key=_rank_of)
-    )
+    legend: set[str] = set()
+    for severity, index in sorted(markers, key=lambda key: (_rank_of(key[0]), key[1])):
+        marker = markers[(severity, index)]
+        marker["showlegend"] = severity not in legend  # one legend entry per severity
+        legend.add(severity)
+        figure.setdefault("data", []).append(marker)
     return figure
 
 
@@ -279,7 +290,8 @@ def _marker_trace(severity: str) -> dict[str, Any]:
             "symbol": "diamond",
             "size": MARKER_SIZE,
             "color": charts.color_for(severity, 0),
-            "line": {"color": "#ffffff", "width": 1},
+            # A dark rim tells the marker from a line's own points of a similar colour.
+            "line": {"color": "#111827", "width": 1},
         },
         "cliponaxis": False,
         "legendgroup": ALERTS_GROUP,

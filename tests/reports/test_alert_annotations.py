@@ -45,10 +45,18 @@ def alert(day: str, metric: str, severity: str = "warning", grain: str = "daily"
 
 
 def markers(figure: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """The alert marker traces of a figure by name."""
-    return {
-        trace["name"]: trace for trace in figure["data"] if trace.get("legendgroup") == ALERTS_GROUP
-    }
+    """The alert marker traces of a figure by name, the traces of one name merged."""
+    merged: dict[str, dict[str, Any]] = {}
+    for trace in figure["data"]:
+        if trace.get("legendgroup") != ALERTS_GROUP:
+            continue
+        into = merged.setdefault(
+            trace["name"], {"x": [], "y": [], "text": [], "customdata": [], "marker": {}}
+        )
+        for key in ("x", "y", "text", "customdata"):
+            into[key].extend(trace[key])
+        into["marker"] = trace["marker"]
+    return merged
 
 
 MONTHS = ["2026-06-01", "2026-07-01", "2026-08-01"]
@@ -129,6 +137,47 @@ def test_alerts_at_one_point_make_one_marker_in_the_worst_colour_with_every_mess
     assert "p95_processing_ms" not in text
 
 
+def test_two_metrics_alerting_in_one_month_each_get_a_marker_trace() -> None:
+    # A unified hover shows one point per trace: each metric's marker needs its own trace.
+    figure = {
+        "data": [
+            line("Logo churn rate", MONTHS, [0.05, 0.06, 0.09]),
+            line("Gross MRR churn rate", MONTHS, [0.04, 0.07, 0.12]),
+        ],
+        "layout": {},
+    }
+    alerts = [
+        alert("2026-08-01", "logo_churn_rate", "critical", grain="monthly"),
+        alert("2026-08-01", "gross_mrr_churn_rate", "critical", grain="monthly"),
+        alert("2026-07-01", "gross_mrr_churn_rate", "warning", grain="monthly"),
+    ]
+    drawn = {"Logo churn rate": "logo_churn_rate", "Gross MRR churn rate": "gross_mrr_churn_rate"}
+    annotate(figure, alerts, drawn)
+    added = figure["data"][2:]
+    assert [(t["name"], t["x"], t["y"]) for t in added] == [
+        ("Critical alert", ["2026-08-01"], [0.09]),
+        ("Critical alert", ["2026-08-01"], [0.12]),
+        ("Warning alert", ["2026-07-01"], [0.07]),
+    ]
+    assert [t["showlegend"] for t in added] == [True, False, True]
+
+
+def test_a_metric_drawn_by_several_traces_gets_one_marker_per_point() -> None:
+    # A partial last month: the main line stops before it, a dashed connector joins the last
+    # complete month to it, open points mark it (reports.charts); all three are "New MRR".
+    main = line("New MRR", MONTHS, [10.0, 20.0, None])
+    connector = line("New MRR", MONTHS, [None, 20.0, 30.0])
+    points = line("New MRR", MONTHS, [None, None, 30.0])
+    figure = {"data": [main, connector, points], "layout": {}}
+    annotate(
+        figure,
+        [alert("2026-07-04", "new_mrr"), alert("2026-08-02", "new_mrr")],
+        {"New MRR": "new_mrr"},
+    )
+    assert markers(figure)["Warning alert"]["x"] == ["2026-07-01", "2026-08-01"]
+    assert markers(figure)["Warning alert"]["y"] == [20.0, 30.0]
+
+
 def test_marker_sits_on_top_of_its_stacked_bar() -> None:
     figure = {
         "data": [
@@ -192,7 +241,7 @@ def test_chart_metrics_from_columns_series_and_long_rows() -> None:
 
 def test_labels_and_values_in_the_metric_unit() -> None:
     assert metric_label("churned_mrr") == "Churned MRR"
-    assert metric_label("signups__organic_search") == "Signups: organic search"
+    assert metric_label("signups__organic_search") == "Signups organic search"
     assert unit_value(0.096, "ratio") == "9.6%"
     assert unit_value(940.8, "usd") == "$940.80"
     assert unit_value(31776.5, "ms") == "31,777 ms"
@@ -304,13 +353,19 @@ def test_every_alert_is_marked_on_every_chart_of_its_metric(
         chart_dataset = _chart_datasets(page)
         for chart_id, figure in data["charts"].items():
             traces = [t for t in figure["data"] if t.get("legendgroup") != ALERTS_GROUP]
-            found = {
-                key: x
+            marked_points = [
+                (x, keys)
                 for t in figure["data"]
                 if t.get("legendgroup") == ALERTS_GROUP
                 for x, keys in zip(t["x"], t["customdata"], strict=True)
-                for key in keys
-            }
+            ]
+            found = {key: x for x, keys in marked_points for key in keys}
+            metric_points = [
+                (x, metric)
+                for x, keys in marked_points
+                for metric in {key.split("@")[0] for key in keys}
+            ]
+            assert len(metric_points) == len(set(metric_points)), f"{path.name}: one marker each"
             expected: dict[str, str] = {}
             dataset_key = chart_dataset.get(chart_id)
             for trace in traces:
