@@ -45,6 +45,7 @@ ALL = "all"
 ACCEPTED: dict[str, frozenset[str]] = {
     "Dropdown": frozenset(
         {"name", "data", "value", "label", "title", "all", "default", "multiple", "column"}
+        | {"options"}
     ),
     "ButtonGroup": frozenset({"name", "options", "data", "value", "label", "title", "default"}),
     "DateRange": frozenset({"name", "data", "column", "columns", "title", "default"}),
@@ -384,13 +385,8 @@ def view_key(choices: Mapping[str, Option]) -> str:
 class NoInputs(Mapping[str, Any]):
     """`inputs` while an input's options are computed: reading one is an error."""
 
-    def __init__(self, line: int | None) -> None:
-        self.line = line
-
     def __getitem__(self, key: str) -> Any:
-        raise PageProblem(
-            f"an input's options query cannot read inputs (it reads inputs.{key})", self.line
-        )
+        raise PageProblem(f"an input's options query cannot read inputs (it reads inputs.{key})")
 
     def __iter__(self) -> Iterator[str]:
         return iter(())

@@ -137,7 +137,7 @@ def _read_inputs(
     cursor = connection.cursor()
     try:
         needed = _with_dependencies(blocks, names)
-        results = _run_queries(page, cursor, needed, inputs.NoInputs(found[0].attributes.line))
+        results = _run_queries(page, cursor, needed, inputs.NoInputs())
     finally:
         cursor.close()
     return inputs.resolve(found, results)

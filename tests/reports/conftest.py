@@ -6,6 +6,7 @@ import json
 import os
 import re
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -123,3 +124,113 @@ def report_warehouse(request: pytest.FixtureRequest) -> Path:
 def report_site(report_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> SiteResult:
     """The real pages built from the report warehouse (strict)."""
     return build_site(report_warehouse, tmp_path_factory.mktemp("report") / "site")
+
+
+# A page with inputs on a made-up sales table (tests/reports/test_inputs*.py, test_browser.py)
+
+CHANNELS = ("paid_search", "organic", "referral")
+
+SALES_PAGE = """# Sales
+
+```sql channels
+select distinct channel from fct_sales order by channel
+```
+
+```sql months
+select distinct month from fct_sales order by month
+```
+
+<Dropdown name="channel" data="channels" value="channel" title="Channel" all="All channels" />
+<ButtonGroup name="compare"
+    options="previous_month:vs previous month,previous_quarter:vs previous quarter" />
+<DateRange name="period" data="months" column="month" />
+
+```sql sales
+select
+    month,
+    sum(mrr) as mrr,
+    lag(sum(mrr), case {{ inputs.compare.value | sql }} when 'previous_quarter' then 3 else 1 end)
+        over (order by month) as mrr_prev
+from fct_sales
+{% if not inputs.channel.is_all %}where channel = {{ inputs.channel.value | sql }}{% endif %}
+group by month
+order by month
+```
+
+{% call(row) per_period(sales, "month") %}
+## {{ row.month | month }}: {{ inputs.channel.label }}
+
+MRR was {{ row.mrr | usd }}.
+{% endcall %}
+
+<BigValue data="sales" value="mrr" comparison="mrr_prev" x="month"
+    comparison_title="{{ inputs.compare.label }}" />
+
+<DataTable data="sales" />
+
+```sql trend
+select month, mrr from ${sales}
+```
+
+<LineChart data="trend" x="month" y="mrr" title="MRR" />
+
+<Dropdown name="shown" data="channels" value="channel" column="channel" multiple title="Channels" />
+
+```sql by_channel
+select month, channel, sum(mrr) as mrr from fct_sales group by all order by month, channel
+```
+
+<BarChart data="by_channel" x="month" y="mrr" series="channel" title="MRR by channel" />
+
+<DataTable data="by_channel" rows="50" />
+"""
+
+
+def sales_warehouse(path: Path) -> Path:
+    """Three channels, twelve months; each channel's MRR grows by its own step."""
+    connection = duckdb.connect(str(path))
+    try:
+        connection.execute(
+            """
+            create table fct_sales as
+            select
+                (date '2025-01-01' + to_months(m))::date as month,
+                channel,
+                (100 * (c + 1) + m * (c + 2))::decimal(18, 2) as mrr
+            from range(12) as months(m)
+            cross join (values (0, 'paid_search'), (1, 'organic'), (2, 'referral')) as t(c, channel)
+            """
+        )
+    finally:
+        connection.close()
+    return path
+
+
+def expected_mrr(channel: str | None) -> dict[str, Decimal]:
+    """Month → MRR computed in Python from the same rule the table was filled with."""
+    totals: dict[str, Decimal] = {}
+    for index, name in enumerate(CHANNELS):
+        if channel not in (None, name):
+            continue
+        for m in range(12):
+            month = f"2025-{m + 1:02d}-01"
+            totals[month] = totals.get(month, Decimal(0)) + Decimal(
+                100 * (index + 1) + m * (index + 2)
+            )
+    return totals
+
+
+@pytest.fixture
+def sales_site(tmp_path: Path, write_pages: PageWriter) -> Path:
+    """The sales page (a channel dropdown, a compare button group, a date range) built."""
+    warehouse = sales_warehouse(tmp_path / "sales.duckdb")
+    result = build_site(
+        warehouse, tmp_path / "site", pages_dir=write_pages({"index.md": SALES_PAGE})
+    )
+    return result.pages[0]
+
+
+@pytest.fixture
+def sales_expected() -> Callable[[str | None], dict[str, Decimal]]:
+    """expected_mrr: month → MRR of one channel (None: all) of the sales table."""
+    return expected_mrr

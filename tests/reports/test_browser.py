@@ -240,3 +240,104 @@ def test_print_layout_shows_content_only(browser: object, report_site: SiteResul
     assert pdf.startswith(b"%PDF") and len(pdf) > 20_000
     assert watch.problems == []
     page.context.close()
+
+
+def _wait_view(page: object, fragment: str) -> None:
+    page.wait_for_function(
+        "(fragment) => (document.documentElement.dataset.jmView || '').includes(fragment)",
+        arg=fragment,
+        timeout=10_000,
+    )
+    page.wait_for_function(
+        "Array.from(document.querySelectorAll('.jm-chart'))"
+        ".every(node => node.getAttribute('data-rendered') === 'true')",
+        timeout=10_000,
+    )
+
+
+def _tile(page: object) -> tuple[str, str]:
+    tile = page.locator(".jm-bigvalue").first
+    return tile.locator(".jm-bv-value").inner_text(), tile.locator(".jm-bv-comparison").inner_text()
+
+
+def _shown_rows(page: object, table: int) -> list[list[str]]:
+    rows = page.locator("table.jm-table").nth(table).locator("tbody tr:not(.jm-out)")
+    return [
+        [cell.get_attribute("data-v") for cell in row.locator("td").all()] for row in rows.all()
+    ]
+
+
+def test_inputs_redraw_every_part_and_live_in_the_url(
+    browser: object, sales_site: Path, sales_expected
+) -> None:
+    """A reader changes the channel, the comparison and the period: tiles, text, charts, tables
+    and CSV follow; the URL holds the state, the back button undoes it, a bookmark restores it."""
+    site = sales_site.parent
+    page, watch = _open(browser, site, "index.html")
+    _wait_view(page, "channel=all")
+    every = sales_expected(None)
+    assert _tile(page)[0] == f"${every['2025-12-01']:,.2f}"
+
+    page.select_option('[data-input="channel"] select', "referral")
+    _wait_view(page, "channel=referral")
+    referral = sales_expected("referral")
+    assert page.url.endswith("#channel=referral")
+    value, comparison = _tile(page)
+    assert value == f"${referral['2025-12-01']:,.2f}"
+    change = (referral["2025-12-01"] / referral["2025-11-01"] - 1) * 100
+    assert f"{change:+.1f}% vs previous month" in comparison
+    assert "Dec 2025: Referral" in page.locator(".jm-per-period:not([hidden]) h2").inner_text()
+    trend = page.locator(".jm-chart").first.evaluate("(node) => node.data[0].y")
+    assert trend == [float(referral[month]) for month in sorted(referral)]
+
+    page.click('[data-input="compare"] button[data-value="previous_quarter"]')
+    _wait_view(page, "compare=previous_quarter")
+    change = (referral["2025-12-01"] / referral["2025-09-01"] - 1) * 100
+    assert f"{change:+.1f}% vs previous quarter" in _tile(page)[1]
+
+    page.select_option('[data-input="period"] [data-role="preset"]', "last_3_months")
+    page.wait_for_function("location.hash.includes('period=last_3_months')")
+    page.wait_for_timeout(200)
+    last3 = ["2025-10-01", "2025-11-01", "2025-12-01"]
+    assert [row[0] for row in _shown_rows(page, 0)] == last3
+    assert page.locator(".jm-chart").first.evaluate("(node) => node.data[0].x") == last3
+    with page.expect_download() as download:
+        page.locator(".jm-table-card .jm-download").first.click()
+    rows = list(csv.reader(io.StringIO(Path(download.value.path()).read_text("utf-8"))))
+    assert [row[0] for row in rows[1:]] == last3
+
+    page.select_option('[data-input="period"] [data-role="end"]', "2025-11-01")
+    page.wait_for_function("location.hash.includes('period=2025-10-01~2025-11-01')")
+    page.wait_for_timeout(200)
+    assert _tile(page)[0] == f"${referral['2025-11-01']:,.2f}"
+    assert "Nov 2025" in page.locator(".jm-per-period:not([hidden]) h2").inner_text()
+
+    # Rows of the multiple dropdown's column: one channel unticked leaves two bar series.
+    page.locator('[data-input="shown"] summary').click()
+    page.locator('[data-input="shown"] input[value="organic"]').uncheck()
+    page.wait_for_function("location.hash.includes('shown=')")
+    page.wait_for_timeout(200)
+    bars = page.locator(".jm-chart").nth(1).evaluate("(node) => node.data.map(t => t.meta)")
+    assert sorted(bars) == ["paid_search", "referral"]
+    channels = {row[1] for row in _shown_rows(page, 1)}
+    assert channels == {"paid_search", "referral"}
+
+    page.go_back()
+    page.wait_for_function("!location.hash.includes('shown=')")
+    page.go_back()
+    page.wait_for_function("location.hash.endsWith('period=last_3_months')")
+    page.wait_for_timeout(200)
+    assert _tile(page)[0] == f"${referral['2025-12-01']:,.2f}"
+    assert watch.problems == []
+    page.context.close()
+
+    # A bookmarked view opens as it was shared.
+    organic = sales_expected("organic")
+    page_url = (site / "index.html").resolve().as_uri()
+    page = browser.new_context().new_page()
+    page.goto(f"{page_url}#channel=organic&period=last_6_months")
+    _wait_view(page, "channel=organic")
+    assert _tile(page)[0] == f"${organic['2025-12-01']:,.2f}"
+    assert page.locator('[data-input="channel"] select').input_value() == "organic"
+    assert len(_shown_rows(page, 0)) == 6
+    page.context.close()
