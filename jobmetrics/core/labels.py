@@ -40,8 +40,9 @@ def is_identifier(text: str) -> bool:
 
 def humanize(name: object) -> str:
     """A column name or a category value as a label: ending_mrr → Ending MRR, cac_usd → CAC,
-    ltv_to_cac → LTV:CAC, paid_search → Paid search. Text that is not a raw name (a label,
-    "Dec 2025", "5-10") is returned unchanged, so any value can be passed."""
+    p95_processing_ms → p95 processing time, ltv_to_cac → LTV:CAC, paid_search → Paid search.
+    Text that is not a raw name (a label, "Dec 2025", "5-10") is returned unchanged, so any
+    value can be passed."""
     column = str(name)
     if column in _LABELS:
         return _LABELS[column]
@@ -50,6 +51,8 @@ def humanize(name: object) -> str:
     parts = [word for word in column.split("_") if word]
     if len(parts) > 1 and parts[-1] == "usd":
         parts = parts[:-1]  # the format shows the currency
+    elif len(parts) > 1 and parts[-1] == "ms":
+        parts[-1] = "time"  # the format shows the unit: p95_processing_ms → p95 processing time
     words = [_ACRONYMS.get(word, word) for word in parts]
     if words and words[0] == words[0].lower() and words[0] not in _ACRONYMS.values():
         words[0] = words[0].capitalize()

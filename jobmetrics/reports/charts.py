@@ -172,9 +172,23 @@ def _value_title(ys: Sequence[str], labels: dict[str, str], fmt: str | None) -> 
     names = [labels.get(y, humanize(y)) for y in ys]
     if len(names) == 1:
         return axis_title(names[0], fmt)
+    shared = _shared_words(names)  # Completed scans, Failed scans → Scans
+    if shared:
+        return axis_title(shared[:1].upper() + shared[1:], fmt)
     generic = {"USD": "Amount", "%": "Rate", "ms": "Time", "hours": "Time", "days": "Time"}
     unit = unit_of(fmt)
     return axis_title(generic.get(unit or "", "Value"), fmt)
+
+
+def _shared_words(names: Sequence[str]) -> str:
+    """The words every name ends with (match rate), else starts with (DAU), else ""."""
+    split = [name.split() for name in names]
+    for take in (lambda words, n: words[-n:], lambda words, n: words[:n]):
+        for count in range(min(len(words) for words in split) - 1, 0, -1):
+            parts = {" ".join(take(words, count)).lower() for words in split}
+            if len(parts) == 1:
+                return " ".join(take(split[0], count))
+    return ""
 
 
 def _x_axis(values: Sequence[Any], fmt: str | None) -> dict[str, Any]:
@@ -306,6 +320,7 @@ def xy_figure(
     labels: dict[str, str],
     height: int = 320,
     partial: str | None = None,
+    y_title: str | None = None,
 ) -> dict[str, Any]:
     """Line, area or bar chart: one trace per y column, or per value of `series` (long data).
     Rows whose `partial` column is set (a label or true) are partial periods, drawn apart."""
@@ -358,7 +373,8 @@ def xy_figure(
         **_category_labels(result.column(x)),
         "title": {"text": labels.get(x, humanize(x))},
     }
-    y_title = labels.get(ys[0], humanize(ys[0])) if series else None
+    if y_title is None and series:
+        y_title = labels.get(ys[0], humanize(ys[0]))
     layout["yaxis"] = {
         "rangemode": "tozero",
         **axis_format(fmt),

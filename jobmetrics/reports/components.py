@@ -186,6 +186,7 @@ def _xy(kind: str, stacked_default: bool) -> Callable[[Attributes, Canvas], str]
             labels=_labels(result),
             height=attributes.integer("height", 320),
             partial=partial,
+            y_title=attributes.get("y_title"),
         )
         figure["jm"] = {"x": x, "series": series}  # what the page's row filters act on
         return _chart(canvas, attributes, result, figure)
@@ -526,6 +527,7 @@ _CHART_ATTRIBUTES = {
     "stacked",
     "height",
     "partial",
+    "y_title",
 }
 
 COMPONENTS: dict[str, Component] = {

@@ -133,7 +133,7 @@ def test_alerts_at_one_point_make_one_marker_in_the_worst_colour_with_every_mess
     ]
     text = found["Critical alert"]["text"][0]
     # The critical message first; the metric shown by its label, never its column name.
-    assert text.index("Critical: p95 processing ms") < text.index("Warning: p95 processing ms")
+    assert text.index("Critical: p95 processing time") < text.index("Warning: p95 processing time")
     assert "p95_processing_ms" not in text
 
 

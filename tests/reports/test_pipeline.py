@@ -346,7 +346,7 @@ def test_humanize_column_names() -> None:
     assert humanize("ltv_to_cac") == "LTV:CAC"
     assert humanize("cac_usd") == "CAC"
     assert humanize("spend_usd") == "Spend"
-    assert humanize("p95_processing_ms") == "p95 processing ms"
+    assert humanize("p95_processing_ms") == "p95 processing time"  # the format shows "ms"
 
 
 # ---- broken pages: the error names the file, the line and the cause, in one line ----
