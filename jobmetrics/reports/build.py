@@ -10,6 +10,8 @@ site.
 
 from __future__ import annotations
 
+import base64
+import gzip
 import json
 import os
 import re
@@ -48,6 +50,10 @@ _EXTERNAL_RESOURCE = re.compile(
     r"\b(?:src|href|data|srcset)\s*=\s*[\"']?\s*(?:[a-z][a-z0-9+.-]*:)?//",
     re.IGNORECASE,
 )
+
+
+_CHART_REF = re.compile(r'data-chart="([^"]+)"')
+_DATASET_REF = re.compile(r'data-dataset="([^"]+)"')
 
 
 @dataclass
@@ -135,6 +141,33 @@ def _check_offline(page: PageInstance, html: str) -> None:
         )
 
 
+def _page_data(page: PageInstance, rendered: RenderedPage | None) -> tuple[dict[str, Any], str]:
+    """What the page embeds: the default view's charts and rows as JSON, and the other views of
+    a page with inputs as gzip + base64 (a page's views repeat much of each other, so they
+    compress about tenfold; the browser unpacks them with its own DecompressionStream)."""
+    if rendered is None:
+        return {"page": page.slug, "datasets": {}, "charts": {}, "inputs": [], "views": {}}, ""
+    shown_charts = set(_CHART_REF.findall(rendered.body))
+    shown_data = set(_DATASET_REF.findall(rendered.body))
+    payload = {
+        "page": page.slug,
+        "datasets": {k: v for k, v in rendered.datasets.items() if k in shown_data},
+        "charts": {k: v for k, v in rendered.charts.items() if k in shown_charts},
+        "inputs": rendered.inputs,
+        "views": rendered.views,
+    }
+    others = {
+        "chunks": rendered.chunks,
+        "datasets": {k: v for k, v in rendered.datasets.items() if k not in shown_data},
+        "charts": {k: v for k, v in rendered.charts.items() if k not in shown_charts},
+    }
+    if not any(others.values()):
+        return payload, ""
+    text = json.dumps(others, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    packed = gzip.compress(text.encode("utf-8"), compresslevel=9, mtime=0)
+    return payload, base64.b64encode(packed).decode("ascii")
+
+
 def _write_page(
     layout: jinja2.Template,
     staging: Path,
@@ -145,6 +178,7 @@ def _write_page(
 ) -> Path:
     project: ProjectInfo = context["project"]
     tables = rendered.tables if rendered else []
+    payload, extra = _page_data(page, rendered)
     html = layout.render(
         title=page.title,
         root=page.root,
@@ -161,18 +195,8 @@ def _write_page(
         has_charts=bool(rendered and rendered.charts),
         has_inputs=bool(rendered and rendered.inputs),
         chart_library=CHART_LIBRARY,
-        page_data=jinja2.utils.markupsafe.Markup(
-            _json_for_html(
-                {
-                    "page": page.slug,
-                    "datasets": rendered.datasets if rendered else {},
-                    "charts": rendered.charts if rendered else {},
-                    "inputs": rendered.inputs if rendered else [],
-                    "views": rendered.views if rendered else {},
-                    "chunks": rendered.chunks if rendered else {},
-                }
-            )
-        ),
+        page_data=jinja2.utils.markupsafe.Markup(_json_for_html(payload)),
+        page_extra=extra,
     )
     _check_offline(page, html)
     target = staging / page.url

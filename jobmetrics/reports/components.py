@@ -196,21 +196,37 @@ def _xy(kind: str, stacked_default: bool) -> Callable[[Attributes, Canvas], str]
 
 def _waterfall(attributes: Attributes, canvas: Canvas) -> str:
     result = canvas.result(attributes)
-    label, value, measure = (
+    label, value, measure, period = (
         attributes.require("x"),
         attributes.require("y"),
         attributes.get("measure"),
+        attributes.get("period"),
     )
-    _check_columns(result, attributes, label, value, measure)
-    figure = charts.waterfall_figure(
-        result,
-        label=label,
-        value=value,
-        measure=measure,
-        fmt=attributes.fmt() or auto_format(value),
-        height=attributes.integer("height", 360),
-    )
-    return _chart(canvas, attributes, result, figure)
+    _check_columns(result, attributes, label, value, measure, period)
+
+    def figure_of(rows: QueryResult) -> dict[str, Any]:
+        return charts.waterfall_figure(
+            rows,
+            label=label,
+            value=value,
+            measure=measure,
+            fmt=attributes.fmt() or auto_format(value),
+            height=attributes.integer("height", 360),
+        )
+
+    if not period:
+        return _chart(canvas, attributes, result, figure_of(result))
+    # One waterfall per period (e.g. month): the last one is drawn, the page's date range
+    # shows the one at its end; each period's steps are built here, the browser only picks.
+    periods = sorted({row for row in result.column(period) if row is not None})
+    # Only what differs between periods is kept per period (the steps' values and texts).
+    traces = {}
+    for each in periods:
+        trace = figure_of(result.filtered({period: str(each)}))["data"][0]
+        traces[str(to_json_value(each))] = {key: trace[key] for key in ("x", "y", "text", "measure")}
+    figure = figure_of(result.filtered({period: str(periods[-1])}) if periods else result)
+    figure["jm"] = {"period": period, "periods": traces}
+    return _chart(canvas, attributes, result, figure)  # the CSV: every period's steps
 
 
 def _heatmap(attributes: Attributes, canvas: Canvas) -> str:
@@ -543,7 +559,8 @@ COMPONENTS: dict[str, Component] = {
     "AreaChart": Component(_xy("area", True), frozenset(_CHART_ATTRIBUTES)),
     "BarChart": Component(_xy("bar", True), frozenset(_CHART_ATTRIBUTES)),
     "Waterfall": Component(
-        _waterfall, frozenset({"data", "filter", "x", "y", "measure", "fmt", "title", "height"})
+        _waterfall,
+        frozenset({"data", "filter", "x", "y", "measure", "fmt", "title", "height", "period"}),
     ),
     "Heatmap": Component(
         _heatmap, frozenset({"data", "filter", "x", "y", "value", "fmt", "y_fmt", "title"})

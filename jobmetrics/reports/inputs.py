@@ -45,7 +45,7 @@ ALL = "all"
 ACCEPTED: dict[str, frozenset[str]] = {
     "Dropdown": frozenset(
         {"name", "data", "value", "label", "title", "all", "default", "multiple", "column"}
-        | {"options"}
+        | {"options", "group"}
     ),
     "ButtonGroup": frozenset({"name", "options", "data", "value", "label", "title", "default"}),
     "DateRange": frozenset({"name", "data", "column", "columns", "title", "default"}),
@@ -68,6 +68,8 @@ class Option:
     value: str
     label: str
     raw: Any
+    group: str | None = None
+    """The option group it is listed under (a dropdown's `group=` column), if any."""
 
 
 @dataclass(frozen=True)
@@ -176,9 +178,13 @@ def find_input_tags(body: str) -> list[InputTag]:
 
 
 def _options_from_query(
-    tag: tags.Attributes, result: QueryResult, value_column: str, label_column: str | None
+    tag: tags.Attributes,
+    result: QueryResult,
+    value_column: str,
+    label_column: str | None,
+    group_column: str | None,
 ) -> list[Option]:
-    for column in (value_column, label_column):
+    for column in (value_column, label_column, group_column):
         if column is not None and column not in result.columns:
             raise PageProblem(
                 f"<{tag.tag}> column {column!r} is not in query {result.name!r} "
@@ -195,8 +201,9 @@ def _options_from_query(
         if value in seen:
             continue
         seen.add(value)
-        label = row[label_column] if label_column else None
-        options.append(Option(value, str(label) if label else humanize(value), raw))
+        label = row[label_column] if label_column else raw
+        group = humanize(row[group_column]) if group_column else None
+        options.append(Option(value, humanize(label), raw, group))
     return options
 
 
@@ -219,7 +226,9 @@ def _choice_input(tag: tags.Attributes, results: Mapping[str, QueryResult]) -> I
         options = _fixed_options(tag)
     else:
         result = results[tag.require("data")]
-        options = _options_from_query(tag, result, tag.require("value"), tag.get("label"))
+        options = _options_from_query(
+            tag, result, tag.require("value"), tag.get("label"), tag.get("group")
+        )
     if kind == "Dropdown" and tag.get("all"):
         options = [Option(ALL, str(tag.get("all")), ALL)] + [
             option for option in options if option.value != ALL
@@ -460,11 +469,15 @@ def control_html(item: Input) -> str:
             f'<button type="button" data-role="all">All</button>'
             f'<button type="button" data-role="none">None</button>{boxes}</div></details>'
         )
-    choices = "".join(
-        f'<option value="{_e(option.value)}"{" selected" if option.value in item.default else ""}>'
-        f"{_e(option.label)}</option>"
-        for option in item.options
-    )
+    choices, group = "", None
+    for option in item.options:
+        if option.group != group:
+            choices += "</optgroup>" if group is not None else ""
+            choices += f'<optgroup label="{_e(option.group)}">' if option.group is not None else ""
+            group = option.group
+        selected = " selected" if option.value in item.default else ""
+        choices += f'<option value="{_e(option.value)}"{selected}>{_e(option.label)}</option>'
+    choices += "</optgroup>" if group is not None else ""
     return (
         f'<label class="jm-input jm-dropdown" {data}>{title}'
         f'<select aria-labelledby="{label_id}">{choices}</select></label>'

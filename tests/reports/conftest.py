@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import gzip
 import json
 import os
 import re
@@ -14,6 +16,9 @@ import pytest
 
 from jobmetrics.reports import SiteResult, build_site
 
+PAGE_VIEWS = re.compile(
+    r'<script type="application/octet-stream" id="jm-page-views"[^>]*>(.*?)</script>', re.S
+)
 PAGE_DATA = re.compile(r'<script type="application/json" id="jm-page-data">(.*?)</script>', re.S)
 
 
@@ -96,10 +101,18 @@ def build(tiny_warehouse: Path, write_pages: PageWriter, tmp_path: Path) -> Buil
 
 
 def read_page_data(html: str) -> dict:
-    """The JSON a page embeds (datasets for CSV download, Plotly figures)."""
+    """The JSON a page embeds (datasets for CSV download, Plotly figures), with the other views
+    of a page with inputs unpacked into it (chunks, their charts and datasets)."""
     match = PAGE_DATA.search(html)
     assert match, "page has no embedded data"
-    return json.loads(match.group(1))
+    data = json.loads(match.group(1))
+    data["chunks"] = {}
+    packed = PAGE_VIEWS.search(html)
+    if packed:
+        others = json.loads(gzip.decompress(base64.b64decode(packed.group(1))))
+        for key in ("chunks", "charts", "datasets"):
+            data[key].update(others[key])
+    return data
 
 
 @pytest.fixture

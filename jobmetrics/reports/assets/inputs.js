@@ -204,7 +204,22 @@
       : array;
   }
 
+  // A chart drawn once per period (a waterfall of one month): the range's last period's trace.
+  function periodFigure(figure, list) {
+    var meta = figure.jm || {};
+    var range = meta.period ? rangeFor(list, meta.period) : null;
+    if (!range) return figure;
+    var chosen = null;
+    Object.keys(meta.periods).sort().forEach(function (period) {
+      var day = period.slice(0, 10);
+      if (day >= range.start && day <= range.end) chosen = period;
+    });
+    var data = chosen ? [Object.assign({}, figure.data[0], meta.periods[chosen])] : [];
+    return { data: data, layout: figure.layout, jm: meta };
+  }
+
   function filterFigure(figure, list) {
+    figure = periodFigure(figure, list);
     var meta = figure.jm || {};
     var xTests = meta.x ? testsFor(list, meta.x) : [];
     var seriesTests = meta.series ? testsFor(list, meta.series) : [];
@@ -254,7 +269,7 @@
 
   function signature(figure, list) {
     var meta = figure.jm || {};
-    return JSON.stringify([meta.x, meta.series, meta.y].map(function (column) {
+    return JSON.stringify([meta.x, meta.series, meta.y, meta.period].map(function (column) {
       return column ? testsFor(list, column).map(function (item) { return item.key; }) : null;
     }));
   }
@@ -506,7 +521,25 @@
     return true;
   };
 
-  window.addEventListener("hashchange", function () { apply(parseHash(), false); });
-  window.addEventListener("popstate", function () { apply(parseHash(), false); });
-  apply(current, true);
+  // The other views are packed (gzip + base64) in the page; the browser unpacks them itself.
+  function unpack() {
+    var node = document.getElementById("jm-page-views");
+    if (!node) return Promise.resolve();
+    var binary = atob(node.textContent.trim());
+    var bytes = new Uint8Array(binary.length);
+    for (var i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+    var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+    return new Response(stream).text().then(function (text) {
+      var others = JSON.parse(text);
+      Object.keys(others.chunks).forEach(function (id) { chunkHtml[id] = others.chunks[id]; });
+      Object.assign(page.charts, others.charts);
+      Object.assign(page.datasets, others.datasets);
+    });
+  }
+
+  unpack().then(function () {
+    window.addEventListener("hashchange", function () { apply(parseHash(), false); });
+    window.addEventListener("popstate", function () { apply(parseHash(), false); });
+    return apply(parseHash(), true);
+  });
 })();
