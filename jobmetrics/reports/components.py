@@ -223,7 +223,8 @@ def _waterfall(attributes: Attributes, canvas: Canvas) -> str:
     traces = {}
     for each in periods:
         trace = figure_of(result.filtered({period: str(each)}))["data"][0]
-        traces[str(to_json_value(each))] = {key: trace[key] for key in ("x", "y", "text", "measure")}
+        kept = ("x", "y", "text", "measure")
+        traces[str(to_json_value(each))] = {key: trace[key] for key in kept}
     figure = figure_of(result.filtered({period: str(periods[-1])}) if periods else result)
     figure["jm"] = {"period": period, "periods": traces}
     return _chart(canvas, attributes, result, figure)  # the CSV: every period's steps
