@@ -371,12 +371,14 @@ def xy_figure(
     layout["xaxis"] = {
         **_x_axis(result.column(x), x_fmt),
         **_category_labels(result.column(x)),
+        "automargin": True,
         "title": {"text": labels.get(x, humanize(x))},
     }
     if y_title is None and series:
         y_title = labels.get(ys[0], humanize(ys[0]))
     layout["yaxis"] = {
         "rangemode": "tozero",
+        "automargin": True,  # wide tick labels push the title out, never under it
         **axis_format(fmt),
         "title": {"text": axis_title(y_title, fmt) if y_title else _value_title(ys, labels, fmt)},
     }
@@ -567,7 +569,11 @@ def funnel_figure(
     stages = len({row[stage_position] for row in result.rows})
     layout = base_layout(max(260, 48 * stages + 80))
     layout["showlegend"] = bool(series)
-    layout["yaxis"] = {"type": "category", "title": {"text": labels.get(stage, humanize(stage))}}
+    layout["yaxis"] = {
+        "type": "category",
+        "automargin": True,
+        "title": {"text": labels.get(stage, humanize(stage))},
+    }
     layout["xaxis"] = {"title": {"text": axis_title(labels.get(value, humanize(value)), fmt)}}
     layout["margin"]["l"] = 110
     return {"data": traces, "layout": layout}
