@@ -506,11 +506,13 @@ def heatmap_figure(
         "type": "category",
         "title": {"text": labels.get(x, humanize(x))},
         "side": "top",
+        "showgrid": False,  # grid lines would cross the empty cells
     }
     layout["yaxis"] = {
         "type": "category",
         "autorange": "reversed",
         "automargin": True,
+        "showgrid": False,
         "title": {"text": labels.get(y, humanize(y))},
     }
     layout["margin"] = {"l": 80, "r": 16, "t": 40, "b": 16}  # room for the x axis on top
