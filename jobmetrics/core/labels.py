@@ -27,7 +27,7 @@ _ACRONYMS = {
 }
 
 
-_LABELS = {"ltv_to_cac": "LTV:CAC", "dau": "DAU", "wau": "WAU", "mau": "MAU"}
+_LABELS = {"ltv_to_cac": "LTV:CAC", "dau": "DAU", "wau": "WAU", "mau": "MAU", "date_day": "Date"}
 
 # A name a person did not write for reading: lower case, digits and underscores only.
 _IDENTIFIER = re.compile(r"[a-z0-9]+(?:_+[a-z0-9]+)*")
