@@ -97,6 +97,8 @@ class Input:
     multiple: bool = False
     columns: list[str] = field(default_factory=list)
     presets: list[dict[str, str]] = field(default_factory=list)
+    ends: list[str] = field(default_factory=list)
+    """A date range's last day of each period (a month's last day when the periods are months)."""
 
     @property
     def is_view(self) -> bool:
@@ -116,6 +118,7 @@ class Input:
             spec["columns"] = self.columns
         if self.presets:
             spec["presets"] = self.presets
+            spec["ends"] = self.ends
         return spec
 
 
@@ -319,7 +322,15 @@ def _date_range(tag: tags.Attributes, results: Mapping[str, QueryResult]) -> Inp
         raise PageProblem(f"<DateRange> default={default!r} is not a preset ({keys})", line)
     columns = [column] + [extra for extra in tag.names("columns") if extra != column]
     title = tag.get("title") or "Period"
-    return Input("DateRange", name, title, line, options, [default], False, columns, presets)
+    # The last day each period covers, so a daily column is kept through the end of the month.
+    monthly = all(day.day == 1 for day in dates) and len(dates) > 1
+    ends = [
+        (_months_before(day, -1) - timedelta(days=1) if monthly else day).isoformat()
+        for day in dates
+    ]
+    item = Input("DateRange", name, title, line, options, [default], False, columns, presets)
+    item.ends = ends
+    return item
 
 
 def resolve(found: list[InputTag], results: Mapping[str, QueryResult]) -> dict[str, Input]:

@@ -169,12 +169,15 @@
       if (spec.kind === "DateRange") {
         var last = spec.values[spec.values.length - 1];
         if (value.start === spec.values[0] && value.end === last) return;
+        // A daily column is kept through the last day of the range's last period.
+        var through = spec.ends[spec.values.indexOf(value.end)] || value.end;
         list.push({
-          columns: spec.columns, range: value, key: value.start + "~" + value.end,
+          columns: spec.columns, key: value.start + "~" + value.end,
+          range: { start: value.start, end: through, last: value.end },
           test: function (cell) {
             if (cell === null || cell === undefined) return true;
             var day = String(cell).slice(0, 10);
-            return day >= value.start && day <= value.end;
+            return day >= value.start && day <= through;
           }
         });
       } else if (!spec.view && value !== null) {
@@ -370,7 +373,7 @@
     // A narrative is about the latest periods: say so when the range ends earlier.
     var ended = dateRanges(list).some(function (item) {
       var spec = specs.filter(function (s) { return s.columns === item.columns; })[0];
-      return spec && item.range.end < spec.values[spec.values.length - 1];
+      return spec && item.range.last < spec.values[spec.values.length - 1];
     });
     container.querySelectorAll(".jm-narrative").forEach(function (block) {
       var note = block.querySelector(".jm-range-note");
