@@ -498,6 +498,7 @@ def heatmap_figure(
         "showscale": False,
         "hovertemplate": "no value<extra></extra>",
         "name": "No value",
+        "meta": y_values,  # filtered with the value trace's rows by the page's date range
         "xgap": 1,
         "ygap": 1,
     }
