@@ -25,7 +25,6 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
-from urllib.parse import quote
 
 from markupsafe import Markup
 
@@ -66,6 +65,7 @@ class Option:
     """One choice of an input: its value in the URL, its label, and the value SQL sees."""
 
     value: str
+    """The value as text: in the URL (encoded) and in view keys."""
     label: str
     raw: Any
     group: str | None = None
@@ -120,11 +120,6 @@ class Input:
             spec["presets"] = self.presets
             spec["ends"] = self.ends
         return spec
-
-
-def url_value(value: Any) -> str:
-    """A value as the URL and view keys spell it (the same as JavaScript's encodeURIComponent)."""
-    return quote(_text(value), safe="-_.!~*'()")
 
 
 def _text(value: Any) -> str:
@@ -215,7 +210,7 @@ def _fixed_options(tag: tags.Attributes) -> list[Option]:
     for item in tag.names("options"):
         value, _, label = item.partition(":")
         value = value.strip()
-        options.append(Option(url_value(value), label.strip() or humanize(value), value))
+        options.append(Option(value, label.strip() or humanize(value), value))
     return options
 
 

@@ -7,9 +7,10 @@ result with `${name}`; each result is kept as a temporary table of the page's ow
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import duckdb
 from markdown_it import MarkdownIt
@@ -60,8 +61,12 @@ def find_sql_blocks(source: str) -> list[SqlBlock]:
     return blocks
 
 
-def temp_table(name: str) -> str:
-    return f"{TEMP_PREFIX}{name}"
+def temp_table(name: str, body: str = "") -> str:
+    """The temporary table holding a result: named by the query and, for a page's views, by
+    its SQL, so a view whose query is the same as another's reads the same table."""
+    if not body:
+        return f"{TEMP_PREFIX}{name}"
+    return f"{TEMP_PREFIX}{name}_{hashlib.blake2b(body.encode(), digest_size=6).hexdigest()}"
 
 
 def _first_line(message: str) -> str:
@@ -74,8 +79,9 @@ def _error_line(message: str, block_line: int) -> int:
     return block_line + int(match.group(1)) - 1 if match else block_line
 
 
-def rewrite_references(sql: str, known: Mapping[str, QueryResult], line: int) -> str:
-    """Replace `${name}` by the temporary table holding that earlier result."""
+def rewrite_references(sql: str, known: Mapping[str, str], line: int) -> str:
+    """Replace `${name}` by the temporary table holding that earlier result (`known`: query
+    name → table)."""
 
     def replace(match: re.Match[str]) -> str:
         name = match.group(1)
@@ -87,7 +93,7 @@ def rewrite_references(sql: str, known: Mapping[str, QueryResult], line: int) ->
                 f"(earlier: {earlier})",
                 line + before,
             )
-        return temp_table(name)
+        return known[name]
 
     return REFERENCE.sub(replace, sql)
 
@@ -105,33 +111,44 @@ def tables_read(connection: duckdb.DuckDBPyConnection, sql: str) -> set[str]:
     }
 
 
-def run_query(
-    connection: duckdb.DuckDBPyConnection,
-    name: str,
-    sql: str,
-    line: int,
-    known: Mapping[str, QueryResult],
-) -> QueryResult:
-    """Run one block on the page's connection, keep it as a temp table, return its rows."""
-    body = rewrite_references(sql.strip().rstrip(";").strip(), known, line)
-    if not body:
-        raise PageProblem(f"query {name!r} is empty", line)
-    try:
-        # Same line as the SQL's first line, so DuckDB's `LINE n` stays the block's line n.
-        connection.execute(f"create or replace temp table {temp_table(name)} as {body}")
-        cursor = connection.execute(f"select * from {temp_table(name)}")
-        columns = [column[0] for column in cursor.description]
-        rows = cursor.fetchall()
-    except duckdb.Error as error:
-        message = str(error)
-        raise PageProblem(
-            f"query {name!r}: {_first_line(message)}", _error_line(message, line)
-        ) from None
-    return QueryResult(
-        name=name,
-        columns=columns,
-        rows=rows,
-        sql=sql,
-        line=line,
-        tables=tables_read(connection, body),
-    )
+@dataclass
+class PageQueries:
+    """The results of one page's queries on the page's own connection, across its views.
+
+    A query whose SQL (inputs filled in, earlier results named by their tables) is the same in
+    two views runs once: its table is named after its SQL (temp_table)."""
+
+    connection: duckdb.DuckDBPyConnection
+    done: dict[str, tuple[QueryResult, str]] = field(default_factory=dict)
+
+    def run(
+        self, name: str, sql: str, line: int, known: Mapping[str, str]
+    ) -> tuple[QueryResult, str]:
+        """Run one block (or reuse its earlier run); returns its result and its table."""
+        body = rewrite_references(sql.strip().rstrip(";").strip(), known, line)
+        if not body:
+            raise PageProblem(f"query {name!r} is empty", line)
+        table = temp_table(name, body)
+        if table in self.done:
+            return self.done[table]
+        try:
+            # Same line as the SQL's first line, so DuckDB's `LINE n` stays the block's line n.
+            self.connection.execute(f"create or replace temp table {table} as {body}")
+            cursor = self.connection.execute(f"select * from {table}")
+            columns = [column[0] for column in cursor.description]
+            rows = cursor.fetchall()
+        except duckdb.Error as error:
+            message = str(error)
+            raise PageProblem(
+                f"query {name!r}: {_first_line(message)}", _error_line(message, line)
+            ) from None
+        result = QueryResult(
+            name=name,
+            columns=columns,
+            rows=rows,
+            sql=sql,
+            line=line,
+            tables=tables_read(self.connection, body),
+        )
+        self.done[table] = (result, table)
+        return result, table

@@ -76,11 +76,12 @@ def _blank_blocks(body: str, blocks: list[queries.SqlBlock]) -> str:
 
 def _run_queries(
     page: PageInstance,
-    connection: duckdb.DuckDBPyConnection,
+    runner: queries.PageQueries,
     blocks: list[queries.SqlBlock],
     page_inputs: Mapping[str, Any],
 ) -> dict[str, QueryResult]:
     results: dict[str, QueryResult] = {}
+    tables: dict[str, str] = {}
     for block in blocks:
         context = {"params": page.params, "inputs": page_inputs, **results}
         try:
@@ -90,7 +91,7 @@ def _run_queries(
         except PageProblem as problem:
             line = block.line + (problem.line or 1) - 1
             raise PageProblem(f"query {block.name!r}: {problem}", line) from None
-        results[block.name] = queries.run_query(connection, block.name, sql, block.line, results)
+        results[block.name], tables[block.name] = runner.run(block.name, sql, block.line, tables)
     return results
 
 
@@ -126,7 +127,7 @@ def render_page(
 
 def _read_inputs(
     page: PageInstance,
-    connection: duckdb.DuckDBPyConnection,
+    runner: queries.PageQueries,
     blocks: list[queries.SqlBlock],
     body: str,
 ) -> dict[str, inputs.Input]:
@@ -134,13 +135,8 @@ def _read_inputs(
     if not found:
         return {}
     names = {tag.attributes.get("data") for tag in found} - {None}
-    cursor = connection.cursor()
-    try:
-        needed = _with_dependencies(blocks, names)
-        results = _run_queries(page, cursor, needed, inputs.NoInputs())
-    finally:
-        cursor.close()
-    return inputs.resolve(found, results)
+    needed = _with_dependencies(blocks, names)
+    return inputs.resolve(found, _run_queries(page, runner, needed, inputs.NoInputs()))
 
 
 def _render(
@@ -150,12 +146,28 @@ def _render(
     narrator: Narrator | None,
     alerts: Sequence[Alert] = (),
 ) -> RenderedPage:
+    # Each page gets its own connection, so its temp tables never meet another page's.
+    cursor = connection.cursor()
+    try:
+        return _render_views(page, cursor, down_is_good, narrator, alerts)
+    finally:
+        cursor.close()
+
+
+def _render_views(
+    page: PageInstance,
+    connection: duckdb.DuckDBPyConnection,
+    down_is_good: dict[str, bool | None],
+    narrator: Narrator | None,
+    alerts: Sequence[Alert],
+) -> RenderedPage:
     source = page.source
     blocks = queries.find_sql_blocks(source.body)
     body = tags.mark_lines(_blank_blocks(source.body, blocks))
-    page_inputs = _read_inputs(page, connection, blocks, body)
+    runner = queries.PageQueries(connection)
+    page_inputs = _read_inputs(page, runner, blocks, body)
     params_tables = (
-        queries.tables_read(connection.cursor(), str(source.meta["params_query"]))
+        queries.tables_read(connection, str(source.meta["params_query"]))
         if source.param
         else set()
     )
@@ -165,12 +177,7 @@ def _render(
     rendered.inputs = inputs.page_spec(page_inputs)
     default_ids: list[str] = []
     for view in inputs.views(page_inputs):
-        # Each view gets its own connection, so its temp tables never meet another page's.
-        cursor = connection.cursor()
-        try:
-            results = _run_queries(page, cursor, blocks, view.context())
-        finally:
-            cursor.close()
+        results = _run_queries(page, runner, blocks, view.context())
         chunks, has_heading = _render_view(
             page,
             env,
@@ -181,7 +188,8 @@ def _render(
             rendered,
             down_is_good,
             narrator,
-            alerts if view.is_default else (),  # another view may show one channel's slice
+            # Alerts are about the whole business: not marked on a view of one slice.
+            alerts if _whole_business(view, page_inputs) else (),
         )
         ids = [_chunk_id(chunk) for chunk in chunks]
         if view.is_default:
@@ -199,6 +207,15 @@ def _render(
         if page_inputs:
             rendered.views[view.key] = ids
     return rendered
+
+
+def _whole_business(view: inputs.View, page_inputs: Mapping[str, inputs.Input]) -> bool:
+    """A view whose dropdowns all read "all" (button groups change periods or comparisons)."""
+    return all(
+        option.value == inputs.ALL
+        for name, option in view.choices.items()
+        if page_inputs[name].kind == "Dropdown"
+    )
 
 
 def _chunk_id(chunk: str) -> str:

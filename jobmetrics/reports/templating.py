@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import traceback
 import unicodedata
@@ -131,4 +132,11 @@ def render_string(
     """Render a short plain-text template such as a title or one SQL block."""
     if not any(marker in text for marker in ("{{", "{%", "{#")):
         return text  # most SQL blocks: no template to compile
-    return render(environment(name, text, html=False, include_dir=include_dir), name, context)
+    return render(_plain_environment(name, text, include_dir), name, context)
+
+
+@functools.lru_cache(maxsize=256)
+def _plain_environment(name: str, text: str, include_dir: Path | None) -> PageEnvironment:
+    """One environment per text: a page's views render the same SQL blocks with other inputs,
+    and the environment keeps the compiled template."""
+    return environment(name, text, html=False, include_dir=include_dir)

@@ -119,9 +119,9 @@
           state[spec.name] = rangeOf(spec, decodeURIComponent(raw));
         }
       } else if (spec.view) {
-        if (spec.values.indexOf(raw) >= 0) state[spec.name] = raw;
+        if (spec.values.indexOf(decodeURIComponent(raw)) >= 0) state[spec.name] = decodeURIComponent(raw);
       } else {
-        var picked = raw === "" ? [] : raw.split(",").filter(function (value) {
+        var picked = raw === "" ? [] : raw.split(",").map(decodeURIComponent).filter(function (value) {
           return spec.values.indexOf(value) >= 0;
         });
         state[spec.name] = picked.length === spec.values.length ? null : picked;
@@ -141,9 +141,9 @@
           text = encodeURIComponent(value.preset);
         }
       } else if (spec.view) {
-        if (value !== spec["default"][0]) text = value;
+        if (value !== spec["default"][0]) text = encodeURIComponent(value);
       } else if (value !== null) {
-        text = value.join(",");
+        text = value.map(encodeURIComponent).join(",");
       }
       if (text !== null) tokens.push(encodeURIComponent(spec.name) + "=" + text);
     });
@@ -185,7 +185,7 @@
         value.forEach(function (item) { keep[item] = true; });
         list.push({
           columns: spec.columns, key: value.join(","),
-          test: function (cell) { return cell !== null && cell !== undefined && keep[encodeURIComponent(String(cell))] === true; }
+          test: function (cell) { return cell !== null && cell !== undefined && keep[String(cell)] === true; }
         });
       }
     });
