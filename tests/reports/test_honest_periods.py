@@ -192,7 +192,10 @@ def test_narratives_name_a_partial_period_as_partial_with_its_days(
     named_partial = 0
     for path in built.site.pages:
         page = path.read_text(encoding="utf-8")
-        for block in NARRATIVE.findall(page):
+        # the default view's narratives, and those of the other views of a page with inputs
+        chunks = json.loads(PAGE_DATA.search(page).group(1)).get("chunks") or {}
+        blocks = [block for html in [page, *chunks.values()] for block in NARRATIVE.findall(html)]
+        for block in blocks:
             text = html_lib.unescape(re.sub(r"<[^>]+>", "", block))
             for grain, period, end in _mentions(text):
                 label = _partial(span, grain, period)
