@@ -294,6 +294,7 @@ def build_site(
                         page,
                         connection,
                         down_is_good=project.down_is_good,
+                        definitions=project.definitions,
                         narrator=narrator,
                         alerts=alerts,
                     )

@@ -111,14 +111,21 @@ def render_page(
     down_is_good: dict[str, bool | None] | None = None,
     narrator: Narrator | None = None,
     alerts: Sequence[Alert] = (),
+    definitions: dict[str, str] | None = None,
 ) -> RenderedPage:
     """Build one page's body; any problem is raised as a PageError naming file and line.
 
     alerts: marked on the charts of their metrics (none on a templated page: its charts show
-    one channel or plan, not the company-wide metric the alerts are about)."""
+    one channel or plan, not the company-wide metric the alerts are about).
+    definitions: the registry's metric descriptions, shown by the KPI tiles on hover/focus."""
     try:
         return _render(
-            page, connection, down_is_good or {}, narrator, () if page.params else alerts
+            page,
+            connection,
+            down_is_good or {},
+            narrator,
+            () if page.params else alerts,
+            definitions=definitions or {},
         )
     except PageProblem as problem:
         message = str(problem)
@@ -145,11 +152,13 @@ def _render(
     down_is_good: dict[str, bool | None],
     narrator: Narrator | None,
     alerts: Sequence[Alert] = (),
+    *,
+    definitions: dict[str, str],
 ) -> RenderedPage:
     # Each page gets its own connection, so its temp tables never meet another page's.
     cursor = connection.cursor()
     try:
-        return _render_views(page, cursor, down_is_good, narrator, alerts)
+        return _render_views(page, cursor, down_is_good, narrator, alerts, definitions=definitions)
     finally:
         cursor.close()
 
@@ -160,6 +169,8 @@ def _render_views(
     down_is_good: dict[str, bool | None],
     narrator: Narrator | None,
     alerts: Sequence[Alert],
+    *,
+    definitions: dict[str, str],
 ) -> RenderedPage:
     source = page.source
     blocks = queries.find_sql_blocks(source.body)
@@ -167,9 +178,7 @@ def _render_views(
     runner = queries.PageQueries(connection)
     page_inputs = _read_inputs(page, runner, blocks, body)
     params_tables = (
-        queries.tables_read(connection, str(source.meta["params_query"]))
-        if source.param
-        else set()
+        queries.tables_read(connection, str(source.meta["params_query"])) if source.param else set()
     )
     name = str(source.path)
     env = environment(name, body, include_dir=source.pages_dir)
@@ -190,6 +199,7 @@ def _render_views(
             narrator,
             # Alerts are about the whole business: not marked on a view of one slice.
             alerts if _whole_business(view, page_inputs) else (),
+            definitions=definitions,
         )
         ids = [_chunk_id(chunk) for chunk in chunks]
         if view.is_default:
@@ -233,6 +243,8 @@ def _render_view(
     down_is_good: dict[str, bool | None],
     narrator: Narrator | None,
     alerts: Sequence[Alert] = (),
+    *,
+    definitions: dict[str, str],
 ) -> tuple[list[str], bool]:
     """One view's body as chunks of HTML (top-level blocks), and whether it has an h1."""
     context: dict[str, Any] = {
@@ -248,6 +260,7 @@ def _render_view(
         title=page.title,
         results=results,
         down_is_good=down_is_good,
+        definitions=definitions,
         narrator=narrator,
         alerts=alerts,
         inputs=page_inputs,
