@@ -156,11 +156,13 @@ def test_download_csv_gives_the_chart_data(browser: object, report_site: SiteRes
     with page.expect_download() as download_info:
         button.click()
     download = download_info.value
-    assert download.suggested_filename == f"mrr-{dataset}.csv"
-    rows = list(csv.reader(io.StringIO(Path(download.path()).read_text(encoding="utf-8"))))
     embedded = page.evaluate(
         f"JSON.parse(document.getElementById('jm-page-data').textContent).datasets[{dataset!r}]"
     )
+    # Named after the page and the query (the dataset key adds a digest of its rows).
+    assert download.suggested_filename == f"mrr-{embedded['name']}.csv"
+    assert dataset.startswith(f"{embedded['name']}-")
+    rows = list(csv.reader(io.StringIO(Path(download.path()).read_text(encoding="utf-8"))))
     assert rows[0] == embedded["columns"]
     assert len(rows) == len(embedded["rows"]) + 1
     assert watch.problems == []
