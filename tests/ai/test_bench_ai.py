@@ -34,13 +34,16 @@ def test_report_ends_within_the_budget_and_the_cache_serves_the_rebuild(
     assert "Narrative build and ask against local API stand-ins" in done.stdout
     rows = {row["scenario"]: row for row in json.loads(out.read_text())}
     offline = rows["no API key (offline)"]
-    blocks = sum(offline["narratives"].values())
+    # Filtered views of pages with inputs always get the automatic summary (no API call).
+    filtered = offline["narratives"]["filtered"]
+    blocks = sum(offline["narratives"].values()) - filtered
     assert blocks >= 8 and offline["calls"] == 0
     for dead in ("endpoint never answers", "endpoint trickles 1 byte / 2 s"):
         row = rows[dead]
         # the budget, plus the offline build, plus a little for the slower child process
         assert row["seconds"] < BUDGET_S + offline["seconds"] + 3.0, row
         assert row["narratives"]["offline"] == blocks and row["failed_calls"] >= 1
+        assert row["narratives"]["filtered"] == filtered
     first = rows["healthy, first build"]
     assert first["narratives"]["claude"] >= 1 and first["calls"] == first["narratives"]["claude"]
     rebuild = rows["healthy, rebuild (narrative cache)"]
