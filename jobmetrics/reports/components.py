@@ -473,8 +473,15 @@ def _alert_list(attributes: Attributes, canvas: Canvas) -> str:
             else ""
         )
         metric_text = f'<span class="jm-alert-metric">{_e(row[metric])}</span>' if metric else ""
+        # The row's values, for the page's row filters (inputs.js), as tables carry theirs.
+        cells = json.dumps(
+            {column: to_json_value(row[column]) for column in result.columns},
+            separators=(",", ":"),
+            ensure_ascii=False,
+        )
         items.append(
-            f'<li class="jm-alert severity-{_e(level)}"><span class="jm-badge">{_e(level)}</span>'
+            f'<li class="jm-alert severity-{_e(level)}" data-cells="{_e(cells)}">'
+            f'<span class="jm-badge">{_e(level)}</span>'
             f'{date_text}{metric_text}<span class="jm-alert-message">{_e(row[message])}</span></li>'
         )
     if items:

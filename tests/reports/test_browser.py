@@ -343,3 +343,36 @@ def test_inputs_redraw_every_part_and_live_in_the_url(
     assert page.locator('[data-input="channel"] select').input_value() == "organic"
     assert len(_shown_rows(page, 0)) == 6
     page.context.close()
+
+
+ALERTS_PAGE = """# Alerts
+
+```sql alerts
+select * from fct_alerts order by alert_date desc
+```
+
+```sql severities
+select distinct severity from fct_alerts order by severity
+```
+
+<Dropdown name="severity" data="severities" value="severity" column="severity" multiple />
+
+<AlertList data="alerts" metric="metric" />
+"""
+
+
+def test_a_multiple_dropdown_filters_alert_lists(browser: object, build) -> None:
+    result = build({"index.md": ALERTS_PAGE})
+    page, watch = _open(browser, result.out_dir, "index.html")
+    page.wait_for_function("document.documentElement.dataset.jmView !== undefined")
+    shown = page.locator(".jm-alerts li:not([hidden]) .jm-badge")
+    assert sorted(text.lower() for text in shown.all_inner_texts()) == [
+        "critical",
+        "warning",
+        "warning",
+    ]
+    page.goto(page.url.split("#")[0] + "#severity=warning")
+    page.wait_for_function("document.querySelectorAll('.jm-alerts li[hidden]').length === 1")
+    assert [text.lower() for text in shown.all_inner_texts()] == ["warning", "warning"]
+    assert watch.problems == []
+    page.context.close()

@@ -327,6 +327,16 @@
     });
   }
 
+  function filterLists(list) {
+    container.querySelectorAll(".jm-alerts li[data-cells]").forEach(function (item) {
+      var cells = JSON.parse(item.getAttribute("data-cells"));
+      item.hidden = !Object.keys(cells).every(function (column) {
+        var tests = testsFor(list, column);
+        return !tests.length || passes(tests, cells[column]);
+      });
+    });
+  }
+
   function dateRanges(list) {
     return list.filter(function (item) { return item.range; });
   }
@@ -500,6 +510,7 @@
     setControls(parsed.state);
     var list = filters(parsed.state);
     filterTables(list);
+    filterLists(list);
     updateTiles(list);
     updatePeriodText(list);
     site.enhance(container);
