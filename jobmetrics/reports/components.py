@@ -147,7 +147,10 @@ def _chart(canvas: Canvas, attributes: Attributes, result: QueryResult, figure: 
     dataset = canvas.embed(result)
     title = attributes.get("title")
     inner = (
+        # Its height before Plotly draws it: the page does not jump, and a page with inputs can
+        # tell which charts are on screen before drawing them.
         f'<div class="jm-chart" id="{chart_id}" data-chart="{chart_id}" role="img" '
+        f'style="min-height:{int(figure.get("layout", {}).get("height", 320))}px" '
         f'aria-label="{_e(title or result.name)}"></div>'
     )
     # The title is the card's caption, not Plotly's, so it wraps on a phone.

@@ -60,15 +60,32 @@
     current.forEach(function (chunk, index) {
       var id = ids[index];
       if (chunk.id === id) return;
-      chunk.nodes.forEach(function (node) {
-        if (node.nodeType === 1 && node.querySelectorAll && window.Plotly) {
-          node.querySelectorAll(".jm-chart[data-rendered]").forEach(function (chart) { Plotly.purge(chart); });
-        }
-        node.remove();
-      });
       var range = document.createRange();
       range.setStartAfter(chunk.marker);
       var fragment = range.createContextualFragment(chunkHtml[id]);
+      // A chart in the same place keeps its drawn plot: Plotly updates it with the new figure
+      // (about half the time of drawing a new one).
+      var oldCharts = [];
+      chunk.nodes.forEach(function (node) {
+        if (node.nodeType !== 1) return;
+        if (node.matches(".jm-chart")) oldCharts.push(node);
+        node.querySelectorAll(".jm-chart").forEach(function (chart) { oldCharts.push(chart); });
+      });
+      fragment.querySelectorAll(".jm-chart").forEach(function (fresh, position) {
+        var kept = oldCharts[position];
+        if (!kept || !kept.getAttribute("data-rendered")) return;
+        ["data-chart", "id", "aria-label", "style"].forEach(function (name) {
+          kept.setAttribute(name, fresh.getAttribute(name) || "");
+        });
+        ["data-rendered", "data-sig", "data-heatmap-width"].forEach(function (name) {
+          kept.removeAttribute(name);
+        });
+        kept.setAttribute("data-kept", "true");
+        fresh.replaceWith(kept);
+        oldCharts[position] = null;
+      });
+      oldCharts.forEach(function (chart) { if (chart && window.Plotly) Plotly.purge(chart); });
+      chunk.nodes.forEach(function (node) { node.remove(); });
       chunk.marker.parentNode.insertBefore(fragment, chunk.marker.nextSibling);
       chunk.marker.nodeValue = "jm-chunk:" + id;
     });
@@ -277,18 +294,45 @@
     }));
   }
 
+  // Charts on screen are drawn at once; the others one per frame afterwards, so a
+  // change redraws what the reader sees first. A newer change stops an older one's drawing.
+  var generation = 0;
+
+  function nearScreen(node) {
+    var box = node.getBoundingClientRect();
+    return box.bottom > 0 && box.top < window.innerHeight;
+  }
+
   function drawCharts(list) {
-    var pending = [];
+    var now = [], later = [];
+    generation += 1;
     container.querySelectorAll(".jm-chart[data-chart]").forEach(function (node) {
       var figure = page.charts[node.getAttribute("data-chart")];
       if (!figure) return;
       var sig = signature(figure, list);
       if (node.getAttribute("data-rendered") && node.getAttribute("data-sig") === sig) return;
       node.setAttribute("data-sig", sig);
-      pending.push(site.plot(node, filterFigure(figure, list)));
+      node.removeAttribute("data-rendered");
+      (nearScreen(node) ? now : later).push(node);
     });
-    return Promise.all(pending);
+    var draw = function (node) {
+      return site.plot(node, filterFigure(page.charts[node.getAttribute("data-chart")], list));
+    };
+    var mine = generation;
+    // Called once the change is on screen: the charts further down, one per frame.
+    drawLater = function () {
+      var next = function () {
+        if (mine !== generation || !later.length) return;
+        var node = later.shift();
+        if (!node.isConnected) { next(); return; }
+        draw(node).then(function () { window.requestAnimationFrame(next); });
+      };
+      window.requestAnimationFrame(next);
+    };
+    return Promise.all(now.map(draw));
   }
+
+  var drawLater = function () {};
 
   function filterTables(list) {
     container.querySelectorAll("table.jm-table").forEach(function (table) {
@@ -519,8 +563,11 @@
       // Redraw time: from the reader's change until the frame after (layout and paint included).
       window.requestAnimationFrame(function () {
         setTimeout(function () {
-          document.documentElement.setAttribute("data-jm-redraw-ms", (performance.now() - begin).toFixed(1));
-          document.documentElement.setAttribute("data-jm-view", key);
+          var root = document.documentElement;
+          root.setAttribute("data-jm-redraw-ms", (performance.now() - begin).toFixed(1));
+          root.setAttribute("data-jm-view", key);
+          root.setAttribute("data-jm-applied", String(Number(root.getAttribute("data-jm-applied") || 0) + 1));
+          drawLater();
         }, 0);
       });
     });
