@@ -1,5 +1,5 @@
 # The two commands a newcomer needs:  `make run`  and  `make test`.
-.PHONY: setup run test bench bench-ai lint clean
+.PHONY: setup run test bench bench-ai bench-site lint clean
 
 setup:
 	@bash scripts/setup.sh
@@ -19,6 +19,10 @@ bench: setup
 ## Narrative build time with a hanging, a trickling and a healthy API stand-in; tokens; cache hits.
 bench-ai: setup
 	@.venv/bin/python scripts/bench_ai.py
+
+## Report site: each page's size and how fast an input change redraws (headless Chromium).
+bench-site: setup
+	@.venv/bin/python scripts/bench_site.py
 
 clean:
 	rm -rf data site .site.versions target logs
