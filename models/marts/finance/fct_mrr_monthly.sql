@@ -71,20 +71,7 @@ final as (
         cast(new_customers as bigint) as new_customers,
         cast(churned_customers as bigint) as churned_customers,
         cast(reactivated_customers as bigint) as reactivated_customers,
-        cast({{ core_ratio('ending_mrr', 'paying_customers') }} as decimal(18, 6)) as arpu,
-        {{ core_ratio('churned_customers', 'starting_paying_customers') }} as logo_churn_rate,
-        {{ core_ratio('-(churned_mrr + contraction_mrr)', 'starting_mrr') }}
-            as gross_mrr_churn_rate,
-        {{ core_ratio(
-            '-(churned_mrr + contraction_mrr + expansion_mrr + reactivation_mrr)', 'starting_mrr'
-        ) }} as net_mrr_churn_rate,
-        {{ core_ratio('starting_mrr + expansion_mrr + contraction_mrr + churned_mrr', 'starting_mrr') }}
-            as net_revenue_retention,
-        {{ core_ratio('starting_mrr + contraction_mrr + churned_mrr', 'starting_mrr') }}
-            as gross_revenue_retention,
-        {{ core_ratio('new_mrr + expansion_mrr + reactivation_mrr', '-(churned_mrr + contraction_mrr)') }}
-            as quick_ratio,
-        {{ core_ratio('ending_mrr - starting_mrr', 'starting_mrr') }} as mrr_growth_rate
+        {{ core_mrr_rates() }}
     from filled
 )
 
