@@ -414,12 +414,13 @@ class Narrator:
     def write(
         self, topic: str, results: dict[str, list[dict[str, Any]]], *, ai: bool = True
     ) -> Narrative:
-        """The narrative block about `results` (query name → rows); `ai=False` writes the
-        automatic summary (a page's filtered views: one API call per view would multiply cost)."""
+        """The narrative block about `results` (query name → rows).
+
+        `ai=False` (a page's filtered views: one API call per view would multiply the cost) never
+        calls the API: a cached narrative of the same facts (often the unfiltered view's, when a
+        view changes only what other blocks show) is used, else the automatic summary."""
         payload = build_facts(topic, results, self.registry)
         fallback = offline_summary(payload)
-        if not ai:
-            return self._counted(Narrative(fallback, "filtered", LABELS["filtered"]))
         if not self.settings.anthropic_api_key:
             return self._counted(Narrative(fallback, "offline", LABELS["no_key"]))
         if not has_figures(payload):
@@ -427,12 +428,15 @@ class Narrator:
         table = fact_table(payload, results)
         mentions = _mentions(self.registry, table)
         key = facts_hash(self.settings.ai_model, PROMPT_VERSION, facts_json(payload))
-        cached = None if self.refresh else self.cache.get(key)
+        cached = None if self.refresh and ai else self.cache.get(key)
         if cached is not None:
             shown = self._from_cache(cached, table, mentions, fallback)
             if shown is not None:
                 return self._counted(shown)
-            self.cache.put(key, None)  # an entry that no longer passes is asked for again
+            if ai:
+                self.cache.put(key, None)  # an entry that no longer passes is asked for again
+        if not ai:
+            return self._counted(Narrative(fallback, "filtered", LABELS["filtered"]))
         try:
             reply, text, checked = self._ask(payload, table, mentions)
         except ai_client.AIUnavailable as error:

@@ -314,3 +314,21 @@ def test_facts_hold_changes_movers_breakdowns_and_alerts():
     assert facts["top_movers"][0]["metric"] == "spend_usd"
     assert facts["open_alerts"] == alerts
     assert build_facts("Growth", results, Registry()) == facts  # deterministic
+
+
+def test_a_filtered_view_never_calls_and_reuses_a_narrative_of_the_same_facts(ai_settings):
+    """A page's other views (inputs) write with ai=False: the same facts as the unfiltered view
+    get its checked narrative from the cache, other facts the labelled automatic summary."""
+    silent = FakeApi([error_reply(500, "api_error", "must not be called")])
+    narrator = _narrator(ai_settings, silent)
+    changed = [dict(row) for row in MOVEMENTS]
+    changed[-1]["ending_mrr"] = Decimal("99.00")
+    before = narrator.write("Monthly MRR movements", RESULTS, ai=False)
+    assert before.source == "filtered" and "filtered view" in before.label
+    _write(ai_settings, FakeApi([tool_reply("write_narrative", GOOD)]))
+    narrator = _narrator(ai_settings, silent)
+    same = narrator.write("Monthly MRR movements", RESULTS, ai=False)
+    other = narrator.write("Monthly MRR movements", {"movements": changed}, ai=False)
+    assert same.source == "cache" and same.text.startswith(GOOD_TEXT)
+    assert other.source == "filtered" and "$99.00" in other.text
+    assert silent.requests == []
