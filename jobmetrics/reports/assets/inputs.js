@@ -52,6 +52,9 @@
     var current = chunkNodes();
     var same = current.length === ids.length;
     if (!same) {
+      if (window.Plotly) {
+        container.querySelectorAll(".jm-chart[data-rendered]").forEach(function (chart) { Plotly.purge(chart); });
+      }
       container.innerHTML = ids.map(function (id) {
         return "<!--jm-chunk:" + id + "-->\n" + chunkHtml[id];
       }).join("");
