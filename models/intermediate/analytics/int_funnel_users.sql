@@ -6,7 +6,9 @@
 --   scanned   first scan (any status) within 7 days of signup
 --   activated 3rd completed scan within 14 days of signup
 --   converted first paid subscription within 30 days of signup
---   retained  a paid subscription still active 30 days after the first payment
+--   retained  a paid subscription still active 30 days after the first payment, where that
+--             instant lies inside the data (on or before int_data_span's last day): a payer
+--             whose day 30 is after the end of the data is not (yet) retained
 
 with
 
@@ -35,6 +37,10 @@ subscriptions as (
         started_at,
         ended_at
     from {{ ref('stg_subscriptions') }}
+),
+
+data_span as (
+    select data_end_date from {{ ref('int_data_span') }}
 ),
 
 visitors as (
@@ -102,9 +108,11 @@ first_payments as (
 ),
 
 retained_payers as (
-    -- paying at the instant 30 days after the first payment
+    -- paying at the instant 30 days after the first payment, when the data reaches that
+    -- instant (the data ends at the end of data_end_date, as in fct_funnel_monthly.is_mature)
     select distinct first_payments.user_id
     from first_payments
+    cross join data_span
     inner join subscriptions
         on
             first_payments.user_id = subscriptions.user_id
@@ -113,6 +121,9 @@ retained_payers as (
                 subscriptions.ended_at is null
                 or subscriptions.ended_at > {{ dbt.dateadd('day', 30, 'first_payments.first_paid_at') }}
             )
+    where
+        {{ dbt.dateadd('day', 30, 'first_payments.first_paid_at') }}
+        < {{ dbt.dateadd('day', 1, 'data_span.data_end_date') }}
 ),
 
 user_events as (
