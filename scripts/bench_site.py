@@ -1,15 +1,17 @@
-"""Benchmark the report site a reader opens: page sizes and how fast an input change redraws.
+"""Benchmark the report site a reader opens: page sizes, time to the first chart, and how fast
+an input change redraws.
 
     .venv/bin/python scripts/bench_site.py                          # the default warehouse
     .venv/bin/python scripts/bench_site.py --warehouse big.duckdb   # e.g. a 1M-user build
 
 Builds the site from the warehouse (offline narratives), then prints, per page: its size on disk
 (HTML with everything embedded), how many views its inputs make and the packed size of the
-non-default ones; and, in headless Chromium (/usr/bin/chromium) opening the page from disk, the
-time from an input change to the frame after the redraw of what is on screen (layout and paint
-included; charts further down the page are drawn one per frame afterwards) for up to
-six changes of every input of the page: median and worst. Budgets (issue 13): a page under
-1 MB, an input change under 200 ms. Writes bench/results/<date>-site-<cores>c.json (or --out).
+non-default ones. In headless Chromium (/usr/bin/chromium), opening each page from disk: the time
+from navigation start to the first chart drawn and to every chart drawn, and for up to six
+changes of every input of the page the time from the change to the frame after the redraw of
+what is on screen (layout and paint included; charts further down are drawn one per frame
+afterwards): median and worst. Budgets (issue 13): a page under 1 MB, the first chart within
+1 s, an input change under 200 ms. Writes bench/results/<date>-site-<cores>c.json (or --out).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ sys.path.insert(0, str(PROJECT_ROOT))
 
 PAGE_BUDGET_BYTES = 1_000_000
 REDRAW_BUDGET_MS = 200.0
+FIRST_CHART_BUDGET_MS = 1000.0
 CHANGES_PER_INPUT = 6
 CHROMIUM = "/usr/bin/chromium"
 PACKED = re.compile(r'id="jm-page-views"[^>]*>(.*?)</script>', re.S)
@@ -102,15 +105,17 @@ def measure(site: Path) -> list[dict[str, Any]]:
                     "packed_views_bytes": len(packed.group(1)) if packed else 0,
                 }
                 page = browser.new_page(viewport={"width": 1440, "height": 900})
-                opened = time.perf_counter()
-                page.goto(path.resolve().as_uri())
+                # From navigation start (the page's time origin) to the first chart drawn, and
+                # to every chart drawn.
+                page.goto(path.resolve().as_uri(), wait_until="commit")
+                page.wait_for_selector(".jm-chart[data-rendered]", state="attached", timeout=30_000)
+                row["first_chart_ms"] = round(page.evaluate("performance.now()"))
                 page.wait_for_function(
                     "Array.from(document.querySelectorAll('.jm-chart'))"
-                    ".every(n => n.getAttribute('data-rendered') === 'true'"
-                    " || n.offsetParent === null)",
+                    ".every(n => n.getAttribute('data-rendered') === 'true')",
                     timeout=30_000,
                 )
-                row["open_ms"] = round((time.perf_counter() - opened) * 1000)
+                row["all_charts_ms"] = round(page.evaluate("performance.now()"))
                 specs = page.evaluate("window.jmSite.page.inputs || []")
                 row["views"] = len(page.evaluate("window.jmSite.page.views || {}")) or 1
                 timings = []
@@ -153,18 +158,20 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"Report site from {warehouse} (built in {build_s:.1f} s)")
     print(
-        f"{'page':34} {'KiB':>7} {'views':>5} {'packed KiB':>10} {'open ms':>8} "
-        f"{'changes':>7} {'median ms':>9} {'max ms':>7}"
+        f"{'page':30} {'KiB':>5} {'views':>5} {'packed KiB':>10} {'first chart':>11} "
+        f"{'all charts':>10} {'changes':>7} {'median ms':>9} {'max ms':>7}"
     )
     for row in rows:
         print(
-            f"{row['page']:34} {row['bytes'] / 1024:7.0f} {row['views']:5d} "
-            f"{row['packed_views_bytes'] / 1024:10.0f} {row['open_ms']:8d} "
+            f"{row['page']:30} {row['bytes'] / 1024:5.0f} {row['views']:5d} "
+            f"{row['packed_views_bytes'] / 1024:10.0f} {row['first_chart_ms']:8d} ms "
+            f"{row['all_charts_ms']:7d} ms "
             f"{row.get('changes', 0):7d} {row.get('redraw_median_ms', 0):9.1f} "
             f"{row.get('redraw_max_ms', 0):7.1f}"
         )
     largest = max(rows, key=lambda row: row["bytes"])
     slowest = max(rows, key=lambda row: row.get("redraw_max_ms", 0))
+    latest = max(rows, key=lambda row: row["first_chart_ms"])
     summary = {
         "largest_page": largest["page"],
         "largest_page_bytes": largest["bytes"],
@@ -172,11 +179,17 @@ def main(argv: list[str] | None = None) -> int:
         "slowest_redraw_page": slowest["page"],
         "slowest_redraw_ms": slowest.get("redraw_max_ms", 0),
         "redraw_budget_ms": REDRAW_BUDGET_MS,
+        "slowest_first_chart_page": latest["page"],
+        "slowest_first_chart_ms": latest["first_chart_ms"],
+        "first_chart_budget_ms": FIRST_CHART_BUDGET_MS,
     }
     print(
         f"largest page {largest['page']}: {largest['bytes'] / 1024:.0f} KiB "
         f"(budget {PAGE_BUDGET_BYTES / 1000:.0f} kB); slowest input change "
-        f"{summary['slowest_redraw_ms']} ms on {slowest['page']} (budget {REDRAW_BUDGET_MS:.0f} ms)"
+        f"{summary['slowest_redraw_ms']} ms on {slowest['page']} "
+        f"(budget {REDRAW_BUDGET_MS:.0f} ms); "
+        f"first chart at the latest after {latest['first_chart_ms']} ms on {latest['page']} "
+        f"(budget {FIRST_CHART_BUDGET_MS:.0f} ms)"
     )
     cores = os.cpu_count() or 0
     out = args.out or (

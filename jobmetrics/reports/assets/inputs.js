@@ -301,11 +301,6 @@
   // change redraws what the reader sees first. A newer change stops an older one's drawing.
   var generation = 0;
 
-  function nearScreen(node) {
-    var box = node.getBoundingClientRect();
-    return box.bottom > 0 && box.top < window.innerHeight;
-  }
-
   function drawCharts(list) {
     var now = [], later = [];
     generation += 1;
@@ -316,7 +311,7 @@
       if (node.getAttribute("data-rendered") && node.getAttribute("data-sig") === sig) return;
       node.setAttribute("data-sig", sig);
       node.removeAttribute("data-rendered");
-      (nearScreen(node) ? now : later).push(node);
+      (site.onScreen(node) ? now : later).push(node);
     });
     var draw = function (node) {
       return site.plot(node, filterFigure(page.charts[node.getAttribute("data-chart")], list));

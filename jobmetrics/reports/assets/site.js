@@ -57,12 +57,28 @@
     return document.querySelectorAll(".jm-chart[data-rendered]");
   }
 
+  // On screen now (a chart's container holds its height before it is drawn).
+  function onScreen(node) {
+    var box = node.getBoundingClientRect();
+    return box.bottom > 0 && box.top < window.innerHeight;
+  }
+
+  // The charts on screen first, then the others one per frame: the first screen is ready
+  // without waiting for charts further down.
   function drawCharts() {
     if (typeof Plotly === "undefined") return;
+    var later = [];
     document.querySelectorAll(".jm-chart[data-chart]").forEach(function (node) {
       var figure = page.charts[node.getAttribute("data-chart")];
-      if (figure) plot(node, figure);
+      if (!figure) return;
+      if (onScreen(node)) plot(node, figure);
+      else later.push([node, figure]);
     });
+    var next = function () {
+      var item = later.shift();
+      if (item) plot(item[0], item[1]).then(function () { window.requestAnimationFrame(next); });
+    };
+    window.requestAnimationFrame(next);
   }
 
   if (typeof Plotly !== "undefined") {
@@ -169,7 +185,9 @@
     });
   }
 
-  var site = window.jmSite = { page: page, plot: plot, enhance: enhance, keepRow: null };
+  var site = window.jmSite = {
+    page: page, plot: plot, enhance: enhance, onScreen: onScreen, keepRow: null
+  };
   enhance(document);
 
 
