@@ -12,8 +12,10 @@ import io
 from collections.abc import Iterator
 from pathlib import Path
 
+import duckdb
 import pytest
 
+from jobmetrics.core.formats import format_value
 from jobmetrics.core.settings import PROJECT_ROOT
 from jobmetrics.reports import SiteResult
 
@@ -90,7 +92,8 @@ class PageWatch:
 def _open(browser: object, site: Path, url: str, **context: object) -> tuple[object, PageWatch]:
     page = browser.new_context(accept_downloads=True, **context).new_page()
     watch = PageWatch(page, site)
-    page.goto((site / url).resolve().as_uri(), wait_until="load")
+    path, _, state = url.partition("#")  # a page's inputs in the URL after #
+    page.goto((site / path).resolve().as_uri() + (f"#{state}" if state else ""), wait_until="load")
     page.wait_for_function(
         "Array.from(document.querySelectorAll('.jm-chart'))"
         ".every(node => node.getAttribute('data-rendered') === 'true')",
@@ -106,10 +109,11 @@ def _pages(report_site: SiteResult) -> list[str]:
 def test_every_page_opens_cleanly_and_draws_every_chart(
     browser: object, report_site: SiteResult
 ) -> None:
+    OUTPUT.mkdir(exist_ok=True)
     site = report_site.out_dir
     charts_seen = 0
     for url in _pages(report_site):
-        page, watch = _open(browser, site, url)
+        page, watch = _open(browser, site, url, viewport={"width": 1440, "height": 900})
         charts = page.query_selector_all(".jm-chart")
         for chart in charts:
             state = chart.evaluate(PLOT_DRAWN)
@@ -119,6 +123,12 @@ def test_every_page_opens_cleanly_and_draws_every_chart(
             assert state["drawn"] > 0, f"{url} {chart_id}: nothing drawn: {state}"
         charts_seen += len(charts)
         assert page.title().endswith("· JobMetrics"), url
+        # Every page as a reader sees it, at 1440 px and on a 390 px phone, in test-output/.
+        name = url.removesuffix(".html").replace("/", "-")
+        page.screenshot(path=str(OUTPUT / f"page-{name}-1440.png"), full_page=True)
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.wait_for_timeout(300)  # Plotly's responsive charts follow the new width
+        page.screenshot(path=str(OUTPUT / f"page-{name}-390.png"), full_page=True)
         assert watch.problems == [], f"{url}: {watch.problems}"
         page.context.close()
     assert charts_seen >= 20
@@ -374,5 +384,73 @@ def test_a_multiple_dropdown_filters_alert_lists(browser: object, build) -> None
     page.goto(page.url.split("#")[0] + "#severity=warning")
     page.wait_for_function("document.querySelectorAll('.jm-alerts li[hidden]').length === 1")
     assert [text.lower() for text in shown.all_inner_texts()] == ["warning", "warning"]
+    assert watch.problems == []
+    page.context.close()
+
+
+def _mart(warehouse: Path, sql: str) -> list[tuple]:
+    connection = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return connection.execute(sql).fetchall()
+    finally:
+        connection.close()
+
+
+def _chart_data(page: object, title: str) -> dict[str, list]:
+    """Trace name → y values of the chart captioned `title`, as Plotly drew it."""
+    return page.locator(f'.jm-chart[aria-label="{title}"]').evaluate(
+        "(node) => Object.fromEntries(node.data.map((t) => [t.name, t.y]))"
+    )
+
+
+def test_the_real_pages_follow_their_inputs_to_the_marts_rows(
+    browser: object, report_site: SiteResult, report_warehouse: Path
+) -> None:
+    """On the built site: a channel chosen on the MRR page draws exactly that channel's rows of
+    fct_mrr_monthly_by_dimension; a period ending earlier shows the overview tiles of that month
+    of fct_mrr_monthly; both states come back from the URL."""
+    site = report_site.out_dir
+    complete = "select period_start_date from dim_periods where grain = 'month' and is_complete"
+    expected = _mart(
+        report_warehouse,
+        "select new_mrr, -churned_mrr from fct_mrr_monthly_by_dimension "
+        "where dimension = 'acquisition_channel' and dimension_value = 'paid_search' "
+        f"and month in ({complete}) order by month",
+    )
+    page, watch = _open(browser, site, "mrr.html")
+    page.wait_for_function("document.documentElement.dataset.jmView === 'slice=all'")
+    page.select_option('[data-input="slice"] select', "acquisition_channel:paid_search")
+    _wait_view(page, "slice=acquisition_channel:paid_search")
+    drawn = _chart_data(page, "New MRR against MRR lost to churn")
+    assert drawn["New MRR"] == [float(row[0]) for row in expected]
+    assert drawn["Lost to churn MRR"] == [float(row[1]) for row in expected]
+    assert page.url.endswith("#slice=acquisition_channel%3Apaid_search")
+    assert watch.problems == []
+    page.context.close()
+
+    # The same view from a bookmark.
+    page, watch = _open(browser, site, "mrr.html#slice=acquisition_channel%3Apaid_search")
+    _wait_view(page, "slice=acquisition_channel:paid_search")
+    assert _chart_data(page, "New MRR against MRR lost to churn")["New MRR"] == [
+        float(row[0]) for row in expected
+    ]
+    page.context.close()
+
+    months = [row[0] for row in _mart(report_warehouse, complete + " order by 1")]
+    end = months[2]
+    mrr, customers = _mart(
+        report_warehouse,
+        f"select ending_mrr, paying_customers from fct_mrr_monthly where month = '{end}'",
+    )[0]
+    page, watch = _open(browser, site, f"index.html#period={months[0]}~{end}")
+    page.wait_for_function("document.documentElement.dataset.jmApplied !== undefined")
+    tiles = {
+        tile.locator(".jm-bv-title").inner_text(): tile.locator(".jm-bv-value").inner_text()
+        for tile in page.locator(".jm-bigvalue").all()
+    }
+    assert tiles["MRR"] == format_value(mrr, "usd0")
+    assert tiles["Paying customers"] == format_value(customers, "num0")
+    heading = page.locator(".jm-per-period:not([hidden]) h2").inner_text()
+    assert format_value(end, "month") in heading
     assert watch.problems == []
     page.context.close()
