@@ -472,8 +472,8 @@ def control_html(item: Input) -> str:
             f'<details class="jm-input jm-multi" {data}><summary>{title}'
             f'<span class="jm-multi-summary">All</span></summary>'
             f'<div class="jm-multi-options" role="group" aria-labelledby="{label_id}">'
-            f'<button type="button" data-role="all">All</button>'
-            f'<button type="button" data-role="none">None</button>{boxes}</div></details>'
+            f'<span class="jm-multi-actions"><button type="button" data-role="all">All</button>'
+            f'<button type="button" data-role="none">None</button></span>{boxes}</div></details>'
         )
     choices, group = "", None
     for option in item.options:
