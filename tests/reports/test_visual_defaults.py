@@ -245,6 +245,11 @@ def test_no_raw_snake_case_name_is_visible(report_site: SiteResult, page_data: P
     for path in report_site.pages:
         page = path.relative_to(report_site.out_dir)
         found += [(str(page), m) for text in visible(path).texts for m in RAW_NAME.findall(text)]
+        # The page's other views (its inputs' options), as the browser swaps them in.
+        for chunk in page_data(path.read_text(encoding="utf-8"))["chunks"].values():
+            parser = VisibleText()
+            parser.feed(chunk)
+            found += [(str(page), m) for text in parser.texts for m in RAW_NAME.findall(text)]
     for page, chart_id, figure in figures(report_site, page_data):
         texts = chart_strings(figure)
         found += [(page, chart_id, m) for text in texts for m in RAW_NAME.findall(str(text))]
