@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import html
 import itertools
-import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -31,9 +30,9 @@ from markupsafe import Markup
 from jobmetrics.core.errors import PageProblem
 from jobmetrics.core.labels import humanize
 from jobmetrics.reports import tags
+from jobmetrics.reports.queries import NAME
 from jobmetrics.warehouse.results import QueryResult, to_json_value
 
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 INPUT_TAGS = tags.INPUT_TAGS
 MAX_OPTIONS = 40
 """A dropdown or button group offers at most this many options (aggregate or pick a dimension)."""
@@ -166,7 +165,7 @@ def find_input_tags(body: str) -> list[InputTag]:
                 f"<{kind}> attributes cannot be templated (inputs are read before the page)", line
             )
         name = attributes.require("name")
-        if not _NAME.match(name):
+        if not NAME.match(name):
             raise PageProblem(f"<{kind}> name={name!r} must be letters, digits and _", line)
         if name in names:
             raise PageProblem(f"input {name!r} is defined twice on this page", line)
