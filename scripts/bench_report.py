@@ -1,7 +1,8 @@
 """Benchmark the report site: seconds to build every page from a built warehouse, page sizes.
 
 Targets (issue 5): the whole site in under 5 s from the default data set (10,000 users × 365
-days), and no page over 300 KB apart from the shared chart library (assets/plotly.min.js).
+days), and no page over 300 KB apart from the shared chart library
+(assets/plotly-jobmetrics.min.js).
 
     .venv/bin/python scripts/bench_report.py                 # the warehouse of JOBMETRICS_WAREHOUSE
     .venv/bin/python scripts/bench_report.py --warehouse /tmp/wh.duckdb --runs 5 --json

@@ -34,7 +34,7 @@ from jobmetrics.reports.narratives import Narrator
 from jobmetrics.reports.pages_loader import PageInstance, PageSource, expand, load_pages
 from jobmetrics.reports.project import ProjectInfo, read_project
 from jobmetrics.reports.publish import new_version, publish
-from jobmetrics.reports.render import RenderedPage, render_page
+from jobmetrics.reports.render import RenderedPage, SiteContext, render_page
 from jobmetrics.warehouse.docs_site import DOCS_FOLDER
 from jobmetrics.warehouse.read import open_read_only
 
@@ -42,7 +42,11 @@ PACKAGE = Path(__file__).resolve().parent
 DEFAULT_PAGES = PACKAGE / "pages"
 ASSETS = PACKAGE / "assets"
 TEMPLATES = PACKAGE / "templates"
-CHART_LIBRARY = "plotly.min.js"
+VENDOR = ASSETS / "vendor"
+# A partial plotly.js bundle (core + bar, heatmap, funnel, waterfall), built by
+# scripts/build_plotly_bundle.sh (see assets/vendor/README.md), shipped with its licence.
+CHART_LIBRARY = "plotly-jobmetrics.min.js"
+CHART_LIBRARY_LICENSE = "LICENSE-plotly.js.txt"
 
 # A page must not fetch anything when opened: no remote src/href on resource-loading elements.
 _EXTERNAL_RESOURCE = re.compile(
@@ -76,12 +80,10 @@ class NavItem:
 
 
 def plotly_js() -> Path:
-    """plotly.min.js as bundled in the plotly Python package (no CDN)."""
-    import plotly
-
-    path = Path(plotly.__file__).resolve().parent / "package_data" / CHART_LIBRARY
+    """The vendored partial plotly.js bundle (no CDN, not the plotly wheel's full 4.8 MB file)."""
+    path = VENDOR / CHART_LIBRARY
     if not path.is_file():
-        raise ReportError(f"the plotly package has no bundled {CHART_LIBRARY} at {path}")
+        raise ReportError(f"the vendored chart library is missing: {path}")
     return path
 
 
@@ -212,6 +214,7 @@ def _copy_assets(staging: Path) -> None:
         if path.is_file():
             shutil.copyfile(path, assets / path.name)
     shutil.copyfile(plotly_js(), assets / CHART_LIBRARY)
+    shutil.copyfile(VENDOR / CHART_LIBRARY_LICENSE, assets / CHART_LIBRARY_LICENSE)
 
 
 def _expand_all(
@@ -274,7 +277,12 @@ def build_site(
     narrator = narrator or Narrator(settings_module.load())
     try:
         project = read_project()
-        alerts = load_alerts(connection)  # read once, marked on every chart of their metric
+        site = SiteContext(
+            down_is_good=project.down_is_good,
+            definitions=project.definitions,
+            narrator=narrator,
+            alerts=load_alerts(connection),  # read once, marked on every chart of their metric
+        )
         register_sql_functions(connection)  # metric_label() and unit_value() for page SQL
         instances = _expand_all(sources, connection, strict, result.errors)
         context = {
@@ -290,14 +298,7 @@ def build_site(
             rendered, error = None, expand_error
             if error is None:
                 try:
-                    rendered = render_page(
-                        page,
-                        connection,
-                        down_is_good=project.down_is_good,
-                        definitions=project.definitions,
-                        narrator=narrator,
-                        alerts=alerts,
-                    )
+                    rendered = render_page(page, connection, site)
                 except PageError as page_error:
                     if strict:
                         raise

@@ -8,7 +8,7 @@ import pytest
 
 from jobmetrics.core.errors import WarehouseUnavailable
 from jobmetrics.reports import PageError, ReportError, build_site
-from jobmetrics.reports.build import CHART_LIBRARY
+from jobmetrics.reports.build import CHART_LIBRARY, CHART_LIBRARY_LICENSE
 from jobmetrics.reports.publish import versions_folder
 
 GOOD = "# Good\n```sql a\nselect count(*) as n from fct_mrr_monthly\n```\n{{ a.n }} months\n"
@@ -30,7 +30,11 @@ def test_site_has_pages_assets_and_no_leftovers(build, tmp_path: Path) -> None:
     site = tmp_path / "site"
     assert sorted(path.name for path in result.pages) == ["index.html", "other.html"]
     assert all(path.is_file() for path in result.pages)
-    assert (site / "assets" / CHART_LIBRARY).stat().st_size > 1_000_000
+    # the vendored partial plotly.js bundle, not the plotly wheel's full 4.8 MB one
+    library = (site / "assets" / CHART_LIBRARY).read_text(encoding="utf-8")
+    assert library.startswith("/**\n* plotly.js v4.") and "partial bundle" in library[:200]
+    assert 500_000 < len(library) < 2_000_000
+    assert "MIT License" in (site / "assets" / CHART_LIBRARY_LICENSE).read_text(encoding="utf-8")
     assert (site / "assets" / "site.css").is_file()
     assert (site / "assets" / "site.js").is_file()
     assert result.errors == []
