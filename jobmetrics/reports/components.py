@@ -78,13 +78,13 @@ class Canvas:
 
         The key is made from the rows, so views of a page that show the same rows share them."""
         rows = result.rows if limit is None else result.rows[:limit]
-        dataset = {
-            "name": result.name,
-            "columns": result.columns,
-            "rows": [[to_json_value(value) for value in row] for row in rows],
-        }
-        key = f"{result.name}-{_digest(dataset)}"
-        self.datasets.setdefault(key, dataset)
+        key = f"{result.name}-{_digest((result.name, result.columns, rows))}"
+        if key not in self.datasets:
+            self.datasets[key] = {
+                "name": result.name,
+                "columns": result.columns,
+                "rows": [[to_json_value(value) for value in row] for row in rows],
+            }
         return key
 
     def chart_id(self, figure: dict[str, Any]) -> str:
@@ -95,8 +95,9 @@ class Canvas:
 
 
 def _digest(value: Any) -> str:
-    text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.blake2b(text.encode(), digest_size=5).hexdigest()
+    """A short digest of rows or a figure: their repr, which is fixed for the same values in
+    the same order (the same query and component give the same figure)."""
+    return hashlib.blake2b(repr(value).encode(), digest_size=5).hexdigest()
 
 
 def _e(value: object) -> str:

@@ -122,9 +122,11 @@ class PageQueries:
     done: dict[str, tuple[QueryResult, str]] = field(default_factory=dict)
 
     def run(
-        self, name: str, sql: str, line: int, known: Mapping[str, str]
+        self, name: str, sql: str, line: int, known: Mapping[str, str], *, lineage: bool = True
     ) -> tuple[QueryResult, str]:
-        """Run one block (or reuse its earlier run); returns its result and its table."""
+        """Run one block (or reuse its earlier run); returns its result and its table.
+
+        lineage=False leaves out the tables it reads (a page's lineage is its default view's)."""
         body = rewrite_references(sql.strip().rstrip(";").strip(), known, line)
         if not body:
             raise PageProblem(f"query {name!r} is empty", line)
@@ -148,7 +150,7 @@ class PageQueries:
             rows=rows,
             sql=sql,
             line=line,
-            tables=tables_read(self.connection, body),
+            tables=tables_read(self.connection, body) if lineage else set(),
         )
         self.done[table] = (result, table)
         return result, table

@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import duckdb
@@ -79,6 +79,8 @@ def _run_queries(
     runner: queries.PageQueries,
     blocks: list[queries.SqlBlock],
     page_inputs: Mapping[str, Any],
+    *,
+    lineage: bool = True,
 ) -> dict[str, QueryResult]:
     results: dict[str, QueryResult] = {}
     tables: dict[str, str] = {}
@@ -91,7 +93,9 @@ def _run_queries(
         except PageProblem as problem:
             line = block.line + (problem.line or 1) - 1
             raise PageProblem(f"query {block.name!r}: {problem}", line) from None
-        results[block.name], tables[block.name] = runner.run(block.name, sql, block.line, tables)
+        results[block.name], tables[block.name] = runner.run(
+            block.name, sql, block.line, tables, lineage=lineage
+        )
     return results
 
 
@@ -104,32 +108,36 @@ def _with_dependencies(blocks: list[queries.SqlBlock], names: set[str]) -> list[
     return [block for block in blocks if block.name in wanted]
 
 
-def render_page(
-    page: PageInstance,
-    connection: duckdb.DuckDBPyConnection,
-    *,
-    down_is_good: dict[str, bool | None] | None = None,
-    narrator: Narrator | None = None,
-    alerts: Sequence[Alert] = (),
-    definitions: dict[str, str] | None = None,
-) -> RenderedPage:
-    """Build one page's body; any problem is raised as a PageError naming file and line.
+@dataclass(frozen=True)
+class SiteContext:
+    """What every page of one site build shares."""
 
-    alerts: marked on the charts of their metrics (none on a templated page: its charts show
-    one channel or plan, not the company-wide metric the alerts are about).
-    definitions: the registry's metric descriptions, shown by the KPI tiles on hover/focus."""
+    down_is_good: Mapping[str, bool | None] = field(default_factory=dict)
+    """The metric registry's good direction per metric (tiles colour their change by it)."""
+    definitions: Mapping[str, str] = field(default_factory=dict)
+    """The registry's metric descriptions, shown by the KPI tiles on hover and focus."""
+    narrator: Narrator | None = None
+    """Writes the narrative blocks (one per site build)."""
+    alerts: Sequence[Alert] = ()
+    """Marked on the charts of their metrics (never on a templated page or a view of one slice:
+    those charts show one channel or plan, not the company-wide metric an alert is about)."""
+
+
+def render_page(
+    page: PageInstance, connection: duckdb.DuckDBPyConnection, site: SiteContext | None = None
+) -> RenderedPage:
+    """Build one page's body; any problem is raised as a PageError naming file and line."""
+    site = site or SiteContext()
+    if page.params:
+        site = replace(site, alerts=())
+    # Each page gets its own connection, so its temp tables never meet another page's.
+    cursor = connection.cursor()
     try:
-        return _render(
-            page,
-            connection,
-            down_is_good or {},
-            narrator,
-            () if page.params else alerts,
-            definitions=definitions or {},
-        )
+        return _render(page, cursor, site)
     except PageProblem as problem:
-        message = str(problem)
-        raise PageError(page.source.path, problem.line, message) from None
+        raise PageError(page.source.path, problem.line, str(problem)) from None
+    finally:
+        cursor.close()
 
 
 def _read_inputs(
@@ -147,30 +155,7 @@ def _read_inputs(
 
 
 def _render(
-    page: PageInstance,
-    connection: duckdb.DuckDBPyConnection,
-    down_is_good: dict[str, bool | None],
-    narrator: Narrator | None,
-    alerts: Sequence[Alert] = (),
-    *,
-    definitions: dict[str, str],
-) -> RenderedPage:
-    # Each page gets its own connection, so its temp tables never meet another page's.
-    cursor = connection.cursor()
-    try:
-        return _render_views(page, cursor, down_is_good, narrator, alerts, definitions=definitions)
-    finally:
-        cursor.close()
-
-
-def _render_views(
-    page: PageInstance,
-    connection: duckdb.DuckDBPyConnection,
-    down_is_good: dict[str, bool | None],
-    narrator: Narrator | None,
-    alerts: Sequence[Alert],
-    *,
-    definitions: dict[str, str],
+    page: PageInstance, connection: duckdb.DuckDBPyConnection, site: SiteContext
 ) -> RenderedPage:
     source = page.source
     blocks = queries.find_sql_blocks(source.body)
@@ -186,21 +171,22 @@ def _render_views(
     rendered.inputs = inputs.page_spec(page_inputs)
     default_ids: list[str] = []
     for view in inputs.views(page_inputs):
-        results = _run_queries(page, runner, blocks, view.context())
-        chunks, has_heading = _render_view(
-            page,
-            env,
-            name,
-            results,
-            page_inputs,
-            view,
-            rendered,
-            down_is_good,
-            narrator,
-            # Alerts are about the whole business: not marked on a view of one slice.
-            alerts if _whole_business(view, page_inputs) else (),
-            definitions=definitions,
+        results = _run_queries(page, runner, blocks, view.context(), lineage=view.is_default)
+        # Alerts are about the whole business: not marked on a view of one slice.
+        view_site = site if _whole_business(view, page_inputs) else replace(site, alerts=())
+        canvas = components.Canvas(
+            title=page.title,
+            results=results,
+            down_is_good=dict(view_site.down_is_good),
+            definitions=dict(view_site.definitions),
+            narrator=view_site.narrator,
+            alerts=view_site.alerts,
+            inputs=page_inputs,
+            ai=view.is_default,
+            datasets=rendered.datasets,
+            charts=rendered.charts,
         )
+        chunks, has_heading = _render_view(page, env, name, view, canvas)
         ids = [_chunk_id(chunk) for chunk in chunks]
         if view.is_default:
             rendered.results, rendered.has_heading, default_ids = results, has_heading, ids
@@ -236,15 +222,8 @@ def _render_view(
     page: PageInstance,
     env: PageEnvironment,
     name: str,
-    results: dict[str, QueryResult],
-    page_inputs: dict[str, inputs.Input],
     view: inputs.View,
-    rendered: RenderedPage,
-    down_is_good: dict[str, bool | None],
-    narrator: Narrator | None,
-    alerts: Sequence[Alert] = (),
-    *,
-    definitions: dict[str, str],
+    canvas: components.Canvas,
 ) -> tuple[list[str], bool]:
     """One view's body as chunks of HTML (top-level blocks), and whether it has an h1."""
     context: dict[str, Any] = {
@@ -252,29 +231,19 @@ def _render_view(
         "root": page.root,
         "inputs": view.context(),
         "per_period": inputs.per_period,
-        **results,
+        **canvas.results,
     }
     text = render(env, name, context)
     placed = tags.extract(text, components.ACCEPTED)
-    canvas = components.Canvas(
-        title=page.title,
-        results=results,
-        down_is_good=down_is_good,
-        definitions=definitions,
-        narrator=narrator,
-        alerts=alerts,
-        inputs=page_inputs,
-        ai=view.is_default,
-        datasets=rendered.datasets,
-        charts=rendered.charts,
-    )
     pieces = components.render_all(placed, canvas)
     tokens = MARKDOWN.parse(placed.text)
     has_heading = any(token.type == "heading_open" and token.tag == "h1" for token in tokens)
-    chunks = []
+    chunks: list[str] = []
+    markdown: list[str] = []  # the chunks before components go in: headings come from Markdown
     for group in _top_level_groups(tokens, placed):
         html = MARKDOWN.renderer.render(group, MARKDOWN.options, {})
-        html = anchors.add_anchors(tags.wrap_placeholder_run(html, placed), chunks)
+        html = anchors.add_anchors(tags.wrap_placeholder_run(html, placed), markdown)
+        markdown.append(html)
         for index in map(int, re.findall(r"<!--jm-component-(\d+)-->", html)):
             html = html.replace(tags.placeholder(index), pieces[index], 1)
         chunks.append(html)
