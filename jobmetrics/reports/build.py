@@ -34,7 +34,7 @@ from jobmetrics.reports.narratives import Narrator
 from jobmetrics.reports.pages_loader import PageInstance, PageSource, expand, load_pages
 from jobmetrics.reports.project import ProjectInfo, read_project
 from jobmetrics.reports.publish import new_version, publish
-from jobmetrics.reports.render import RenderedPage, render_page
+from jobmetrics.reports.render import RenderedPage, SiteContext, render_page
 from jobmetrics.warehouse.docs_site import DOCS_FOLDER
 from jobmetrics.warehouse.read import open_read_only
 
@@ -277,7 +277,12 @@ def build_site(
     narrator = narrator or Narrator(settings_module.load())
     try:
         project = read_project()
-        alerts = load_alerts(connection)  # read once, marked on every chart of their metric
+        site = SiteContext(
+            down_is_good=project.down_is_good,
+            definitions=project.definitions,
+            narrator=narrator,
+            alerts=load_alerts(connection),  # read once, marked on every chart of their metric
+        )
         register_sql_functions(connection)  # metric_label() and unit_value() for page SQL
         instances = _expand_all(sources, connection, strict, result.errors)
         context = {
@@ -293,14 +298,7 @@ def build_site(
             rendered, error = None, expand_error
             if error is None:
                 try:
-                    rendered = render_page(
-                        page,
-                        connection,
-                        down_is_good=project.down_is_good,
-                        definitions=project.definitions,
-                        narrator=narrator,
-                        alerts=alerts,
-                    )
+                    rendered = render_page(page, connection, site)
                 except PageError as page_error:
                     if strict:
                         raise
