@@ -507,6 +507,7 @@ def heatmap_figure(
         "type": "category",
         "title": {"text": labels.get(x, humanize(x))},
         "side": "top",
+        "automargin": True,  # on a phone the column labels turn and need more room
         "showgrid": False,  # grid lines would cross the empty cells
     }
     layout["yaxis"] = {
