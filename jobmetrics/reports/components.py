@@ -21,7 +21,7 @@ from markdown_it import MarkdownIt
 
 from jobmetrics.core.errors import PageProblem
 from jobmetrics.core.formats import auto_format, check_format, format_value, is_percent
-from jobmetrics.core.labels import humanize
+from jobmetrics.core.labels import humanize, readable
 from jobmetrics.reports import annotations, charts, inputs, narratives
 from jobmetrics.reports.tags import Attributes, Placed
 from jobmetrics.warehouse.results import QueryResult, to_json_value
@@ -476,7 +476,10 @@ def _alert_list(attributes: Attributes, canvas: Canvas) -> str:
             if when
             else ""
         )
-        metric_text = f'<span class="jm-alert-metric">{_e(row[metric])}</span>' if metric else ""
+        # Labels, not raw names, whatever the query selected (e.g. fct_alerts' own columns).
+        metric_text = (
+            f'<span class="jm-alert-metric">{_e(humanize(row[metric]))}</span>' if metric else ""
+        )
         # The row's values, for the page's row filters (inputs.js), as tables carry theirs.
         cells = json.dumps(
             {column: to_json_value(row[column]) for column in result.columns},
@@ -486,7 +489,8 @@ def _alert_list(attributes: Attributes, canvas: Canvas) -> str:
         items.append(
             f'<li class="jm-alert severity-{_e(level)}" data-cells="{_e(cells)}">'
             f'<span class="jm-badge">{_e(level)}</span>'
-            f'{date_text}{metric_text}<span class="jm-alert-message">{_e(row[message])}</span></li>'
+            f"{date_text}{metric_text}"
+            f'<span class="jm-alert-message">{_e(readable(str(row[message])))}</span></li>'
         )
     if items:
         body = f'<ul class="jm-alerts">{"".join(items)}</ul>'
