@@ -1,8 +1,9 @@
 """fct_mrr_monthly_by_dimension agrees with a plain-Python recomputation from the raw files.
 
 The movements are re-derived here from the raw subscriptions (MRR at each month end, the
-movement rule written out in Python, the plan held at the month end) and summed per channel
-and per plan, then compared with the mart column by column, to the last of its 6 decimals.
+movement rule written out in Python, the plan held at the month end) and summed per channel,
+per signup device and per plan, then compared with the mart column by column, to the last of
+its 6 decimals.
 Uses the shared `raw_dir` and `warehouse` fixtures of tests/conftest.py.
 """
 
@@ -168,16 +169,17 @@ def mart_slices(
     return {(row[0], row[1]): dict(zip(ADDITIVE_COLUMNS, row[2:], strict=True)) for row in rows}
 
 
-@pytest.mark.parametrize("dimension", ["acquisition_channel", "plan"])
+@pytest.mark.parametrize("dimension", ["acquisition_channel", "device", "plan"])
 def test_movements_by_dimension_match_the_raw_files(
     raw_dir: Path, warehouse: Path, raw_customer_months: list[CustomerMonth], dimension: str
 ) -> None:
-    channels = {
-        row["user_id"]: row["acquisition_channel"] for row in read_rows(raw_dir, "raw_users")
-    }
-    expected = slice_sums(
-        raw_customer_months, channels if dimension == "acquisition_channel" else None
+    # a channel or device is the raw user's; a plan is the one held at the month end
+    fixed = (
+        None
+        if dimension == "plan"
+        else {row["user_id"]: row[dimension] for row in read_rows(raw_dir, "raw_users")}
     )
+    expected = slice_sums(raw_customer_months, fixed)
     found = mart_slices(warehouse, dimension)
     months = {month for month, _ in found}
     values = {value for _, value in expected}

@@ -148,10 +148,10 @@ slices_add_up as (
         'all' as dimension_value,
         'dimension' as column_name,
         cast(count(distinct dimension) as {{ text }}) as found,
-        '5' as expected
+        '6' as expected
     from slices
     group by month
-    having count(distinct dimension) != 5
+    having count(distinct dimension) != 6
 ),
 
 all_is_monthly as (

@@ -1,16 +1,18 @@
 -- One row per (month, dimension, dimension value): the MRR bridge of fct_mrr_monthly for one
 -- slice of customers, with its customer counts and rates. Long format: dimension is 'all'
--- (equal to fct_mrr_monthly), 'acquisition_channel', 'segment', 'country' or 'plan'. Every
--- slice that ever has a customer gets a row for every month of the data (zeros when empty).
+-- (equal to fct_mrr_monthly), 'acquisition_channel', 'segment', 'country', 'device' or 'plan'.
+-- Every slice that ever has a customer gets a row for every month of the data (zeros when
+-- empty).
 --
 -- A row is the sum of the customer months (int_customer_mrr_months via
 -- int_paid_customer_months, where the movement rule and the month-end plan are computed)
 -- that fall in the slice, so starting_mrr + movements = ending_mrr in every slice, and each
 -- dimension's slices add up to its 'all' row.
 --
--- Channel, segment and country are fixed per customer (dim_customers). A customer's plan is
--- not: a customer month belongs to the plan held at the month end, or, when the customer pays
--- nothing at the month end, to the plan held at the previous month end. Truth table:
+-- Channel, segment, country and device (the device the customer signed up on) are fixed per
+-- customer (dim_customers). A customer's plan is not: a customer month belongs to the plan
+-- held at the month end, or, when the customer pays nothing at the month end, to the plan held
+-- at the previous month end. Truth table:
 --   previous month end   month end          movement                          plan slice
 --   not paying           paying on B        new / reactivation                B
 --   paying on A          not paying         churn                             A
@@ -70,7 +72,8 @@ customers as (
         user_id,
         acquisition_channel,
         segment,
-        country
+        country,
+        device
     from {{ ref('dim_customers') }}
 ),
 
@@ -81,6 +84,7 @@ sliced_customer_months as (
         customers.acquisition_channel,
         customers.segment,
         customers.country,
+        customers.device,
         coalesce(customer_months.plan, customer_months.previous_plan) as plan,
         customer_months.mrr,
         customer_months.previous_mrr,
@@ -99,6 +103,7 @@ cells as (
         acquisition_channel,
         segment,
         country,
+        device,
         plan,
         sum(previous_mrr) as starting_mrr,
         sum(mrr) as ending_mrr,
@@ -106,14 +111,14 @@ cells as (
         sum(case when mrr > 0 then 1 else 0 end) as paying_customers,
         {{ core_mrr_bridge_sums() }}
     from sliced_customer_months
-    group by month, acquisition_channel, segment, country, plan
+    group by month, acquisition_channel, segment, country, device, plan
 ),
 
 slice_months as (
     {{ analytics_dimension_rollup(
         'cells',
         ['month'],
-        ['acquisition_channel', 'segment', 'country', 'plan'],
+        ['acquisition_channel', 'segment', 'country', 'device', 'plan'],
         slice_sums
     ) }}
 ),
