@@ -14,6 +14,11 @@ class BuildFailed(UserError):
     """dbt build reported errors; the previous warehouse was kept."""
 
 
+class SeedError(UserError):
+    """A hand-edited seed (seeds/*.csv) has a value dbt would reject or misread; the message
+    names the file, the line and the column."""
+
+
 class BuildLocked(UserError):
     """Another build holds the warehouse lock."""
 

@@ -23,10 +23,11 @@ import duckdb
 from jobmetrics.core import locks
 from jobmetrics.core.atomic import replace_file
 from jobmetrics.core.errors import BuildFailed, BuildLocked, UserError, WarehouseInUse
-from jobmetrics.core.settings import Settings, duckdb_file_problem
+from jobmetrics.core.settings import PROJECT_ROOT, Settings, duckdb_file_problem
 from jobmetrics.warehouse.dbt_invoke import NodeCallback, run_dbt
 from jobmetrics.warehouse.freshness import FreshnessError, check_freshness, freshness_dir
 from jobmetrics.warehouse.raw_data import check_raw_dir
+from jobmetrics.warehouse.targets_seed import check_metric_targets
 
 
 @dataclass
@@ -261,6 +262,7 @@ def build(
 
 
 def _build(settings: Settings, *, full_refresh: bool, on_node: NodeCallback | None) -> BuildReport:
+    check_metric_targets(PROJECT_ROOT)  # a typo in the hand-edited targets: line and column
     manifest = check_raw_dir(
         settings.raw_dir,
         events_from=settings.events_from,
