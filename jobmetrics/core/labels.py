@@ -27,7 +27,42 @@ _ACRONYMS = {
 }
 
 
-_LABELS = {"ltv_to_cac": "LTV:CAC", "dau": "DAU", "wau": "WAU", "mau": "MAU", "date_day": "Date"}
+_LABELS = {
+    "ltv_to_cac": "LTV:CAC",
+    "dau": "DAU",
+    "wau": "WAU",
+    "mau": "MAU",
+    "date_day": "Date",
+    "at_risk_score": "At-risk score",
+    "tenure_months": "Tenure (months)",
+    "scans_last_30_days": "Scans, last 30 days",
+    "scans_previous_30_days": "Scans, 30 days before",
+}
+
+# Countries as the data carries them (ISO 3166-1 alpha-2, raw_users.country) → their names; a
+# code not listed here shows as the code.
+_COUNTRIES = {
+    "AU": "Australia",
+    "BR": "Brazil",
+    "CA": "Canada",
+    "DE": "Germany",
+    "ES": "Spain",
+    "FR": "France",
+    "GB": "United Kingdom",
+    "IE": "Ireland",
+    "IN": "India",
+    "IT": "Italy",
+    "KE": "Kenya",
+    "MX": "Mexico",
+    "NG": "Nigeria",
+    "NL": "Netherlands",
+    "PH": "Philippines",
+    "PL": "Poland",
+    "SE": "Sweden",
+    "SG": "Singapore",
+    "US": "United States",
+    "ZA": "South Africa",
+}
 
 # A name a person did not write for reading: lower case, digits and underscores only.
 _IDENTIFIER = re.compile(r"[a-z0-9]+(?:_+[a-z0-9]+)*")
@@ -40,12 +75,15 @@ def is_identifier(text: str) -> bool:
 
 def humanize(name: object) -> str:
     """A column name or a category value as a label: ending_mrr → Ending MRR, cac_usd → CAC,
-    p95_processing_ms → p95 processing time, ltv_to_cac → LTV:CAC, paid_search → Paid search.
+    p95_processing_ms → p95 processing time, ltv_to_cac → LTV:CAC, paid_search → Paid search,
+    GB → United Kingdom.
     Text that is not a raw name (a label, "Dec 2025", "5-10") is returned unchanged, so any
     value can be passed."""
     column = str(name)
     if column in _LABELS:
         return _LABELS[column]
+    if column in _COUNTRIES:
+        return _COUNTRIES[column]
     if not is_identifier(column):
         return column
     parts = [word for word in column.split("_") if word]

@@ -204,6 +204,8 @@ def _write_page(
     target = staging / page.url
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(html, encoding="utf-8")
+    for name, text in (rendered.files if rendered else {}).items():
+        (target.parent / name).write_text(text, encoding="utf-8")
     return target
 
 

@@ -10,6 +10,8 @@ button for its data. `COMPONENTS` lists every tag with the attributes it accepts
 
 from __future__ import annotations
 
+import base64
+import gzip
 import hashlib
 import html
 import json
@@ -22,6 +24,7 @@ from markdown_it import MarkdownIt
 from jobmetrics.core.errors import PageProblem
 from jobmetrics.core.formats import auto_format, check_format, format_value, is_percent
 from jobmetrics.core.labels import humanize, readable
+from jobmetrics.core.targets import TARGET_COLUMNS, TARGETS_FILE, target_text
 from jobmetrics.reports import annotations, charts, inputs, narratives
 from jobmetrics.reports.tags import Attributes, Placed
 from jobmetrics.warehouse.results import QueryResult, to_json_value
@@ -51,6 +54,9 @@ class Canvas:
     """Rows embedded in the page, by a key made from their content (shared by all views)."""
     charts: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Figures by chart id, made from their content (shared by all views)."""
+    files: dict[str, str] = field(default_factory=dict)
+    """Scripts written next to the page, loaded by the browser only when needed (a lazy
+    table's rows), by file name made from their content (shared by all views)."""
     _drawn: dict[str, int] = field(default_factory=dict)
 
     def result(self, attributes: Attributes, key: str = "data") -> QueryResult:
@@ -193,6 +199,43 @@ def _xy(kind: str, stacked_default: bool) -> Callable[[Attributes, Canvas], str]
             y_title=attributes.get("y_title"),
         )
         figure["jm"] = {"x": x, "series": series}  # what the page's row filters act on
+        band = attributes.names("band")  # lower,upper: an interval shaded under the lines
+        if band:
+            if len(band) != 2:
+                raise PageProblem(
+                    f"<{attributes.tag}> band= takes two columns: lower,upper", attributes.line
+                )
+            _check_columns(result, attributes, *band)
+            charts.interval_band(
+                figure,
+                result,
+                x=x,
+                lower=band[0],
+                upper=band[1],
+                label=attributes.get("band_title", "Interval"),
+                fmt=fmt,
+            )
+        _check_columns(result, attributes, *attributes.names("dashed"))
+        dashed = {humanize(column) for column in attributes.names("dashed")}
+        for trace in figure["data"]:  # dashed= columns (a forecast) are drawn dashed
+            if trace.get("name") in dashed:
+                trace["line"] = {**trace.get("line", {}), "dash": "dash"}
+        goal_metric = attributes.get("goal_metric", ys[0])
+        goals = _target_rows(attributes, canvas, "goal", goal_metric, None)
+        if goals:
+            row = goals[None]
+            columns = canvas.results[attributes.require("goal")].columns
+            # a chart of several lines says which one the target is for
+            whose = "Target" if ys == [goal_metric] else f"{humanize(goal_metric)} target"
+            charts.goal_line(
+                figure,
+                float(row[columns.index("target_value")]),
+                f"{whose} {_target_text(row, columns, fmt)}",
+            )
+        if attributes.flag("horizontal"):
+            figure = charts.horizontal_bars(figure)
+            # the categories are on the y axis now: row filters leave them alone
+            figure["jm"] = {"series": series}
         return _chart(canvas, attributes, result, figure)
 
     return render
@@ -301,54 +344,234 @@ def _cell_text(value: object, fmt: str | None) -> str:
     return humanize(value) if isinstance(value, str) else format_value(value, fmt)
 
 
-def _data_table(attributes: Attributes, canvas: Canvas) -> str:
-    result = canvas.result(attributes)
-    columns = attributes.names("columns") or result.columns
-    _check_columns(result, attributes, *columns)
-    formats = _column_formats(attributes, result)
-    visible = attributes.integer("rows", 12)
-    positions = [result.index(column) for column in columns]
-    numeric = [any(_is_number(row[position]) for row in result.rows[:50]) for position in positions]
-    number_class = ' class="num"'
-    head = "".join(
-        f'<th scope="col" data-column="{_e(column)}"{number_class if numeric[i] else ""}>'
-        f'<button type="button" class="jm-sort" data-col="{i}">{_e(humanize(column))}</button></th>'
-        for i, column in enumerate(columns)
-    )
-    body_rows = []
-    for count, row in enumerate(result.rows[:MAX_TABLE_ROWS]):
+@dataclass(frozen=True)
+class _TableLayout:
+    """How a table shows a result's columns: which, in what format, numeric or not, and which
+    column opens a detail dialog."""
+
+    columns: list[str]
+    positions: list[int]
+    formats: dict[str, str | None]
+    numeric: list[bool]
+    detail: str | None = None
+
+    @classmethod
+    def of(cls, attributes: Attributes, result: QueryResult) -> _TableLayout:
+        columns = attributes.names("columns") or result.columns
+        detail = attributes.get("detail")
+        _check_columns(result, attributes, *columns, detail)
+        positions = [result.index(column) for column in columns]
+        sample = result.rows[:50]
+        numeric = [any(_is_number(row[position]) for row in sample) for position in positions]
+        return cls(columns, positions, _column_formats(attributes, result), numeric, detail)
+
+    def head(self) -> str:
+        number_class = ' class="num"'
+        return "".join(
+            f'<th scope="col" data-column="{_e(column)}"{number_class if self.numeric[i] else ""}>'
+            f'<button type="button" class="jm-sort" data-col="{i}">{_e(humanize(column))}</button>'
+            "</th>"
+            for i, column in enumerate(self.columns)
+        )
+
+    def texts(self, row: tuple) -> list[str]:
+        return [
+            _cell_text(row[position], self.formats[column])
+            for column, position in zip(self.columns, self.positions, strict=True)
+        ]
+
+    def row_html(self, row: tuple, hidden: bool = False) -> str:
         cells = []
-        for i, (column, position) in enumerate(zip(columns, positions, strict=True)):
-            value = row[position]
-            classes = ["num"] if numeric[i] else []
+        for i, (column, text) in enumerate(zip(self.columns, self.texts(row), strict=True)):
+            value = row[self.positions[i]]
+            classes = ["num"] if self.numeric[i] else []
             if _is_number(value) and value < 0:
                 classes.append("neg")
             sort_value = to_json_value(value)
             class_attribute = f' class="{" ".join(classes)}"' if classes else ""
             sort_attribute = f' data-v="{_e(sort_value)}"' if sort_value is not None else ""
-            cells.append(
-                f"<td{class_attribute}{sort_attribute}>"
-                f"{_e(_cell_text(value, formats[column]))}</td>"
-            )
-        hidden = ' class="jm-more"' if count >= visible else ""
-        body_rows.append(f"<tr{hidden}>{''.join(cells)}</tr>")
+            if column == self.detail and value is not None:
+                text_html = (
+                    f'<button type="button" class="jm-detail-open" data-key="{_e(sort_value)}" '
+                    f'aria-haspopup="dialog">{_e(text)}</button>'
+                )
+            else:
+                text_html = _e(text)
+            cells.append(f"<td{class_attribute}{sort_attribute}>{text_html}</td>")
+        more = ' class="jm-more"' if hidden else ""
+        return f"<tr{more}>{''.join(cells)}</tr>"
+
+
+def _search_box(title: str | None, rows: int) -> str:
+    what = f"Search {title}" if title else "Search this table"
+    return (
+        f'<label class="jm-search"><span class="jm-visually-hidden">{_e(what)}</span>'
+        f'<input type="search" placeholder="Search {rows:,} rows" autocomplete="off"></label>'
+        '<p class="jm-search-count" aria-live="polite"></p>'
+    )
+
+
+def _data_table(attributes: Attributes, canvas: Canvas) -> str:
+    result = canvas.result(attributes)
+    layout = _TableLayout.of(attributes, result)
+    visible = attributes.integer("rows", 12)
+    lazy = bool(attributes.flag("lazy"))
+    search = lazy or bool(attributes.flag("search"))
+    title = attributes.get("title")
+    shown_rows = result.rows[:visible] if lazy else result.rows[:MAX_TABLE_ROWS]
+    body_rows = [
+        layout.row_html(row, hidden=count >= visible) for count, row in enumerate(shown_rows)
+    ]
     notes = []
-    if len(result.rows) > visible:
+    if lazy:
+        if len(result.rows) > visible:
+            notes.append(
+                f'<p class="jm-note">The first {visible:,} of {len(result.rows):,} rows. '
+                "Search to find any of them, or sort by a column.</p>"
+            )
+    elif len(result.rows) > visible:
         shown = min(len(result.rows), MAX_TABLE_ROWS)
         notes.append(f'<button type="button" class="jm-show-all">Show all {shown:,} rows</button>')
-    if len(result.rows) > MAX_TABLE_ROWS:
+    if len(result.rows) > MAX_TABLE_ROWS and not lazy:
         notes.append(
             f'<p class="jm-note">First {MAX_TABLE_ROWS:,} of {len(result.rows):,} rows; '
             "aggregate in SQL to see everything.</p>"
         )
     if not result.rows:
         notes.append(f'<p class="jm-empty">No rows in {_e(result.name)}.</p>')
+    extra = ""
+    if lazy:
+        lazy_file = _lazy_file(canvas, result, layout)
+        extra = f' data-lazy="{_e(lazy_file)}" data-lazy-total="{len(result.rows)}"'
+    if layout.detail:
+        extra += f' data-detail="{_e(layout.detail)}"'
     table = (
-        f'<div class="jm-table-wrap"><table class="jm-table"><thead><tr>{head}</tr></thead>'
-        f"<tbody>{''.join(body_rows)}</tbody></table></div>"
+        f'<div class="jm-table-wrap"><table class="jm-table"{extra}><thead><tr>{layout.head()}'
+        f"</tr></thead><tbody>{''.join(body_rows)}</tbody></table></div>"
     )
+    if search:
+        table = _search_box(title, len(result.rows)) + table
+    if lazy:
+        heading = f'<span class="jm-card-title">{_e(title)}</span>' if title else "<span></span>"
+        return (
+            f'<figure class="jm-card jm-table-card"><figcaption class="jm-card-head">{heading}'
+            f"</figcaption>{table}{''.join(notes)}</figure>"
+        )
     dataset = canvas.embed(result, limit=MAX_TABLE_ROWS)
-    return _card("table", attributes.get("title"), dataset, table, "".join(notes))
+    return _card("table", title, dataset, table, "".join(notes))
+
+
+MAX_LAZY_ROWS = 500_000
+"""Rows a lazy table may hold (its file is fetched once, on the first search or sort)."""
+
+
+def _lazy_file(canvas: Canvas, result: QueryResult, layout: _TableLayout) -> str:
+    """Write a lazy table's rows as a script next to the page; returns its file name.
+
+    Column-wise and dictionary-coded: each column keeps its distinct cell texts once ("d") and
+    one index per row ("c"); numeric columns add the raw values to sort by ("v"). At a million
+    users the paying customers' index is a few MB, which a web server sends gzip-compressed."""
+    if len(result.rows) > MAX_LAZY_ROWS:
+        raise PageProblem(
+            f"<DataTable lazy> query {result.name!r} returned {len(result.rows):,} rows; "
+            f"at most {MAX_LAZY_ROWS:,} (aggregate or filter in SQL)"
+        )
+    columns = []
+    for i, column in enumerate(layout.columns):
+        fmt, position = layout.formats[column], layout.positions[i]
+        texts: dict[str, int] = {}
+        codes = [
+            texts.setdefault(_cell_text(row[position], fmt), len(texts)) for row in result.rows
+        ]
+        encoded: dict[str, Any] = {"d": list(texts), "c": codes}
+        if layout.numeric[i] or column == layout.detail:
+            encoded["v"] = [to_json_value(row[position]) for row in result.rows]
+        columns.append(encoded)
+    payload = json.dumps(
+        {"rows": len(result.rows), "columns": columns},
+        separators=(",", ":"),
+        ensure_ascii=False,
+        allow_nan=False,
+        default=str,
+    )
+    key = _digest(payload)
+    name = f"{result.name}-{key}.js"
+    canvas.files.setdefault(
+        name, f"(window.jmLazy = window.jmLazy || {{}})[{json.dumps(name)}] = {payload};\n"
+    )
+    return name
+
+
+def _detail_dialog(attributes: Attributes, canvas: Canvas) -> str:
+    """Details of each key of a table's `detail=` column: a header of fields and small tables,
+    rendered here, packed (gzip + base64) in the page and shown in a dialog on click."""
+    key = attributes.require("key")
+    header = canvas.result(attributes, "header")
+    _check_columns(header, attributes, key)
+    sections = attributes.names("data")
+    titles = attributes.names("titles") or sections
+    if len(titles) != len(sections):
+        raise PageProblem(
+            f"<DetailDialog> titles= names {len(titles)} sections for {len(sections)} queries",
+            attributes.line,
+        )
+    key_at = header.index(key)
+    tables = []
+    for name in sections:
+        result = canvas.results.get(name)
+        if result is None:
+            raise PageProblem(
+                f"<DetailDialog> data= names {name!r}, not a query on this page "
+                f"(queries: {', '.join(canvas.results)})",
+                attributes.line,
+            )
+        _check_columns(result, attributes, key)
+        others = ",".join(column for column in result.columns if column != key)
+        layout = _TableLayout.of(
+            Attributes(attributes.tag, {"columns": others}, attributes.line), result
+        )
+        by_key: dict[Any, list[tuple]] = {}
+        for row in result.rows:
+            by_key.setdefault(row[result.index(key)], []).append(row)
+        tables.append((layout, by_key))
+    header_formats = {column: auto_format(column) for column in header.columns}
+    details: dict[str, str] = {}
+    for row in header.rows:
+        value = row[key_at]
+        fields = "".join(
+            f"<div><dt>{_e(humanize(column))}</dt>"
+            f"<dd>{_e(_cell_text(cell, header_formats[column]))}</dd></div>"
+            for column, cell in zip(header.columns, row, strict=True)
+            if column != key and cell is not None
+        )
+        parts = [f'<dl class="jm-detail-fields">{fields}</dl>']
+        for title, (layout, by_key) in zip(titles, tables, strict=True):
+            rows = by_key.get(value, [])
+            body = "".join(layout.row_html(r) for r in rows) or (
+                f'<tr><td colspan="{len(layout.columns)}" class="jm-empty">None</td></tr>'
+            )
+            parts.append(
+                f'<h3>{_e(title)}</h3><div class="jm-table-wrap"><table class="jm-table">'
+                f"<thead><tr>{layout.head()}</tr></thead><tbody>{body}</tbody></table></div>"
+            )
+        details[str(to_json_value(value))] = "".join(parts)
+    packed = _pack({"title": attributes.get("title") or humanize(key), "details": details})
+    return (
+        f'<dialog class="jm-detail" aria-label="{_e(attributes.get("title") or "Details")}" '
+        f'data-missing="{_e(attributes.get("missing") or "No details for this row.")}">'
+        '<div class="jm-detail-head"><h2 class="jm-detail-title"></h2>'
+        '<button type="button" class="jm-detail-close" aria-label="Close">×</button></div>'
+        '<div class="jm-detail-body"></div></dialog>'
+        f'<script type="application/octet-stream" class="jm-detail-data">{packed}</script>'
+    )
+
+
+def _pack(payload: Any) -> str:
+    """JSON, gzip, base64: how the page carries data it shows only on demand."""
+    text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return base64.b64encode(gzip.compress(text.encode("utf-8"), compresslevel=9, mtime=0)).decode(
+        "ascii"
+    )
 
 
 def _comparison(
@@ -385,6 +608,50 @@ def _comparison(
     )
 
 
+def _target_rows(
+    attributes: Attributes, canvas: Canvas, key: str, metric: str, period: str | None
+) -> dict[Any, tuple[Any, ...]] | None:
+    """The rows of the targets query named by the tag's `key` attribute for `metric`, by their
+    `period` value (None: one entry, the metric's last row); None without the attribute."""
+    name = attributes.get(key)
+    if not name:
+        return None
+    if name not in canvas.results:  # the tag's filter= is for its own data, not the targets
+        raise PageProblem(
+            f"<{attributes.tag}> {key}={name!r} is not a query on this page "
+            f"(queries: {', '.join(canvas.results) or 'none'})",
+            attributes.line,
+        )
+    result = canvas.results[name]
+    _check_columns(result, attributes, *TARGET_COLUMNS, period)
+    rows = [row for row in result.rows if row[result.index("metric")] == metric]
+    if period is None:
+        return {None: rows[-1]} if rows else {}
+    return {to_json_value(row[result.index(period)]): row for row in rows}
+
+
+def _target_text(row: tuple[Any, ...], columns: list[str], fmt: str | None) -> str:
+    """ "≥ 3.0×": a target row's comparator and value in the figure's format."""
+    comparator = str(row[columns.index("comparator")])
+    return target_text(comparator, row[columns.index("target_value")], fmt)
+
+
+def _target_html(row: tuple[Any, ...] | None, columns: list[str], fmt: str | None) -> str:
+    """A tile's target state in words (colour only repeats them): "On track vs target ≥ 3.0×",
+    "Off track …", or "Not judged (no value) …" when the month has no value."""
+    if row is None:
+        return '<div class="jm-bv-target none">No target for this period</div>'
+    on_track = row[columns.index("is_on_track")]
+    state, words, mark = {
+        True: ("on-track", "On track", "✓"),
+        False: ("off-track", "Off track", "✗"),
+    }.get(on_track, ("not-judged", "Not judged (no value)", "–"))
+    return (
+        f'<div class="jm-bv-target {state}"><span aria-hidden="true">{mark}</span> '
+        f"{_e(words)} vs target {_e(_target_text(row, columns, fmt))}</div>"
+    )
+
+
 def _big_value(attributes: Attributes, canvas: Canvas) -> str:
     result = canvas.result(attributes)
     column = attributes.require("value")
@@ -399,6 +666,9 @@ def _big_value(attributes: Attributes, canvas: Canvas) -> str:
     down_is_good = canvas.down_is_good.get(metric, bool(explicit))
     title = attributes.get("comparison_title", "vs previous")
 
+    targets = _target_rows(attributes, canvas, "target", metric, period)
+    target_columns = canvas.results[attributes.get("target")].columns if targets is not None else []
+
     def shown(row: tuple | None) -> tuple[str, str]:
         """A row's value text and comparison HTML (the first row's, or the period's)."""
         value = None if row is None else row[result.index(column)]
@@ -406,6 +676,15 @@ def _big_value(attributes: Attributes, canvas: Canvas) -> str:
             return format_value(value, fmt), ""
         previous = None if row is None else row[result.index(comparison)]
         return format_value(value, fmt), _comparison(value, previous, fmt, down_is_good, title)
+
+    def target_of(row: tuple | None) -> str:
+        """The target state of the row's period (the tile's own row when there is no x=)."""
+        if targets is None:
+            return ""
+        if not targets:
+            return f'<div class="jm-bv-target none">No target in {TARGETS_FILE}</div>'
+        at = to_json_value(row[result.index(period)]) if period and row is not None else None
+        return _target_html(targets.get(at), target_columns, fmt)
 
     rows = result.rows
     if period:
@@ -422,6 +701,8 @@ def _big_value(attributes: Attributes, canvas: Canvas) -> str:
     series = ""
     if period:
         entries = [[to_json_value(row[result.index(period)]), *shown(row)] for row in rows]
+        if targets is not None:  # the target state follows the date range too (inputs.js)
+            entries = [[*entry, target_of(row)] for entry, row in zip(entries, rows, strict=True)]
         series = (
             f' data-x="{_e(period)}" '
             f'data-series="{_e(json.dumps(entries, separators=(",", ":"), ensure_ascii=False))}"'
@@ -435,6 +716,7 @@ def _big_value(attributes: Attributes, canvas: Canvas) -> str:
         f'<div class="jm-bv-title">{_e(attributes.get("title") or humanize(column))}</div>',
         f'<div class="jm-bv-value">{_e(value_text)}</div>',
         comparison_html,
+        target_of(current),
     ]
     if sparkline:
         ordered = sorted(
@@ -558,8 +840,13 @@ _CHART_ATTRIBUTES = {
     "title",
     "stacked",
     "height",
+    "band",
+    "band_title",
+    "dashed",
     "partial",
     "y_title",
+    "goal",
+    "goal_metric",
 }
 
 COMPONENTS: dict[str, Component] = {
@@ -568,12 +855,12 @@ COMPONENTS: dict[str, Component] = {
         frozenset(
             {"data", "filter", "value", "comparison", "comparison_title", "fmt", "title"}
             | {"sparkline", "x"}
-            | {"down_is_good", "metric"}
+            | {"down_is_good", "metric", "target"}
         ),
     ),
     "LineChart": Component(_xy("line", False), frozenset(_CHART_ATTRIBUTES)),
     "AreaChart": Component(_xy("area", True), frozenset(_CHART_ATTRIBUTES)),
-    "BarChart": Component(_xy("bar", True), frozenset(_CHART_ATTRIBUTES)),
+    "BarChart": Component(_xy("bar", True), frozenset(_CHART_ATTRIBUTES | {"horizontal"})),
     "Waterfall": Component(
         _waterfall,
         frozenset({"data", "filter", "x", "y", "measure", "fmt", "title", "height", "period"}),
@@ -585,7 +872,13 @@ COMPONENTS: dict[str, Component] = {
         _funnel, frozenset({"data", "filter", "stage", "value", "series", "fmt", "title"})
     ),
     "DataTable": Component(
-        _data_table, frozenset({"data", "filter", "columns", "fmt", "rows", "title"})
+        _data_table,
+        frozenset(
+            {"data", "filter", "columns", "fmt", "rows", "title", "search", "detail", "lazy"}
+        ),
+    ),
+    "DetailDialog": Component(
+        _detail_dialog, frozenset({"key", "header", "data", "titles", "title", "missing"})
     ),
     "AlertList": Component(
         _alert_list,

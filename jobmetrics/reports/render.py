@@ -58,6 +58,8 @@ class RenderedPage:
     """Each view's key → the ids of its chunks, in order (empty for a page without inputs)."""
     chunks: dict[str, str] = field(default_factory=dict)
     """HTML of the chunks the default view does not have (the browser has those in the page)."""
+    files: dict[str, str] = field(default_factory=dict)
+    """Scripts the page loads on demand, by file name (written next to the page)."""
 
     @property
     def tables(self) -> list[str]:
@@ -185,6 +187,7 @@ def _render(
             ai=view.is_default,
             datasets=rendered.datasets,
             charts=rendered.charts,
+            files=rendered.files,
         )
         chunks, has_heading = _render_view(page, env, name, view, canvas)
         ids = [_chunk_id(chunk) for chunk in chunks]

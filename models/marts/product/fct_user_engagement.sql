@@ -55,6 +55,16 @@ user_scans as (
                 else 0
             end
         ) as completed_scans_last_30_days,
+        sum(
+            case
+                when
+                    scans.status = 'completed'
+                    and scans.scanned_at >= {{ dbt.dateadd('day', -59, 'data_end.last_date') }}
+                    and scans.scanned_at < {{ dbt.dateadd('day', -29, 'data_end.last_date') }}
+                    then 1
+                else 0
+            end
+        ) as completed_scans_previous_30_days,
         min(scans.scanned_at) as first_scan_at,
         max(scans.scanned_at) as last_scan_at
     from scans
@@ -92,6 +102,8 @@ final as (
         cast(coalesce(user_scans.scans_last_30_days, 0) as bigint) as scans_last_30_days,
         cast(coalesce(user_scans.completed_scans_last_30_days, 0) as bigint)
             as completed_scans_last_30_days,
+        cast(coalesce(user_scans.completed_scans_previous_30_days, 0) as bigint)
+            as completed_scans_previous_30_days,
         user_scans.first_scan_at,
         user_scans.last_scan_at,
         cast(coalesce(user_activity.days_active, 0) as bigint) as days_active,
