@@ -522,6 +522,50 @@ def heatmap_figure(
     return {"data": data, "layout": layout}
 
 
+BAND_FILL = "rgba(100, 116, 139, 0.2)"
+"""An interval's shading: translucent slate, the colour of no series, so the lines drawn over it
+keep their colours on the light and the dark theme."""
+
+
+def interval_band(
+    figure: dict[str, Any],
+    result: QueryResult,
+    *,
+    x: str,
+    lower: str,
+    upper: str,
+    label: str,
+    fmt: str | None,
+) -> dict[str, Any]:
+    """The figure with a shaded band from the column `lower` up to `upper` (a forecast's
+    interval), drawn under its lines: one legend entry, `label`, whose hover gives both ends
+    ("80 % interval: $28,136 to $30,245"). Rows where the ends are NULL leave a gap."""
+    xs = [to_json_value(value) for value in result.column(x)]
+    lows = result.column(lower)
+    edge = {"type": "scatter", "mode": "lines", "x": xs, "line": {"width": 0}}
+    low_edge = {
+        **edge,
+        "name": label,
+        "y": [to_json_value(value) for value in lows],
+        "showlegend": False,
+        "hoverinfo": "skip",
+    }
+    high_edge = {
+        **edge,
+        "name": label,
+        "y": [to_json_value(value) for value in result.column(upper)],
+        "fill": "tonexty",
+        "fillcolor": BAND_FILL,
+        "legendrank": 1001,  # listed after the lines (default rank 1000)
+        "customdata": [None if low is None else format_value(low, fmt) for low in lows],
+        "hovertemplate": f"%{{customdata}} to {hover_template(fmt)}",
+    }
+    figure["data"][:0] = [low_edge, high_edge]
+    # a tonexty fill would turn Plotly's default legend order around
+    figure["layout"].setdefault("legend", {})["traceorder"] = "normal"
+    return figure
+
+
 def share_text(part: Any, whole: Any) -> str:
     """A part as a share of a whole as the site shows it; a share too small for one decimal is
     "<0.1%", never "0%" (44 of 16,653 is not none), and no whole gives an en dash."""
