@@ -43,6 +43,8 @@ ARROW_SCHEMAS: dict[str, pa.Schema] = {
             ("period_end", TIMESTAMP),
             ("amount_usd", MONEY),
             ("status", TEXT),
+            ("attempt_count", pa.int32()),
+            ("paid_at", TIMESTAMP),
         ]
     ),
     "raw_scans": pa.schema(

@@ -3,8 +3,10 @@
 Rows about the past stay as they are; the same users continue (visits, scans, renewals,
 cancellations, upgrades, reactivations, late first payments) and new users keep arriving on
 the same growth trend. The only rows that change are subscriptions that were running at the
-old end: they may now end (ended_at and end_reason filled in). Ids continue after the
-existing ones, so event tables only gain rows, which is what incremental models expect.
+old end: they may now end (ended_at and end_reason filled in), and invoices still in payment
+retries at the old end (status open), which are settled as a one-shot run would (payments.py).
+Ids continue after the existing ones, so event tables only gain rows, which is what
+incremental models expect (invoices are not read incrementally).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from jobmetrics.generator import output
 from jobmetrics.generator.core import MAX_DAYS, check_window, positive_int, random_streams
 from jobmetrics.generator.errors import GeneratorError
 from jobmetrics.generator.marketing import marketing_spend_table
+from jobmetrics.generator.payments import INVOICE_STATUSES, NOT_PAID, Payments
 from jobmetrics.generator.reference import BILLING_CYCLES, load_channels, load_plans
 from jobmetrics.generator.scans import make_activity, scans_table
 from jobmetrics.generator.sessions import Continuation, expected_visitors, sessions_table
@@ -37,6 +40,7 @@ from jobmetrics.generator.subscriptions import (
     assemble,
     choose_plan,
     first_starts,
+    invoice_facts,
     invoices_table,
     simulate,
     subscriptions_table,
@@ -129,11 +133,11 @@ def _old_subscriptions(folder: Path, plans) -> Subscriptions:
     running = table["ended_at"].is_null().to_numpy(zero_copy_only=False)
     reason = _codes(table["end_reason"], END_REASONS, "end_reason").astype(np.int8)
     n = table.num_rows
-    failed = pq.read_table(folder / "raw_invoices.parquet", columns=["subscription_id", "status"])
-    failed_ids = pc.filter(
-        failed["subscription_id"], pc.equal(failed["status"].cast(pa.string()), "failed")
+    invoices = pq.read_table(folder / "raw_invoices.parquet", columns=["subscription_id", "status"])
+    open_ids = pc.filter(
+        invoices["subscription_id"], pc.equal(invoices["status"].cast(pa.string()), "open")
     )
-    has_failed = np.isin(np.arange(1, n + 1), failed_ids.to_numpy())
+    in_retries = np.isin(np.arange(1, n + 1), open_ids.to_numpy())
     return Subscriptions(
         user=table["user_id"].to_numpy() - 1,
         plan=_codes(table["plan"], plans.plans, "plan").astype(np.int8),
@@ -143,27 +147,25 @@ def _old_subscriptions(folder: Path, plans) -> Subscriptions:
         end=ended,
         running=running,
         reason=reason,
-        failed_period=np.where(has_failed, 0, -1),  # only "has a failed invoice" is used here
+        failed_period=np.where(in_retries, 0, -1),  # only "has an open invoice" is used here
         refunded_period=np.full(n, -1),
         spiked=np.zeros(n, dtype=bool),
     )
 
 
 def _carried_rows(
-    old: Subscriptions, plans, window: Window, rng
+    old: Subscriptions, plans, window: Window, payments: Payments
 ) -> tuple[Starts, Carried, np.ndarray]:
-    """Running subscriptions continue; those in payment retries end when the retries stop."""
+    """Running subscriptions continue; those in payment retries that no retry recovers end at
+    their last retry (the open invoice is the one of the period in progress)."""
     rows = np.flatnonzero(old.running)
     months = old.months_per_period[rows].astype(np.int64)
-    start = old.start[rows]
+    start, user = old.start[rows], old.user[rows]
     begun = periods_before(start, months, np.full(rows.shape[0], window.start_s))
-    retrying = old.failed_period[rows] >= 0
     issued = add_months(start, (begun - 1) * months)
-    low = np.maximum(a.PAYMENT_GRACE_DAYS[0] * DAY_S, window.start_s - issued + 3600)
-    high = np.maximum(a.PAYMENT_GRACE_DAYS[1] * DAY_S, low + 1)
-    failed_end = np.where(
-        retrying, issued + low + (rng.random(rows.shape[0]) * (high - low)).astype(np.int64), 0
-    )
+    recovered = payments.recovered_at(user, start, begun - 1, issued, old.cycle[rows])
+    lost = (old.failed_period[rows] >= 0) & (recovered < window.start_s)
+    failed_end = np.where(lost, payments.lost_end(user, start, begun - 1, issued), 0)
     list_cents = np.array(plans.list_price_cents, dtype=np.int64)[old.plan[rows], old.cycle[rows]]
     starts = Starts(
         user=old.user[rows],
@@ -239,8 +241,9 @@ def _concat_subs(parts: list[Subscriptions]) -> Subscriptions:
     )
 
 
-def _append_table(folder: Path, name: str, new: pa.Table) -> pa.Table:
-    old = pq.read_table(folder / f"{name}.parquet")
+def _append_table(folder: Path, name: str, new: pa.Table, old: pa.Table | None = None) -> pa.Table:
+    """The existing rows of a table (or `old`, an updated copy of them) followed by `new`."""
+    old = pq.read_table(folder / f"{name}.parquet") if old is None else old
     return pa.concat_tables([old, new.select(old.schema.names).cast(old.schema)])
 
 
@@ -263,9 +266,10 @@ def _extend_subscriptions(
     paid_rate: np.ndarray,
     window: Window,
     rng: np.random.Generator,
+    payments: Payments,
 ) -> _Extension:
     """Continue running rows; start late first payments, comebacks and newcomers' plans."""
-    carried_rows, carried, carried_index = _carried_rows(old, plans, window, rng)
+    carried_rows, carried, carried_index = _carried_rows(old, plans, window, payments)
     newcomers = first_starts(
         Users(fresh.signup_s, fresh.channel, fresh.device, fresh.segment, fresh.expected_signups),
         paid_rate,
@@ -289,6 +293,7 @@ def _extend_subscriptions(
         len(plans.plans) - 1,
         None,
         rng,
+        payments,
         first_generation,
     )
     n_carried = carried_index.shape[0]
@@ -304,21 +309,51 @@ def _extend_subscriptions(
     return _Extension(updated, carried_index, assemble([rest0, *generations[1:]], plans))
 
 
-def _new_invoices(ext: _Extension, window: Window, first_id: int) -> pa.Table:
+def _new_invoices(ext: _Extension, window: Window, first_id: int, payments: Payments) -> pa.Table:
     """Invoices of periods that begin inside the window, old subscriptions' first."""
     carried = _subset(ext.updated, ext.carried_index)
-    more = invoices_table(carried, window, first_id, 1, window.start_s)
+    more = invoices_table(carried, window, payments, first_id, 1, window.start_s)
     # invoices_table numbers subscriptions by position; give carried rows their own ids.
     carried_ids = pa.array(ext.carried_index.astype(np.int64) + 1)
     position = pc.subtract(more["subscription_id"], 1)
     more = more.set_column(1, "subscription_id", pc.take(carried_ids, position))
-    newer = invoices_table(ext.added, window, 1, ext.updated.start.shape[0] + 1)
+    newer = invoices_table(ext.added, window, payments, 1, ext.updated.start.shape[0] + 1)
     invoices = pa.concat_tables([more, newer])
     order = pc.sort_indices(
         invoices, [("issued_at", "ascending"), ("subscription_id", "ascending")]
     )
     ids = np.arange(first_id, first_id + invoices.num_rows, dtype=np.int64)
     return invoices.take(order).set_column(0, "invoice_id", pa.array(ids))
+
+
+def _settled_old_invoices(folder: Path, ext: _Extension, window: Window, payments) -> pa.Table:
+    """The existing invoices, those still being retried at the old end settled as of the new
+    end: paid at a retry, failed after the last one, or still open."""
+    table = pq.read_table(folder / "raw_invoices.parquet")
+    status = table["status"].cast(pa.string())
+    rows = np.flatnonzero(pc.equal(status, "open").to_numpy(zero_copy_only=False))
+    if not rows.shape[0]:
+        return table
+    sub = table["subscription_id"].to_numpy()[rows] - 1
+    issued = _seconds(table["issued_at"])[rows]
+    subs = ext.updated
+    period = periods_before(subs.start[sub], subs.months_per_period[sub], issued + 1) - 1
+    code, attempts, paid_at = payments.settle(invoice_facts(subs, sub, period), window.end_s)
+    labels = np.array(INVOICE_STATUSES, dtype=object)[code]
+    new_status = np.array(status.to_numpy(zero_copy_only=False), dtype=object)
+    new_status[rows] = labels
+    new_attempts = table["attempt_count"].to_numpy().copy()
+    new_attempts[rows] = attempts
+    new_paid = pc.fill_null(table["paid_at"].cast(pa.int64()), NOT_PAID).to_numpy().copy()
+    new_paid[rows] = np.where(paid_at == NOT_PAID, NOT_PAID, paid_at * 1_000_000)
+    columns = {
+        "status": pa.array(new_status, type=pa.string()),
+        "attempt_count": pa.array(new_attempts, type=pa.int32()),
+        "paid_at": pa.array(new_paid, type=pa.timestamp("us"), mask=new_paid == NOT_PAID),
+    }
+    for name, column in columns.items():
+        table = table.set_column(table.schema.get_field_index(name), name, column)
+    return table
 
 
 def _continuation(folder: Path, n_old_users: int) -> Continuation:
@@ -378,14 +413,24 @@ def append_days(
         step("subscriptions")
         paid_rate = channel_rate(channels, "signup_to_paid")
         old = _old_subscriptions(out_dir, plans)
+        payments = Payments(seed)
         ext = _extend_subscriptions(
-            old, old_users, fresh, people, plans, paid_rate, window, rngs["subscriptions"]
+            old,
+            old_users,
+            fresh,
+            people,
+            plans,
+            paid_rate,
+            window,
+            rngs["subscriptions"],
+            payments,
         )
         all_subscriptions = _concat_subs([ext.updated, ext.added])
         writer.write("raw_subscriptions", subscriptions_table(all_subscriptions, plans))
         step("invoices")
-        invoices = _new_invoices(ext, window, _row_count(out_dir, "raw_invoices") + 1)
-        writer.write("raw_invoices", _append_table(out_dir, "raw_invoices", invoices))
+        invoices = _new_invoices(ext, window, _row_count(out_dir, "raw_invoices") + 1, payments)
+        settled = _settled_old_invoices(out_dir, ext, window, payments)
+        writer.write("raw_invoices", _append_table(out_dir, "raw_invoices", invoices, settled))
 
         step("scans")
         running = _concat_subs([_subset(ext.updated, ext.carried_index), ext.added])

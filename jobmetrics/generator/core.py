@@ -12,6 +12,7 @@ from jobmetrics.generator import output
 from jobmetrics.generator.anomalies import measure_effects, plan_anomalies
 from jobmetrics.generator.errors import GeneratorError
 from jobmetrics.generator.marketing import marketing_spend_table
+from jobmetrics.generator.payments import Payments
 from jobmetrics.generator.reference import load_channels, load_plans
 from jobmetrics.generator.scans import make_activity, scans_table
 from jobmetrics.generator.sessions import expected_visitors, sessions_table
@@ -114,12 +115,13 @@ def generate(
 
         step("subscriptions")
         paid_rate = channel_rate(channels, "signup_to_paid")
+        payments = Payments(seed)
         subs = make_subscriptions(
-            people, paid_rate, plans, window, anomalies, rngs["subscriptions"]
+            people, paid_rate, plans, window, anomalies, rngs["subscriptions"], payments
         )
         writer.write("raw_subscriptions", subscriptions_table(subs, plans))
         step("invoices")
-        writer.write("raw_invoices", invoices_table(subs, window))
+        writer.write("raw_invoices", invoices_table(subs, window, payments))
 
         step("scans")
         activity = make_activity(people, subs, window, rngs["scans"])

@@ -1,10 +1,10 @@
 """raw_subscriptions and raw_invoices: paid plans over time, simulated period by period.
 
 Each subscription row runs until its first event: a cancellation at the end of a period, a
-failed renewal payment, an upgrade in the middle of a period, a downgrade at a renewal, or a
-cancellation with a refund just after a renewal. The number of periods until that event is
-geometric, so one vectorised step handles a whole generation of rows; plan changes and
-reactivations produce the next generation.
+renewal payment that every retry failed to collect (payments.py), an upgrade in the middle of a
+period, a downgrade at a renewal, or a cancellation with a refund just after a renewal. The
+number of periods until that event is geometric, so one vectorised step handles a whole
+generation of rows; plan changes and reactivations produce the next generation.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import pyarrow as pa
 from jobmetrics.generator import assumptions as a
 from jobmetrics.generator.anomalies import CHURN_SPIKE_SHARE, Anomaly, find
 from jobmetrics.generator.arrow import categorical, money, timestamps
+from jobmetrics.generator.payments import INVOICE_STATUSES, NOT_PAID, InvoiceFacts, Payments
 from jobmetrics.generator.reference import BILLING_CYCLES, PlanCatalogue
 from jobmetrics.generator.timeline import (
     DAY_S,
@@ -30,7 +31,6 @@ from jobmetrics.generator.users import Users
 
 END_REASONS = ("canceled", "payment_failed", "upgraded", "downgraded")
 CANCEL, FAIL, UPGRADE, DOWNGRADE, REFUND = range(5)
-INVOICE_STATUSES = ("paid", "failed", "refunded")
 NO_PERIOD = -1
 
 
@@ -116,13 +116,14 @@ class Carried:
     """Rows of the first generation that were already running before the window began.
 
     Their next event is drawn afresh (periods are memoryless) from the period in progress at
-    the window start; a row whose last invoice failed ends at `failed_end`.
+    the window start; a row whose last invoice is still being retried and will not be recovered
+    ends at `failed_end` (its last retry).
     """
 
     first_period: np.ndarray
     """Periods begun before the window (1 for rows that start inside it)."""
     failed_end: np.ndarray
-    """End of a row in payment retries (its last invoice failed), else 0."""
+    """End of a row in payment retries that will not be recovered, else 0."""
 
 
 def _run_generation(
@@ -131,6 +132,7 @@ def _run_generation(
     top_plan: int,
     spike_s: int | None,
     rng: np.random.Generator,
+    payments: Payments,
     carried: Carried | None = None,
 ) -> dict[str, np.ndarray]:
     """Each row's end (natural event or the churn spike), reason and invoice markers."""
@@ -146,7 +148,6 @@ def _run_generation(
         # A refund would concern an invoice from before the window: cancel at renewal instead.
         old_refund = (event == REFUND) & (periods == carried.first_period)
         event = np.where(old_refund, CANCEL, event)
-    grace = rng.integers(a.PAYMENT_GRACE_DAYS[0] * DAY_S, a.PAYMENT_GRACE_DAYS[1] * DAY_S, size=n)
     fraction = rng.uniform(0.05, 0.95, size=n)
     refund_days = np.array(a.REFUND_WINDOW_DAYS)[rows.cycle]
     refund_after = (rng.random(n) * (refund_days - 1) * DAY_S).astype(np.int64) + DAY_S
@@ -157,7 +158,7 @@ def _run_generation(
         return np.select(
             [event == FAIL, event == UPGRADE, event == REFUND],
             [
-                renewal + grace,
+                payments.lost_end(rows.user, rows.start, periods, renewal),
                 previous + (fraction * (renewal - previous)).astype(np.int64),
                 previous + refund_after,
             ],
@@ -178,6 +179,7 @@ def _run_generation(
         event = np.where(retrying, FAIL, event)
         end = np.where(retrying, carried.failed_end, end)
         periods = np.where(retrying, carried.first_period - 1, periods)
+    end = _after_recovery(rows, event, periods, end, months, payments)
     reason = np.array([0, 1, 2, 3, 0])[event]
     failed_period = np.where(event == FAIL, periods, NO_PERIOD)
     refunded_period = np.where(event == REFUND, periods - 1, NO_PERIOD)
@@ -204,6 +206,26 @@ def _run_generation(
         "refunded_period": refunded_period,
         "spiked": hit,
     }
+
+
+def _after_recovery(
+    rows: Starts,
+    event: np.ndarray,
+    periods: np.ndarray,
+    end: np.ndarray,
+    months: np.ndarray,
+    payments: Payments,
+) -> np.ndarray:
+    """An upgrade drawn while the period's invoice is still being retried waits until the
+    invoice is recovered (an hour later): a customer fixes the card, then upgrades."""
+    up = np.flatnonzero(event == UPGRADE)
+    period = periods[up] - 1
+    issued = add_months(rows.start[up], period * months[up])
+    paid = payments.recovered_at(rows.user[up], rows.start[up], period, issued, rows.cycle[up])
+    waits = (paid != NOT_PAID) & (paid >= end[up])
+    end = end.copy()
+    end[up[waits]] = paid[waits] + 3600
+    return end
 
 
 def _next_generation(
@@ -251,12 +273,13 @@ def simulate(
     top_plan: int,
     spike_s: int | None,
     rng: np.random.Generator,
+    payments: Payments,
     carried: Carried | None = None,
 ) -> list[Generation]:
     """Run rows and every plan change and reactivation they lead to, until the window ends."""
     generations: list[Generation] = []
     while True:  # at least one (possibly empty) generation, so every array has its dtype
-        result = _run_generation(rows, window, top_plan, spike_s, rng, carried)
+        result = _run_generation(rows, window, top_plan, spike_s, rng, payments, carried)
         generations.append((rows, result))
         carried = None  # only the first generation can hold rows carried over
         rows = _next_generation(rows, result, users, window, top_plan, rng)
@@ -300,13 +323,14 @@ def make_subscriptions(
     window: Window,
     anomalies: list[Anomaly],
     rng: np.random.Generator,
+    payments: Payments,
 ) -> Subscriptions:
     """Simulate every subscription row; paid_rate is each channel's signup → paid probability."""
     spike = find(anomalies, "churn_spike")
     spike_s = None if spike is None else window.start_s + spike.day_index(window) * DAY_S
     rows = first_starts(users, paid_rate, window, rng)
     top_plan = len(plans.plans) - 1
-    return assemble(simulate(rows, users, window, top_plan, spike_s, rng), plans)
+    return assemble(simulate(rows, users, window, top_plan, spike_s, rng, payments), plans)
 
 
 def subscriptions_table(subs: Subscriptions, plans: PlanCatalogue) -> pa.Table:
@@ -326,14 +350,32 @@ def subscriptions_table(subs: Subscriptions, plans: PlanCatalogue) -> pa.Table:
     )
 
 
+def invoice_facts(subs: Subscriptions, row: np.ndarray, period: np.ndarray) -> InvoiceFacts:
+    """What settling the invoice of each (row, period) needs."""
+    months = subs.months_per_period[row].astype(np.int64)
+    return InvoiceFacts(
+        user=subs.user[row],
+        start=subs.start[row],
+        cycle=subs.cycle[row],
+        period=period,
+        issued=add_months(subs.start[row], period * months),
+        row_end=subs.end[row],
+        running=subs.running[row],
+        lost=period == subs.failed_period[row],
+        refunded=period == subs.refunded_period[row],
+    )
+
+
 def invoices_table(
     subs: Subscriptions,
     window: Window,
+    payments: Payments,
     first_id: int = 1,
     first_subscription_id: int = 1,
     not_before: int | None = None,
 ) -> pa.Table:
-    """raw_invoices: one invoice per billing period that began before the row ended.
+    """raw_invoices: one invoice per billing period that began before the row ended, settled
+    as of the data end (payments.Payments.settle).
 
     Subscription ids run from first_subscription_id in row order; invoice ids from first_id.
     With not_before, only periods beginning at or after that instant are invoiced (the rest
@@ -347,15 +389,15 @@ def invoices_table(
         keep = period_start >= not_before
         row, period, period_start = row[keep], period[keep], period_start[keep]
     period_end = add_months(subs.start[row], (period + 1) * months[row])
-    status = np.select(
-        [period == subs.failed_period[row], period == subs.refunded_period[row]], [1, 2], default=0
-    )
+    status, attempts, paid_at = payments.settle(invoice_facts(subs, row, period), window.end_s)
     order = np.lexsort((row, period_start))
-    row, period_start, period_end, status = (
+    row, period_start, period_end, status, attempts, paid_at = (
         row[order],
         period_start[order],
         period_end[order],
         status[order],
+        attempts[order],
+        paid_at[order],
     )
     n = row.shape[0]
     return pa.table(
@@ -368,5 +410,7 @@ def invoices_table(
             "period_end": timestamps(period_end),
             "amount_usd": money(subs.price_cents[row]),
             "status": categorical(status, INVOICE_STATUSES),
+            "attempt_count": pa.array(attempts, type=pa.int32()),
+            "paid_at": timestamps(paid_at, null=paid_at == NOT_PAID),
         }
     )

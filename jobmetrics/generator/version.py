@@ -1,6 +1,7 @@
 """The generator's version; a build refuses raw data written by a different major version."""
 
-GENERATOR_VERSION = "1.0.0"
+GENERATOR_VERSION = "2.0.0"
+"""2.0: raw_invoices gained attempt_count and paid_at, and status 'open' (payment retries)."""
 GENERATOR_MAJOR = GENERATOR_VERSION.split(".", 1)[0]
 """Data sets with this major version can be built and extended by this generator."""
 

@@ -126,10 +126,34 @@ INVARIANTS: dict[str, str] = {
             group by all
         ) where failed <> 1
     """,
-    "failed invoices only on payment_failed or still retrying subscriptions": """
+    "failed invoices only on payment_failed subscriptions, ended by the last retry": """
         select count(*) from raw_invoices i join raw_subscriptions s using (subscription_id)
-        where i.status = 'failed' and s.end_reason is distinct from 'payment_failed'
-          and s.ended_at is not null
+        where i.status = 'failed'
+          and (s.end_reason is distinct from 'payment_failed'
+               or s.ended_at not between i.issued_at + interval 21 day
+                                     and i.issued_at + interval 22 day)
+    """,
+    "open invoices are the running subscriptions' last, issued under 22 days before the end": """
+        select count(*) from raw_invoices i join raw_subscriptions s using (subscription_id)
+        where i.status = 'open'
+          and (s.ended_at is not null or i.issued_at < {end} - interval 22 day
+               or i.period_start < (select max(period_start) from raw_invoices l
+                                    where l.subscription_id = i.subscription_id))
+    """,
+    "attempt_count and paid_at agree with the status": """
+        select count(*) from raw_invoices
+        where attempt_count is null or attempt_count < 1 or attempt_count > 6
+           or (status in ('paid', 'refunded')) <> (paid_at is not null)
+           or (status = 'refunded' and attempt_count <> 1)
+           or (status = 'failed' and attempt_count <> 6)
+           or (status = 'open' and attempt_count = 6)
+           or (status in ('paid', 'refunded') and (attempt_count = 1) <> (paid_at = issued_at))
+           or paid_at >= issued_at + interval 22 day or paid_at >= {end}
+    """,
+    "a recovered invoice was paid while its subscription ran": """
+        select count(*) from raw_invoices i join raw_subscriptions s using (subscription_id)
+        where i.status = 'paid' and i.attempt_count > 1
+          and (i.paid_at >= coalesce(s.ended_at, {end}) or i.period_start = s.started_at)
     """,
     "a refunded invoice covers the day its canceled subscription ended": """
         select count(*) from raw_invoices i join raw_subscriptions s using (subscription_id)

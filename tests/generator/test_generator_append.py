@@ -62,15 +62,43 @@ def test_invariant_holds_after_appending(both, name: str) -> None:
     "table", ["raw_users", "raw_invoices", "raw_scans", "raw_sessions", "raw_marketing_spend"]
 )
 def test_past_rows_are_kept_as_they_were(both, table: str) -> None:
+    settled = "where status <> 'open'" if table == "raw_invoices" else ""
     old_rows = value(both, f"select count(*) from old.{table}")
     assert old_rows > 0
     changed = value(
         both,
-        f"select count(*) from (select * from old.{table} except all "
+        f"select count(*) from (select * from old.{table} {settled} except all "
         f"select * from {table} limit {old_rows})",
     )
     assert changed == 0
     assert value(both, f"select count(*) from {table}") > old_rows
+
+
+def test_invoices_in_retries_at_the_old_end_are_settled_with_their_subscription(both) -> None:
+    settled = both.execute(
+        """
+        select n.status, n.attempt_count >= o.attempt_count, s.end_reason,
+               n.paid_at < coalesce(s.ended_at, n.paid_at + interval 1 day),
+               n.issued_at + interval 21 day < s.ended_at
+        from old.raw_invoices o
+        join raw_invoices n using (invoice_id)
+        join raw_subscriptions s on s.subscription_id = n.subscription_id
+        where o.status = 'open'
+          and (o.subscription_id, o.issued_at, o.amount_usd) = (n.subscription_id, n.issued_at,
+                                                                n.amount_usd)
+        """
+    ).fetchall()
+    still_open = value(both, "select count(*) from old.raw_invoices where status = 'open'")
+    assert len(settled) == still_open
+    assert settled, "some invoices should be in payment retries at the old end"
+    for status, more_attempts, reason, paid_while_running, after_retries in settled:
+        assert more_attempts
+        if status == "paid":  # recovered: the subscription went on
+            assert paid_while_running and reason != "payment_failed"
+        elif status == "failed":  # every retry failed: involuntary churn at the last one
+            assert reason == "payment_failed" and after_retries
+        else:
+            assert status == "open" and reason is None
 
 
 def test_only_running_subscriptions_change_and_only_by_ending(both) -> None:

@@ -45,6 +45,8 @@ EXPECTED_COLUMNS = {
         "period_end": "TIMESTAMP",
         "amount_usd": "DECIMAL(10,2)",
         "status": "VARCHAR",
+        "attempt_count": "INTEGER",
+        "paid_at": "TIMESTAMP",
     },
     "raw_scans": {
         "scan_id": "BIGINT",
@@ -178,7 +180,7 @@ def test_categorical_columns_use_the_documented_values(gen_db) -> None:
             "upgraded",
             "downgraded",
         },
-        ("raw_invoices", "status"): {"paid", "failed", "refunded"},
+        ("raw_invoices", "status"): {"paid", "failed", "refunded", "open"},
         ("raw_scans", "resume_format"): {"pdf", "docx", "txt"},
         ("raw_scans", "status"): {"completed", "failed"},
         ("raw_sessions", "channel"): channels,

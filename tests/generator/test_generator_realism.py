@@ -331,3 +331,43 @@ def test_manifest_effects_match_the_raw_data(gen_db, gen_manifest) -> None:
         gen_db, f"select count(*) from raw_scans where scanned_at::date = date '{incident['date']}'"
     )
     assert incident["effect"]["scans_affected"] == scans_that_day
+
+
+@pytest.fixture(scope="module")
+def payments_db(tmp_path_factory: pytest.TempPathFactory):
+    """A larger data set (30,000 users × 365 days) so that a few hundred renewals fail."""
+    from gen_helpers import open_raw
+
+    from jobmetrics.generator import generate
+
+    out = tmp_path_factory.mktemp("payments") / "raw"
+    generate(out, users=30_000, days=365, start_date=START, seed=5)
+    connection = open_raw(out)
+    yield connection
+    connection.close()
+
+
+def test_failed_renewals_are_mostly_recovered_within_a_week(payments_db) -> None:
+    """assumptions.py: 4 % of monthly (8 % of annual) renewals fail at the first attempt and
+    PAYMENT_RECOVERY = 62 % of those are recovered, 80 % of them by the retry on day 7."""
+    renewals, failed, recovered, lost, within_a_week = rows(
+        payments_db,
+        """
+        with invoices as (
+            select *, period_start > min(period_start) over (partition by subscription_id)
+                as is_renewal
+            from raw_invoices
+        )
+        select
+            count(*) filter (where is_renewal),
+            count(*) filter (where attempt_count > 1 or status in ('failed', 'open')),
+            count(*) filter (where status = 'paid' and attempt_count > 1),
+            count(*) filter (where status = 'failed'),
+            count(*) filter (where status = 'paid' and attempt_count > 1
+                             and paid_at < issued_at + interval 8 day)
+        from invoices
+        """,
+    )[0]
+    assert 0.03 < failed / renewals < 0.06
+    assert 0.55 < recovered / (recovered + lost) < 0.75
+    assert 0.7 < within_a_week / recovered < 0.9

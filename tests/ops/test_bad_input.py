@@ -96,6 +96,16 @@ def older_generator(raw: Path) -> str:
     return f"{major - 1}.9.0"
 
 
+def invoices_before_payment_retries(raw: Path) -> str:
+    """A raw folder of generator 1.x: raw_invoices without attempt_count and paid_at."""
+    rewrite(raw / "raw_invoices.parquet", "select * exclude (attempt_count, paid_at) from t")
+    manifest_path = raw / "_manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["generator_version"] = "1.0.0"
+    manifest_path.write_text(json.dumps(manifest))
+    return "written by generator version 1.0.0"
+
+
 def no_manifest(raw: Path) -> str:
     (raw / "_manifest.json").unlink()
     return "_manifest.json"
@@ -138,6 +148,7 @@ DAMAGE: dict[str, Callable[[Path], str]] = {
     "column of the wrong type": wrong_type,
     "missing raw table": missing_table,
     "older generator version": older_generator,
+    "invoices of generator 1 (no payment attempts)": invoices_before_payment_retries,
     "no manifest": no_manifest,
     "manifest not json": broken_manifest,
     "scan dated 2999": scan_in_2999,

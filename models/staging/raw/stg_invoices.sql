@@ -1,4 +1,5 @@
--- One row per invoice; amounts in US dollars.
+-- One row per invoice; amounts in US dollars. A declined first charge is retried: it ends paid
+-- (recovered), failed (every retry declined) or is still open at the end of the data.
 
 with
 
@@ -15,7 +16,11 @@ final as (
         period_start,
         period_end,
         amount_usd,
-        status
+        status,
+        attempt_count,
+        paid_at,
+        attempt_count > 1 or status in ('failed', 'open') as first_attempt_failed,
+        status = 'paid' and attempt_count > 1 as is_recovered
     from source
 )
 
