@@ -387,6 +387,36 @@ def xy_figure(
     return {"data": traces, "layout": layout}
 
 
+def horizontal_bars(figure: dict[str, Any]) -> dict[str, Any]:
+    """A bar figure of xy_figure turned on its side, for a ranking: categories down the y axis in
+    row order (the first row on top), values along the x axis; taller with more bars. The
+    categories are drawn by their labels (no row filter reads them here): Plotly places the axis
+    title by the width of the raw values, so aliased long labels would run into it."""
+    data = []
+    for trace in figure["data"]:
+        categories = [
+            humanize(item) if isinstance(item, str) else item for item in trace.get("x") or []
+        ]
+        turned = {**trace, "x": trace.get("y"), "y": categories}
+        if trace.get("type") == "bar":
+            turned["orientation"] = "h"
+        template = trace.get("hovertemplate")
+        if isinstance(template, str):
+            turned["hovertemplate"] = template.replace("%{y", "%{x")
+        elif isinstance(template, list):
+            turned["hovertemplate"] = [item.replace("%{y", "%{x") for item in template]
+        data.append(turned)
+    layout = dict(figure["layout"])
+    layout["xaxis"], layout["yaxis"] = (
+        dict(layout["yaxis"]),
+        {**layout["xaxis"], "autorange": "reversed", "labelalias": {}},
+    )
+    layout["hovermode"] = "y unified"
+    bars = max((len(trace.get("y") or []) for trace in data), default=0)
+    layout["height"] = max(layout["height"], 24 * bars + 80)
+    return {**figure, "data": data, "layout": layout}
+
+
 def waterfall_figure(
     result: QueryResult,
     *,

@@ -16,6 +16,7 @@ from markupsafe import Markup
 
 from jobmetrics.core.errors import PageProblem
 from jobmetrics.core.formats import FORMATS, format_value
+from jobmetrics.core.labels import humanize
 from jobmetrics.warehouse.results import QueryResult, Row
 
 
@@ -82,6 +83,7 @@ def environment(
         env.filters[fmt] = partial(_format_filter, fmt=fmt)
     env.filters["fmt"] = lambda value, fmt=None: format_value(value, fmt)
     env.filters["slug"] = slug
+    env.filters["label"] = humanize  # a category value as the reader sees it (GB → United Kingdom)
     env.filters["sql"] = sql_literal
     return env
 
