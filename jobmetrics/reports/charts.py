@@ -409,7 +409,12 @@ def horizontal_bars(figure: dict[str, Any]) -> dict[str, Any]:
     layout = dict(figure["layout"])
     layout["xaxis"], layout["yaxis"] = (
         dict(layout["yaxis"]),
-        {**layout["xaxis"], "autorange": "reversed", "labelalias": {}},
+        {
+            **layout["xaxis"],
+            "autorange": "reversed",
+            "labelalias": {},
+            "title": {**layout["xaxis"]["title"], "standoff": 12},
+        },
     )
     layout["hovermode"] = "y unified"
     bars = max((len(trace.get("y") or []) for trace in data), default=0)
