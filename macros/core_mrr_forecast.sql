@@ -2,10 +2,9 @@
     The MRR forecast rule, stated once: fct_mrr_forecast (the forecast from the last complete
     month) and fct_mrr_forecast_backtest (the same forecast from every earlier month, against
     what happened) both call it. A select (usable as a CTE body) with one row per origin month
-    and horizon 1..horizon_months, from `complete_months`: a relation or CTE of complete months
-    only (month, starting_mrr, new_mrr, reactivation_mrr, expansion_mrr, contraction_mrr,
-    churned_mrr, ending_mrr), which are consecutive (only the data's first and last month can
-    be partial).
+    and horizon 1..horizon_months, from `monthly`: a relation or CTE with fct_mrr_monthly's
+    columns. Only its complete months are read (never a partial one, as origin or in a
+    window); they are consecutive, as only the data's first and last month can be partial.
 
     From an origin month o, with the window = the window_months complete months up to and
     including o (an origin without that many is not forecast):
@@ -23,7 +22,7 @@
         net rate r = -0.5, m_0 = 1000                         m_1 = 500 + 160 = 660
                                                               m_2 = 330 + 170 = 500
 -#}
-{% macro core_mrr_forecast(complete_months, window_months=6, horizon_months=6) %}
+{% macro core_mrr_forecast(monthly, window_months=6, horizon_months=6) %}
     {%- set centre = (window_months - 1) / 2 -%}
     {%- set position_sum_of_squares = window_months * (window_months ** 2 - 1) / 12 -%}
     with
@@ -38,7 +37,8 @@
             cast(contraction_mrr as double) as contraction_mrr,
             cast(churned_mrr as double) as churned_mrr,
             row_number() over (order by month) as month_number
-        from {{ complete_months }}
+        from {{ monthly }}
+        where is_complete_month
     ),
 
     origins as (

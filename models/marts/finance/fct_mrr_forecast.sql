@@ -13,18 +13,14 @@ backtest as (
     select * from {{ ref('fct_mrr_forecast_backtest') }}
 ),
 
-complete_months as (
-    select * from monthly
-    where is_complete_month
-),
-
 projections as (
-    {{ core_mrr_forecast('complete_months') }}
+    {{ core_mrr_forecast('monthly') }}
 ),
 
 base_month as (
-    -- the last complete month; a partial month is never a base
-    select max(month) as base_month from complete_months
+    -- the last complete month: complete months are consecutive, so the one with the most
+    -- history is the latest origin (the rule never starts from a partial month)
+    select max(origin_month) as base_month from projections
 ),
 
 latest_projection as (

@@ -15,7 +15,7 @@ complete_months as (
 ),
 
 projections as (
-    {{ core_mrr_forecast('complete_months') }}
+    {{ core_mrr_forecast('monthly') }}
 ),
 
 final as (
