@@ -23,6 +23,7 @@ from jobmetrics.core.formats import format_value
 from jobmetrics.core.labels import humanize
 from jobmetrics.generator.assumptions import COUNTRIES
 from jobmetrics.reports import SiteResult
+from tests.reports.test_browser import _open, _wait_view, browser  # noqa: F401 (a fixture)
 from tests.reports.test_site import html, last_complete_month, query
 
 pytestmark = pytest.mark.slow
@@ -250,3 +251,32 @@ def test_every_generated_country_reads_as_its_name() -> None:
     assert all(name != code for name, code in zip(names, COUNTRIES, strict=True))
     assert len(set(names)) == len(COUNTRIES)
     assert humanize("GB") == "United Kingdom"
+
+
+@pytest.mark.browser
+def test_the_measure_buttons_rerank_the_countries_in_the_browser(
+    browser: object,  # noqa: F811 (the fixture imported above)
+    report_site: SiteResult,
+    report_warehouse: Path,
+    month: date,
+) -> None:
+    """Clicking Logo churn redraws the ranking in the order of the customer-month sums, and the
+    choice is in the URL."""
+    expected = expected_slices(report_warehouse, month, "country")
+    ranked = sorted(
+        expected,
+        key=lambda country: (
+            expected[country].logo_churn_rate is None,
+            -(expected[country].logo_churn_rate or 0),
+            country,
+        ),
+    )
+    page, watch = _open(browser, report_site.out_dir, PAGE)
+    page.click('[data-input="measure"] button[data-value="logo_churn_rate"]')
+    _wait_view(page, "measure=logo_churn_rate")
+    title = f"Countries ranked by logo churn, {format_value(month, 'month')}"
+    drawn = page.locator(f'.jm-chart[aria-label="{title}"]').evaluate("(node) => node.data[0].y")
+    assert drawn == [humanize(country) for country in ranked]
+    assert page.url.endswith("#measure=logo_churn_rate")
+    assert watch.problems == []
+    page.context.close()
