@@ -64,15 +64,18 @@ class Payments:
     def retry_times(self, user, start, period, issued) -> np.ndarray:
         """Instants of the retries of each invoice (one column per retry), all before the
         next renewal: the last retry is less than PAYMENT_RETRY_DAYS[-1] + 1 days after issue."""
-        days = np.array(a.PAYMENT_RETRY_DAYS, dtype=np.int64) * DAY_S
-        hours = np.stack(
-            [self._uniform(user, start, period, 10 + k) for k in range(RETRIES)], axis=1
+        return np.stack(
+            [self._retry_time(user, start, period, issued, k) for k in range(RETRIES)], axis=1
         )
-        return issued[:, None] + days[None, :] + (hours * 20 * 3600).astype(np.int64)
+
+    def _retry_time(self, user, start, period, issued, k: int) -> np.ndarray:
+        """Instant of retry k: PAYMENT_RETRY_DAYS[k] days and up to 20 hours after issue."""
+        hours = self._uniform(user, start, period, 10 + k)
+        return issued + a.PAYMENT_RETRY_DAYS[k] * DAY_S + (hours * 20 * 3600).astype(np.int64)
 
     def lost_end(self, user, start, period, issued) -> np.ndarray:
         """When the subscription of an unrecovered failed invoice ends: at its last retry."""
-        return self.retry_times(user, start, period, issued)[:, -1]
+        return self._retry_time(user, start, period, issued, RETRIES - 1)
 
     def recovered_at(self, user, start, period, issued, cycle) -> np.ndarray:
         """When a renewal invoice whose first attempt failed was recovered, else NOT_PAID.
