@@ -172,6 +172,7 @@ def _render(
     rendered = RenderedPage(body="", results={}, params_tables=params_tables)
     rendered.inputs = inputs.page_spec(page_inputs)
     default_ids: list[str] = []
+    shared: dict[str, str] = {}  # components' HTML made once for every view
     for view in inputs.views(page_inputs):
         results = _run_queries(page, runner, blocks, view.context(), lineage=view.is_default)
         # Alerts are about the whole business: not marked on a view of one slice.
@@ -188,6 +189,7 @@ def _render(
             datasets=rendered.datasets,
             charts=rendered.charts,
             files=rendered.files,
+            shared=shared,
         )
         chunks, has_heading = _render_view(page, env, name, view, canvas)
         ids = [_chunk_id(chunk) for chunk in chunks]

@@ -53,8 +53,12 @@ def expected_health(raw_dir: Path) -> pd.DataFrame:
     scans_previous = scans[previous_30].groupby("user_id").size()
 
     window = end - timedelta(days=89)
+    # a declined first charge: retried (attempt_count > 1), given up or still being retried
+    first_attempt_failed = (invoices["attempt_count"] > 1) | invoices["status"].isin(
+        ["failed", "open"]
+    )
     failed = (
-        invoices[(invoices["status"] == "failed") & (invoices["issued_at"].dt.date >= window)]
+        invoices[first_attempt_failed & (invoices["issued_at"].dt.date >= window)]
         .groupby("user_id")
         .size()
     )

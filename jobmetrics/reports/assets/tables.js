@@ -3,8 +3,9 @@
 
    - A table with a search box keeps the rows whose text contains every word typed.
    - A lazy table has only its first rows in the page. Its rows are in a script next to the page
-     (column-wise, each column's distinct texts once plus an index per row), loaded on the first
-     search or sort; it then shows the first LAZY_SHOWN matching rows in the chosen order.
+     (column-wise: a column of distinct texts as they are, "t"; any other its distinct texts
+     once, "d", plus an index per row, "c"; raw values to sort by or open, "v"), loaded on the
+     first search or sort; it then shows the first LAZY_SHOWN matching rows in the chosen order.
    - A cell of a table's detail= column is a button: it opens the page's dialog with that key's
      details, which the page carries packed (gzip + base64) and unpacks on the first open. */
 (function () {
@@ -64,6 +65,10 @@
     return loading[name];
   }
 
+  function cellText(column, row) {
+    return column.t ? column.t[row] : column.d[column.c[row]];
+  }
+
   function lazyState(table) {
     var state = lazyTables.get(table);
     if (state) return Promise.resolve(state);
@@ -72,7 +77,7 @@
     return loadLazy(name).then(function (data) {
       var text = [];
       for (var row = 0; row < data.rows; row += 1) {
-        text.push(data.columns.map(function (column) { return column.d[column.c[row]]; }).join(" ").toLowerCase());
+        text.push(data.columns.map(function (column) { return cellText(column, row); }).join(" ").toLowerCase());
       }
       var order = [];
       for (var i = 0; i < data.rows; i += 1) order.push(i);
@@ -83,7 +88,7 @@
   }
 
   function cellValue(column, row) {
-    return column.v ? column.v[row] : column.d[column.c[row]];
+    return column.v ? column.v[row] : cellText(column, row);
   }
 
   function renderLazy(table, state) {
@@ -101,13 +106,14 @@
       var tr = document.createElement("tr");
       state.data.columns.forEach(function (column, index) {
         var td = document.createElement("td");
-        var text = column.d[column.c[row]];
+        var text = cellText(column, row);
         if (numeric[index]) td.className = "num";
-        if (index === detailAt && column.v && column.v[row] !== null) {
+        var key = column.v ? column.v[row] : text;
+        if (index === detailAt && key !== null && key !== undefined) {
           var button = document.createElement("button");
           button.type = "button";
           button.className = "jm-detail-open";
-          button.setAttribute("data-key", String(column.v[row]));
+          button.setAttribute("data-key", String(key));
           button.setAttribute("aria-haspopup", "dialog");
           button.textContent = text;
           td.appendChild(button);

@@ -10,7 +10,7 @@
 --   40  stopped scanning (trend 'stopped')
 --   40  no completed scan in 60 days (trend 'inactive'): paying for a product they do not use
 --   25  scanning halved (trend 'falling')
---   30  a payment attempt failed on an invoice issued in the last 90 days
+--   30  a payment attempt failed on an invoice issued in the last 90 days (recovered or not)
 --   20  moved to a cheaper plan in the last 90 days
 -- A customer is at risk at a score of 40 or more: not scanning alone, or two weaker signals
 -- together (a failed payment and halved scanning, a downgrade and halved scanning, ...).
@@ -50,7 +50,7 @@ invoices as (
     select
         user_id,
         issued_at,
-        status
+        first_attempt_failed
     from {{ ref('stg_invoices') }}
 ),
 
@@ -73,7 +73,7 @@ recent_failed_payments as (
     from invoices
     cross join data_end
     where
-        invoices.status = 'failed'
+        invoices.first_attempt_failed
         and invoices.issued_at >= {{ dbt.dateadd('day', -89, 'data_end.last_date') }}
     group by invoices.user_id
 ),

@@ -27,7 +27,11 @@ final as (
         invoices.period_start,
         invoices.period_end,
         cast(invoices.amount_usd as decimal(18, 2)) as amount_usd,
-        invoices.status
+        invoices.status,
+        invoices.attempt_count,
+        invoices.paid_at,
+        invoices.first_attempt_failed,
+        invoices.is_recovered
     from invoices
     left join subscriptions
         on invoices.subscription_id = subscriptions.subscription_id
