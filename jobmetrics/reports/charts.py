@@ -20,7 +20,8 @@ from jobmetrics.generator.errors import GeneratorError
 from jobmetrics.generator.reference import load_channels, load_plans
 from jobmetrics.warehouse.results import QueryResult, to_json_value
 
-# Series with no fixed colour take the first of these not yet used in their chart.
+# Series with no fixed colour take the first of these not yet used in their chart (12: the
+# product page's job categories draw 11 series in one chart).
 PALETTE = (
     "#2563eb",
     "#f97316",
@@ -32,6 +33,8 @@ PALETTE = (
     "#16a34a",
     "#dc2626",
     "#65a30d",
+    "#a16207",
+    "#7c3aed",
 )
 
 GOOD = "#16a34a"
