@@ -12,7 +12,11 @@ renderer writes each reference from the warehouse value in the metric's display 
   disagrees with the sign, size or assessment of the figure it sits next to, or has no figure;
 - a metric named next to a reference is not the referenced metric (ARR quoted as MRR, ARPU
   quoted as a customer count);
-- a month named next to a reference is not the referenced period (a value from the wrong row).
+- a month named next to a reference is not the referenced period (a value from the wrong row);
+- a target word disagrees with the target it sits next to: "on track", "met" on a figure off
+  track (fct_metric_targets.is_on_track), "off track", "missed", "short of" on one on track,
+  "above" / "exceeds" / "below" a target fact when the value is on the other side of it, or a
+  target word next to no figure with a target.
 
 A word belongs to the nearest reference in its clause (after it first: "rose {{f2}}",
 "{{f3}} new customers"), clauses being split at , ; : and sentence ends.
@@ -73,6 +77,17 @@ VOCABULARY: dict[str, dict[str, Any]] = {
     "record": {"record": True},
 }
 _DIRECTION_WORDS = frozenset(word for word, entry in VOCABULARY.items() if "direction" in entry)
+
+# Words that judge a figure against its target (seeds/metric_targets.csv): on_track is what
+# they claim about fct_metric_targets.is_on_track; side is where the value lies against the
+# target ("above" the target: +1), checked only next to a target fact. "track" counts only
+# after "on" / "off" (see _target_claim).
+TARGET_VOCABULARY: dict[str, dict[str, Any]] = {
+    **{word: {"on_track": True} for word in _words("met meets")},
+    **{word: {"on_track": False} for word in _words("missed misses")},
+    **{word: {"side": 1} for word in _words("above exceeds exceeded exceeding")},
+    **{word: {"side": -1} for word in _words("below")},
+}
 # "up"/"down" in phrasal verbs say nothing about a figure ("sign up", "follow up", "drill down").
 _PHRASAL = {
     "up": set(
@@ -159,6 +174,10 @@ class Fact:
     """Names of the metric (label, column, synonyms) in lower case."""
     row_label: str = ""
     """`ask`: the row a cell is in (e.g. its month), written after the value unless named."""
+    on_track: bool | None = None
+    """For a figure with a target and its target fact: fct_metric_targets' is_on_track."""
+    target_side: int | None = None
+    """For a target fact: where the value lies against the target (+1 above, -1 below, 0 on it)."""
 
     def describe(self) -> dict[str, Any]:
         """What the model is told about the fact."""
@@ -171,6 +190,10 @@ class Fact:
             described["for"] = self.key
         if self.direction is not None:
             described["direction"] = {1: "up", -1: "down", 0: "unchanged"}[self.direction]
+        if self.on_track is not None:
+            described["against_target"] = "on track" if self.on_track else "off track"
+        if self.target_side is not None:
+            described["value_is"] = {1: "above", -1: "below", 0: "at"}[self.target_side]
         return described
 
 
@@ -256,6 +279,7 @@ class Checked:
     change_words: int = 0
     metric_names: int = 0
     months: int = 0
+    target_words: int = 0
 
     @property
     def ok(self) -> bool:
@@ -267,6 +291,7 @@ class Checked:
         self.change_words += other.change_words
         self.metric_names += other.metric_names
         self.months += other.months
+        self.target_words += other.target_words
 
 
 def typed_figures(text: str) -> list[str]:
@@ -365,6 +390,61 @@ def _check_change_word(
     return ""
 
 
+_NEGATIONS = frozenset(_words("not never"))
+
+
+def _target_claim(clause: list[_Token], index: int) -> dict[str, Any] | None:
+    """What the word at `index` claims about a target, or None when it claims nothing
+    ("not on track" and "not met" claim the opposite)."""
+    word = clause[index].text.lower()
+    start = index
+    if word == "track":
+        before = clause[index - 1].text.lower() if index > 0 else ""
+        if before not in ("on", "off"):
+            return None
+        claim: dict[str, Any] | None = {"on_track": before == "on"}
+        start = index - 1
+    elif word in ("on-track", "off-track"):
+        claim = {"on_track": word == "on-track"}
+    else:
+        claim = TARGET_VOCABULARY.get(word)
+    if claim and "on_track" in claim and start > 0 and clause[start - 1].text.lower() in _NEGATIONS:
+        return {"on_track": not claim["on_track"]}
+    return claim
+
+
+def _check_target_words(clause: list[_Token], result: Checked, imperative: bool) -> None:
+    """On/off track, met/missed words against the nearest figure's target state, and
+    above/below against a target fact; a clause with no target says nothing about one."""
+    for index, token in enumerate(clause):
+        if token.kind != "word" or (imperative and index == 0):
+            continue
+        claim = _target_claim(clause, index)
+        if claim is None:
+            continue
+        fact = _nearest_ref(clause, index)
+        word = token.text
+        if "side" in claim:
+            if fact is None or fact.kind != "target":
+                continue  # "above" a figure that is no target: not a claim about one
+            result.target_words += 1
+            if fact.target_side != claim["side"]:
+                actual = {1: "above", -1: "below", 0: "at"}.get(fact.target_side, "unknown")
+                result.problems.append(
+                    f'"{word}" contradicts {fact.id} (the value is {actual} the target)'
+                )
+            continue
+        if imperative and fact is None:
+            continue  # "Get churn back on track": an aim
+        result.target_words += 1
+        if fact is None or fact.on_track is None:
+            where = f"{fact.id}, which has no target" if fact else "no figure with a target"
+            result.problems.append(f'"{word}" judges a target but sits next to {where}')
+        elif fact.on_track != claim["on_track"]:
+            actual = "on track" if fact.on_track else "off track"
+            result.problems.append(f'"{word}" contradicts {fact.id} ({actual})')
+
+
 def _check_clause(
     clause: list[_Token], mentions: Mentions, result: Checked, imperative: bool
 ) -> set[str]:
@@ -400,6 +480,7 @@ def _check_clause(
             result.problems.append(problem)
     _check_endpoints(clause, result, imperative)
     _check_names(clause, mentions, result)
+    _check_target_words(clause, result, imperative)
     if not any(token.kind == "word" and token.text.lower() in _DIRECTION_WORDS for token in clause):
         return set()
     return {token.text for token in clause if token.kind == "ref"}
@@ -516,6 +597,7 @@ def label(checked: Checked, facts: dict[str, Fact]) -> str:
         (checked.change_words, "change word"),
         (checked.metric_names, "metric name"),
         (checked.months, "month"),
+        (checked.target_words, "target word"),
     ]
     named = [f"{n} {what}{'s' if n != 1 else ''}" for n, what in checks if n]
     if named:

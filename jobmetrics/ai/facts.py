@@ -10,8 +10,14 @@ before, and the partial period is named in `partial_period`. The flag, the days 
 and the label ("partial: 2 of 7 days") come from the warehouse's one definition, dim_periods;
 nothing here decides completeness. Columns holding the previous value
 of another column (`mrr_prev`) are that column's comparison, not figures of their own. A figure
-whose metric has a target in the metric_thresholds seed carries it (`target`) and, when the
-value crosses it, `breach`.
+whose metric has a limit in the metric_thresholds seed carries it (`target`, the alert's warning
+level) and, when the value crosses it, `breach`.
+
+A result of targets (the columns of core.targets.TARGET_COLUMNS, from fct_metric_targets) is not
+a figure of its own: each figure of the same metric and period gets its row as `goal` (target
+value, comparator and the mart's is_on_track, never judged again here), and only when the
+target row's actual_value is the figure's value (a slice's figure is not the business's). Target
+metrics with no such figure are described from their actual_value in the targets result.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from typing import Any
 from jobmetrics.ai.registry import Metric, Registry, Threshold
 from jobmetrics.core.formats import auto_format
 from jobmetrics.core.labels import humanize
+from jobmetrics.core.targets import TARGET_COLUMNS
 
 Rows = list[dict[str, Any]]
 
@@ -442,10 +449,78 @@ def _movers(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return movers
 
 
+def _is_targets(columns: list[str]) -> bool:
+    return all(column in columns for column in TARGET_COLUMNS)
+
+
+def _goal(row: dict[str, Any]) -> dict[str, Any]:
+    on_track = row.get("is_on_track")
+    return {
+        "value": number(row.get("target_value")),
+        "comparator": str(row.get("comparator")),
+        "on_track": None if on_track is None else bool(on_track),
+        "source": "metric_targets",
+    }
+
+
+def _same_value(figure: dict[str, Any], actual: Any) -> bool:
+    """Whether a figure shows the target row's actual value (to 6 significant decimals)."""
+    value = number(actual)
+    return value is not None and math.isclose(figure["value"], value, rel_tol=1e-6, abs_tol=1e-9)
+
+
+def _attach_goals(
+    described: list[dict[str, Any]], targets: dict[str, Rows], registry: Registry
+) -> None:
+    """Give each figure the target row of its metric and period (see the module docstring), and
+    describe the target metrics no figure showed, at the targets' latest period."""
+    by_key: dict[tuple[str, str | None], dict[str, Any]] = {}
+    periods: dict[str, str | None] = {}
+    for name, rows in targets.items():
+        column = next(
+            (c for c in _columns(rows) if is_period_column(c, [row.get(c) for row in rows])), None
+        )
+        periods[name] = column
+        for row in rows:
+            by_key[(str(row["metric"]), iso_date(row.get(column)) if column else None)] = row
+    shown: set[tuple[str, str | None]] = set()
+    for entry in described:
+        for figure in entry.get("figures", []):
+            period = iso_date(figure.get("period") or entry.get("period"))
+            for metric in dict.fromkeys([figure["metric"], figure.get("registry_metric")]):
+                row = by_key.get((str(metric), period)) if metric else None
+                if row is None:
+                    continue
+                shown.add((str(metric), period))
+                if not _same_value(figure, row.get("actual_value")):
+                    continue  # a slice's figure, or a query without actual_value
+                figure["goal"] = _goal(row)
+                break
+    for entry in described:
+        name = entry["name"]
+        if name not in targets:
+            continue
+        column = periods[name]
+        rows = targets[name]
+        latest = max((iso_date(row.get(column)) or "" for row in rows), default="")
+        figures = []
+        for row in rows:
+            key = (str(row["metric"]), iso_date(row.get(column)) if column else None)
+            if (key[1] or "") != latest or key in shown or number(row.get("actual_value")) is None:
+                continue
+            figure = _describe(key[0], registry)
+            figure["value"] = number(row["actual_value"])
+            figure["goal"] = _goal(row)
+            figures.append(figure)
+        if figures:
+            entry.update(figures=figures, period=latest, period_column=column or "period")
+
+
 def build_facts(topic: str, results: dict[str, Rows], registry: Registry) -> dict[str, Any]:
     """The facts payload for a narrative about `results` (query name → rows)."""
     described: list[dict[str, Any]] = []
     alerts: list[dict[str, Any]] = []
+    targets: dict[str, Rows] = {}
     for name in results:
         rows = list(results[name])
         entry: dict[str, Any] = {"name": name, "label": humanize(name), "rows": len(rows)}
@@ -453,6 +528,11 @@ def build_facts(topic: str, results: dict[str, Rows], registry: Registry) -> dic
             described.append(entry)
             continue
         columns = _columns(rows)
+        if _is_targets(columns):
+            targets[name] = rows  # goals of the other results' figures, attached below
+            entry["targets"] = len({str(row["metric"]) for row in rows})
+            described.append(entry)
+            continue
         if all(column in columns for column in _ALERT_COLUMNS):
             alerts.extend(_alerts(rows))
             entry["alerts"] = len(rows)
@@ -472,6 +552,8 @@ def build_facts(topic: str, results: dict[str, Rows], registry: Registry) -> dic
                 if (figure := _figure(column, rows, rows[-1], None, registry)) is not None
             ]
         described.append(entry)
+    if targets:
+        _attach_goals(described, targets, registry)
     facts: dict[str, Any] = {"topic": topic, "results": described}
     movers = _movers(described)
     if movers:

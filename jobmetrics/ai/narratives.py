@@ -39,7 +39,7 @@ from jobmetrics.ai.registry import Registry, try_load_registry
 from jobmetrics.core.formats import format_value, is_percent
 from jobmetrics.core.settings import Settings
 
-PROMPT_VERSION = "narrative-v2"
+PROMPT_VERSION = "narrative-v3"
 CACHE_FILE = "narratives_cache.json"
 TOOL_NAME = "write_narrative"
 
@@ -59,7 +59,9 @@ You receive the page topic and a list of facts. Each fact has an id (f1, f2, ...
 p1, p2, ... for periods), a kind (value, previous, change, change_pct, period), what it shows
 (its display text), its label (the metric), its period, what it is "for" (a channel, a plan),
 its direction (up, down, unchanged against the previous period) and, where the metric has a
-better direction, its assessment (better, worse).
+better direction, its assessment (better, worse). A figure with a business target says whether
+it is on or off track against it (against_target), and its target is a fact of kind target
+(value_is: whether the figure is above, below or at the target).
 
 Write, in plain language:
 - summary: a short executive summary (2-3 sentences) of what the facts show;
@@ -75,6 +77,9 @@ Rules, all checked by a program; a text that breaks one is thrown away:
 - A change fact (change, change_pct) needs a direction word in the same clause ("up {{f3}}",
   "fell {{f4}}"), and it must match the fact's direction. "Doubled", "halved", "better",
   "worse" and "record" are checked against the data too; use them only when the facts say so.
+- Say "on track" / "off track" (or "met" / "missed") only next to a figure whose
+  against_target says so, and "above" / "below" a target only next to its target fact as its
+  value_is says: "logo churn was {{f1}}, above its {{f9}} target and off track".
 - Plain sentences only: no headings, links, images, HTML, code or tables.
 Answer by calling the write_narrative tool."""
 
@@ -238,7 +243,23 @@ class _FactTable:
             "assessment": figure.get("assessment"),
             "aliases": aliases_for(figure.get("label", ""), figure["metric"]),
         }
-        self._add("value", format_value(figure["value"], fmt), period, None, record, common)
+        goal = figure.get("goal") or {}
+        on_track = goal.get("on_track")  # fct_metric_targets' judgement, never made here
+        self._add(
+            "value", format_value(figure["value"], fmt), period, None, record, common, on_track
+        )
+        if goal.get("value") is not None:
+            value, target = figure["value"], goal["value"]
+            self._add(
+                "target",
+                format_value(target, fmt),
+                period,
+                None,
+                None,
+                {**common, "direction": None, "ratio": None, "assessment": None},
+                on_track,
+                (value > target) - (value < target),
+            )
         if previous is not None:
             self._add("previous", format_value(previous, fmt), previous_period, None, None, common)
         if change is not None and direction:
@@ -260,6 +281,8 @@ class _FactTable:
         other: str | None,
         record: str | None,
         common: dict[str, Any],
+        on_track: bool | None = None,
+        target_side: int | None = None,
     ) -> None:
         fact_id = f"f{sum(1 for f in self.facts.values() if f.kind != 'period') + 1}"
         self.facts[fact_id] = Fact(
@@ -269,6 +292,8 @@ class _FactTable:
             period=iso_date(period),
             other_period=iso_date(other),
             record=record,
+            on_track=on_track,
+            target_side=target_side,
             **common,
         )
 

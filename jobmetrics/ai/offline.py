@@ -7,9 +7,12 @@ like a short report, not a dump of the facts:
   days the data covers when the result says, and left out of the comparison;
 - "better"/"worse" only for metrics whose good direction the registry names;
 - an empty result says what it means ("No open alerts.");
-- it ends with actions, each triggered by a rule on a figure it names: a figure past its target
-  in the metric_thresholds seed (with the channels or plans on the page that drive it), critical
-  alerts, a headline figure that worsened period after period.
+- a figure with a target (seeds/metric_targets.csv) says whether it is on track, as
+  fct_metric_targets judged it: "on track against the ≥ 3.0× target";
+- it ends with actions, each triggered by a rule on a figure it names: a figure past its warning
+  level in the metric_thresholds seed (with the channels or plans on the page that drive it),
+  a figure off track against its target, critical alerts, a headline figure that worsened
+  period after period.
 Every number it prints is a value of the facts in the metric's display format.
 """
 
@@ -18,6 +21,8 @@ from __future__ import annotations
 from typing import Any
 
 from jobmetrics.core.formats import format_value, is_percent
+from jobmetrics.core.targets import TARGETS_FILE as GOALS_FILE
+from jobmetrics.core.targets import state_words, target_text
 
 MAX_FIGURES_PER_RESULT = 6
 MAX_ITEMS_PER_BREAKDOWN = 8
@@ -97,10 +102,19 @@ def _amount(change: float, change_pct: float | None, fmt: str) -> str:
     return format_value(abs(change), fmt)
 
 
+def _goal_text(figure: dict[str, Any]) -> str:
+    """ "≥ 3.0× target": a figure's target in its format."""
+    goal = figure["goal"]
+    return f"{target_text(goal['comparator'], goal['value'], figure['format'])} target"
+
+
 def _figure_text(figure: dict[str, Any], period_column: str | None = None) -> str:
     own_period = period_label(figure.get("period"), period_column)
     where = f" in {own_period}" if own_period else ""
-    return f"{figure['label']} {_value(figure)}{where}{_change(figure)}"
+    goal = ""
+    if "goal" in figure:
+        goal = f", {state_words(figure['goal']['on_track'])} against the {_goal_text(figure)}"
+    return f"{figure['label']} {_value(figure)}{where}{_change(figure)}{goal}"
 
 
 def _ranked(figures: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -194,10 +208,10 @@ def _metric_id(figure: dict[str, Any]) -> str:
 
 
 def _target_text(figure: dict[str, Any], *, critical: bool = True) -> str:
-    """'above the 5.0% target' (and the critical level when that is crossed too)."""
+    """'above the 5.0% warning level' (and the critical level when that is crossed too)."""
     target = figure["target"]
     side = "above" if target["direction"] == "above" else "below"
-    text = f"{side} the {_value(figure, target['value'])} target"
+    text = f"{side} the {_value(figure, target['value'])} warning level"
     if critical and figure.get("breach") == "critical":
         text += f" and the {_value(figure, target['critical'])} critical level"
     return text
@@ -239,7 +253,7 @@ def _drivers_text(drivers: list[tuple[str, dict[str, Any]]]) -> str:
 def _within_text(figure: dict[str, Any], where: str) -> str:
     return (
         f"{figure['label']} {_value(figure)}{where} is within its "
-        f"{_value(figure, figure['target']['value'])} target"
+        f"{_value(figure, figure['target']['value'])} warning level"
     )
 
 
@@ -288,13 +302,42 @@ def _breakdown_target_actions(
         drivers = _breaching_items(facts, metric)
         if not drivers:
             target = _value(example, example["target"]["value"])
-            within.append(f"{example['label']} is within its {target} target in every row shown")
+            within.append(
+                f"{example['label']} is within its {target} warning level in every row shown"
+            )
             continue
         actions.append(
             f"{example['label']} is {_target_text(example, critical=False)} for "
             f"{_drivers_text(drivers)}: start with {drivers[0][0]}."
         )
     return actions, within
+
+
+def _goal_actions(facts: dict[str, Any], acted: set[str]) -> tuple[list[str], list[str]]:
+    """Figures off track against their target (seeds/metric_targets.csv), unless a warning
+    level already made an action of the metric; on-track figures are notes."""
+    actions: list[str] = []
+    on_track: list[str] = []
+    for entry in facts["results"]:
+        for figure in _ranked(entry.get("figures", [])):
+            if "goal" not in figure or _metric_id(figure) in acted:
+                continue
+            when = period_label(
+                figure.get("period") or entry.get("period"), entry.get("period_column")
+            )
+            where = f" in {when}" if when else ""
+            if figure["goal"]["on_track"]:
+                on_track.append(
+                    f"{figure['label']} {_value(figure)}{where} is on track against the "
+                    f"{_goal_text(figure)}"
+                )
+            elif figure["goal"]["on_track"] is False:
+                actions.append(
+                    f"{figure['label']} was {_value(figure)}{where}, off track against the "
+                    f"{_goal_text(figure)}: break it down (by channel, plan or cohort) to find "
+                    "what holds it back."
+                )
+    return actions, on_track
 
 
 def _alert_actions(facts: dict[str, Any]) -> list[str]:
@@ -337,15 +380,25 @@ def _trend_actions(facts: dict[str, Any]) -> list[str]:
 def _action_lines(facts: dict[str, Any]) -> list[str]:
     figure_actions, within, acted = _figure_target_actions(facts)
     breakdown_actions, rows_within = _breakdown_target_actions(facts, acted)
-    within += rows_within
-    actions = _alert_actions(facts) + figure_actions + breakdown_actions + _trend_actions(facts)
+    goal_actions, on_track = _goal_actions(facts, acted)
+    within += rows_within + on_track
+    actions = (
+        _alert_actions(facts)
+        + figure_actions
+        + breakdown_actions
+        + goal_actions
+        + _trend_actions(facts)
+    )
     has_figures = any(entry.get("figures") or entry.get("items") for entry in facts["results"])
     if not actions and not has_figures:
         return []  # only alerts, none to act on, or empty results: nothing to add
     if not actions and within:
         actions = ["No action triggered: " + "; ".join(within[:MAX_DRIVERS]) + "."]
     elif not actions:
-        actions = [f"No action triggered: no figure here has a target in {TARGETS_FILE}."]
+        actions = [
+            f"No action triggered: no figure here has a warning level in {TARGETS_FILE} "
+            f"or a target in {GOALS_FILE}."
+        ]
     return ["", "**Actions**", "", *[f"- {action}" for action in actions]]
 
 

@@ -425,6 +425,46 @@ def horizontal_bars(figure: dict[str, Any]) -> dict[str, Any]:
     return {**figure, "data": data, "layout": layout}
 
 
+GOAL = "#64748b"
+"""A target's dashed line and label: mid slate, the colour of no series (so it never reads as
+one) and readable on the light and the dark theme."""
+
+
+def goal_line(figure: dict[str, Any], value: float, label: str) -> dict[str, Any]:
+    """The figure with a dashed horizontal line at `value` across the whole plot, labelled in
+    words ("Target ≥ 3.0×") at its right end; both sit in plot-wide (paper) x, so the page's
+    row filters keep them whatever range they show, and they widen the y axis to reach it."""
+    layout = figure["layout"]
+    layout.setdefault("shapes", []).append(
+        {
+            "type": "line",
+            "xref": "paper",
+            "x0": 0,
+            "x1": 1,
+            "yref": "y",
+            "y0": value,
+            "y1": value,
+            "line": {"color": GOAL, "width": 1.5, "dash": "dash"},
+            "layer": "above",
+        }
+    )
+    layout.setdefault("annotations", []).append(
+        {
+            "xref": "paper",
+            "x": 1,
+            "xanchor": "right",
+            "yref": "y",
+            "y": value,
+            "yanchor": "bottom",
+            "yshift": 2,  # clear of the dashes
+            "text": label,
+            "showarrow": False,
+            "font": {"size": 11, "color": GOAL},
+        }
+    )
+    return figure
+
+
 def waterfall_figure(
     result: QueryResult,
     *,

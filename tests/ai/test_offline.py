@@ -257,7 +257,7 @@ def test_churn_above_target_names_the_plans_that_drive_it():
     text = summary({"kpis": KPIS, "mix": PLAN_MIX})
     # 6.0 % ≥ the 5.0 % warning level; basic (9.0 % ≥ 8.0 % critical) and pro (5.5 %) breach
     assert actions(text) == [
-        "Logo churn rate was 6.0% in Oct 2026, above the 5.0% target: it is driven by "
+        "Logo churn rate was 6.0% in Oct 2026, above the 5.0% warning level: it is driven by "
         "Basic (9.0%, past the 8.0% critical level), Pro (5.5%); start with Basic."
     ]
 
@@ -265,7 +265,7 @@ def test_churn_above_target_names_the_plans_that_drive_it():
 def test_a_breakdown_past_its_target_is_an_action_on_its_own():
     text = summary({"mix": PLAN_MIX})
     assert actions(text) == [
-        "Logo churn rate is above the 5.0% target for Basic (9.0%, past the 8.0% critical "
+        "Logo churn rate is above the 5.0% warning level for Basic (9.0%, past the 8.0% critical "
         "level), Pro (5.5%): start with Basic."
     ]
 
@@ -274,7 +274,7 @@ def test_a_retention_below_its_target_is_an_action():
     rows = [dict(row, net_revenue_retention=0.93, logo_churn_rate=0.04) for row in KPIS]
     text = summary({"kpis": rows})
     assert actions(text) == [
-        "Net revenue retention was 93.0% in Oct 2026, below the 95.0% target: break it down "
+        "Net revenue retention was 93.0% in Oct 2026, below the 95.0% warning level: break it down "
         "(by channel, plan or cohort) to find what drives it."
     ]
 
@@ -283,8 +283,8 @@ def test_figures_within_their_targets_trigger_no_action_and_say_so():
     rows = [dict(row, logo_churn_rate=0.04) for row in KPIS]
     text = summary({"kpis": rows})
     assert actions(text) == [
-        "No action triggered: Logo churn rate 4.0% in Oct 2026 is within its 5.0% target; "
-        "Net revenue retention 97.0% in Oct 2026 is within its 95.0% target."
+        "No action triggered: Logo churn rate 4.0% in Oct 2026 is within its 5.0% warning level; "
+        "Net revenue retention 97.0% in Oct 2026 is within its 95.0% warning level."
     ]
 
 
@@ -312,7 +312,8 @@ def test_critical_alerts_come_first():
 def test_no_target_on_the_page_is_said_plainly():
     rows = [{"channel": "paid_social", "spend_usd": Decimal("10.00")}]
     assert actions(summary({"latest": rows})) == [
-        "No action triggered: no figure here has a target in seeds/metric_thresholds.csv."
+        "No action triggered: no figure here has a warning level in seeds/metric_thresholds.csv "
+        "or a target in seeds/metric_targets.csv."
     ]
 
 

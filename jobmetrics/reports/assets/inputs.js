@@ -402,6 +402,9 @@
       value.textContent = chosen ? chosen[1] : "–";
       var html = chosen ? chosen[2] : '<div class="jm-bv-comparison neutral">no data in the selected range</div>';
       if (comparison) comparison.outerHTML = html || '<div class="jm-bv-comparison neutral"></div>';
+      // A tile with target= carries the target state of each period too (on / off track).
+      var target = tile.querySelector(".jm-bv-target");
+      if (target) target.outerHTML = chosen && chosen[3] ? chosen[3] : '<div class="jm-bv-target none">no data in the selected range</div>';
       tile.setAttribute("data-period", chosen ? String(chosen[0]) : "");
     });
   }
