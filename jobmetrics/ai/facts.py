@@ -175,6 +175,8 @@ def _label(column: str, metric: Metric | None, averaged: Metric | None) -> str:
     label = f"Average {_lower_first(humanize(base))}" if base else humanize(column)
     if label.endswith(" ms") and label != "ms":
         label = label.removesuffix(" ms") + " time"  # the ms format shows the unit
+    if label.endswith(" months") and column.endswith("_months"):
+        label = label.removesuffix(" months")  # the months format shows it: "CAC payback 2.2 mo"
     return label
 
 

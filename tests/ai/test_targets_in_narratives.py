@@ -63,6 +63,7 @@ TARGETS = [
     target(OCT, "net_revenue_retention", 1.02, 1.0, ">=", True),
     target(OCT, "mrr_growth_rate", 0.08, 0.1, ">=", False),
     target(OCT, "ltv_to_cac", None, 3.0, ">=", None),
+    target(OCT, "cac_payback_months", 2.2, 12.0, "<=", True),
 ]
 
 
@@ -111,6 +112,7 @@ def test_the_offline_summary_says_on_and_off_track_in_words() -> None:
         "≥ 100.0% target" in text
     )
     assert "MRR growth rate 8.0%, off track against the ≥ 10.0% target" in text
+    assert "CAC payback 2.2 mo, on track against the ≤ 12.0 mo target" in text  # unit once
     assert (
         "- Logo churn rate was 6.0% in Oct 2026, off track against the ≤ 5.0% target: break it "
         "down (by channel, plan or cohort) to find what holds it back."
