@@ -460,6 +460,8 @@ def goal_line(figure: dict[str, Any], value: float, label: str) -> dict[str, Any
             "text": label,
             "showarrow": False,
             "font": {"size": 11, "color": GOAL},
+            # a light pill, so the words stay readable where a series crosses them (dark theme too)
+            "bgcolor": "rgba(248, 250, 252, 0.85)",
         }
     )
     return figure
