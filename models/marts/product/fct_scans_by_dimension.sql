@@ -52,7 +52,11 @@ banded_scans as (
         keyword_bands.keywords_band,
         case when scans.status = 'completed' then 1 else 0 end as completed,
         case when scans.status = 'failed' then 1 else 0 end as failed,
-        case when scans.status = 'completed' then scans.match_rate end as completed_match_rate,
+        -- as DECIMAL so its sum, and the average, are exact whatever order the rows come in
+        -- (an incremental build then equals a full refresh to the last bit)
+        case
+            when scans.status = 'completed' then cast(scans.match_rate as decimal(18, 6))
+        end as completed_match_rate,
         case when scans.status = 'completed' then scans.keywords_extracted end
             as completed_keywords_extracted
     from scans
