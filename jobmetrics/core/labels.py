@@ -37,6 +37,8 @@ _LABELS = {
     "tenure_months": "Tenure (months)",
     "scans_last_30_days": "Scans, last 30 days",
     "scans_previous_30_days": "Scans, 30 days before",
+    "resume_format": "Résumé format",
+    "keywords_band": "Keywords extracted",
 }
 
 # Countries as the data carries them (ISO 3166-1 alpha-2, raw_users.country) → their names; a
