@@ -12,6 +12,8 @@
 --                  of the slices' (a user can scan in several slices)
 --   failed_band    completed scans never fall in the keyword band with no limits, failed ones
 --                  never in another
+--   unbanded       no slice has a NULL value (a keyword count no band holds would make one:
+--                  its scans would still add up, so slices_add_up alone misses a gap)
 
 with
 
@@ -123,9 +125,20 @@ failed_band as (
             (keyword_bands.min_keywords is null and slices.completed_scans > 0)
             or (keyword_bands.min_keywords is not null and slices.failed_scans > 0)
         )
+),
+
+unbanded as (
+    select
+        scan_month,
+        'unbanded' as check_name,
+        dimension as dimension_value
+    from slices
+    where dimension_value is null
 )
 
 select * from all_is_daily
+union all
+select * from unbanded
 union all
 select * from slices_add_up
 union all
