@@ -616,10 +616,12 @@ def interval_band(
     upper: str,
     label: str,
     fmt: str | None,
+    partial: str | None = None,
 ) -> dict[str, Any]:
     """The figure with a shaded band from the column `lower` up to `upper` (a forecast's
     interval), drawn under its lines: one legend entry, `label`, whose hover gives both ends
-    ("80 % interval: $28,136 to $30,245"). Rows where the ends are NULL leave a gap."""
+    ("80 % interval: $28,136 to $30,245") and, on a row of a partial period, the `partial`
+    column's label. Rows where the ends are NULL leave a gap."""
     xs = [to_json_value(value) for value in result.column(x)]
     lows = result.column(lower)
     edge = {"type": "scatter", "mode": "lines", "x": xs, "line": {"width": 0}}
@@ -640,6 +642,11 @@ def interval_band(
         "customdata": [None if low is None else format_value(low, fmt) for low in lows],
         "hovertemplate": f"%{{customdata}} to {hover_template(fmt)}",
     }
+    if partial is not None:
+        high_edge["hovertemplate"] = [
+            f"%{{customdata}} to {hover_template(fmt)}" + (f" ({note})" if note else "")
+            for note in result.column(partial)
+        ]
     figure["data"][:0] = [low_edge, high_edge]
     # a tonexty fill would turn Plotly's default legend order around
     figure["layout"].setdefault("legend", {})["traceorder"] = "normal"

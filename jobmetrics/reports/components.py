@@ -216,6 +216,7 @@ def _xy(kind: str, stacked_default: bool) -> Callable[[Attributes, Canvas], str]
                 upper=band[1],
                 label=attributes.get("band_title", "Interval"),
                 fmt=fmt,
+                partial=partial,
             )
         _check_columns(result, attributes, *attributes.names("dashed"))
         dashed = {humanize(column) for column in attributes.names("dashed")}
@@ -447,6 +448,7 @@ def _data_table(attributes: Attributes, canvas: Canvas) -> str:
         extra = f' data-lazy="{_e(lazy_file)}" data-lazy-total="{len(result.rows)}"'
     if layout.detail:
         extra += f' data-detail="{_e(layout.detail)}"'
+    extra += f' data-visible="{visible}"'
     table = (
         f'<div class="jm-table-wrap"><table class="jm-table"{extra}><thead><tr>{layout.head()}'
         f"</tr></thead><tbody>{''.join(body_rows)}</tbody></table></div>"
@@ -573,7 +575,7 @@ def _detail_dialog(attributes: Attributes, canvas: Canvas) -> str:
     canvas.shared[memo] = (
         f'<dialog class="jm-detail" aria-label="{_e(attributes.get("title") or "Details")}" '
         f'data-missing="{_e(attributes.get("missing") or "No details for this row.")}">'
-        '<div class="jm-detail-head"><h2 class="jm-detail-title"></h2>'
+        '<div class="jm-detail-head"><strong class="jm-detail-title"></strong>'
         '<button type="button" class="jm-detail-close" aria-label="Close">×</button></div>'
         '<div class="jm-detail-body"></div></dialog>'
         f'<script type="application/octet-stream" class="jm-detail-data">{packed}</script>'

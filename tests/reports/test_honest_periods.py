@@ -225,9 +225,14 @@ def test_charts_draw_partial_weeks_and_months_apart(built: BuiltSite, span: Span
         data = json.loads(PAGE_DATA.search(path.read_text(encoding="utf-8")).group(1))
         for chart_id, figure in data["charts"].items():
             for trace in figure["data"]:
+                invisible = (  # the lower edge of a band: no line, no hover, only its fill
+                    trace.get("hoverinfo") == "skip"
+                    and (trace.get("line") or {}).get("width") == 0
+                )
                 if (
                     trace.get("type") not in ("bar", "scatter")
                     or trace.get("legendgroup") == "alerts"
+                    or invisible
                 ):
                     continue
                 xs = [_as_date(value) for value in trace.get("x") or []]
@@ -239,6 +244,13 @@ def test_charts_draw_partial_weeks_and_months_apart(built: BuiltSite, span: Span
                     continue
                 for index, (x, y) in enumerate(zip(xs, trace.get("y") or [], strict=False)):
                     if y is None or _partial(span, grain, x) is None:
+                        continue
+                    if x > span.end:
+                        # a period after the data can only be a forecast, and must say so
+                        hover = trace.get("hovertemplate")
+                        forecast = isinstance(hover, list) and "forecast" in hover[index]
+                        is_dashed = (trace.get("line") or {}).get("dash") == "dash"
+                        assert forecast or is_dashed, (path.name, chart_id, trace.get("name"), x)
                         continue
                     assert _marked(trace, index), (path.name, chart_id, trace.get("name"), x)
                     marked += 1

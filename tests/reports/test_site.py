@@ -21,6 +21,7 @@ pytestmark = pytest.mark.slow
 TOP_PAGES = {
     "index.html",
     "mrr.html",
+    "customers.html",
     "segments.html",
     "cohorts.html",
     "funnel.html",

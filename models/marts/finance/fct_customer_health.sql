@@ -189,11 +189,13 @@ final as (
             ) }} as bigint
         ) as tenure_days,
         round(
-            {{ dbt.datediff(
-                'scored.first_paid_date',
-                'coalesce(cast(scored.churned_at as date), scored.as_of_date)',
-                'day'
-            ) }} / 30.4375,
+            cast(
+                {{ dbt.datediff(
+                    'scored.first_paid_date',
+                    'coalesce(cast(scored.churned_at as date), scored.as_of_date)',
+                    'day'
+                ) }} as double
+            ) / 30.4375,
             1
         ) as tenure_months,
         scored.lifetime_revenue_usd,
