@@ -88,6 +88,16 @@ TARGET_VOCABULARY: dict[str, dict[str, Any]] = {
     **{word: {"side": 1} for word in _words("above exceeds exceeded exceeding")},
     **{word: {"side": -1} for word in _words("below")},
 }
+# Words that judge a figure against its target only in a clause that names a target ("beat the
+# target", "within target", "under the goal", "short of the target"): elsewhere they mean other
+# things ("beat last month", "within a week").
+TARGET_CONTEXT_VOCABULARY: dict[str, dict[str, Any]] = {
+    **{word: {"on_track": True} for word in _words("beat beats beating within")},
+    **{word: {"on_track": False} for word in _words("short")},
+    **{word: {"side": 1} for word in _words("over")},
+    **{word: {"side": -1} for word in _words("under")},
+}
+_TARGET_NOUNS = frozenset(_words("target targets goal goals"))
 # "up"/"down" in phrasal verbs say nothing about a figure ("sign up", "follow up", "drill down").
 _PHRASAL = {
     "up": set(
@@ -177,7 +187,8 @@ class Fact:
     on_track: bool | None = None
     """For a figure with a target and its target fact: fct_metric_targets' is_on_track."""
     target_side: int | None = None
-    """For a target fact: where the value lies against the target (+1 above, -1 below, 0 on it)."""
+    """For a figure with a target and its target fact: where the value lies against the target
+    (+1 above, -1 below, 0 on it)."""
 
     def describe(self) -> dict[str, Any]:
         """What the model is told about the fact."""
@@ -408,9 +419,15 @@ def _target_claim(clause: list[_Token], index: int) -> dict[str, Any] | None:
         claim = {"on_track": word == "on-track"}
     else:
         claim = TARGET_VOCABULARY.get(word)
+        if claim is None and _names_a_target(clause):
+            claim = TARGET_CONTEXT_VOCABULARY.get(word)
     if claim and "on_track" in claim and start > 0 and clause[start - 1].text.lower() in _NEGATIONS:
         return {"on_track": not claim["on_track"]}
     return claim
+
+
+def _names_a_target(clause: list[_Token]) -> bool:
+    return any(token.kind == "word" and token.text.lower() in _TARGET_NOUNS for token in clause)
 
 
 def _check_target_words(clause: list[_Token], result: Checked, imperative: bool) -> None:
@@ -425,9 +442,14 @@ def _check_target_words(clause: list[_Token], result: Checked, imperative: bool)
         fact = _nearest_ref(clause, index)
         word = token.text
         if "side" in claim:
-            if fact is None or fact.kind != "target":
-                continue  # "above" a figure that is no target: not a claim about one
+            about_target = fact is not None and fact.kind == "target"
+            if not about_target and not _names_a_target(clause):
+                continue  # "above" a figure, no target named: not a claim about one
             result.target_words += 1
+            if fact is None or fact.target_side is None:
+                where = f"{fact.id}, which has no target" if fact else "no figure with a target"
+                result.problems.append(f'"{word}" judges a target but sits next to {where}')
+                continue
             if fact.target_side != claim["side"]:
                 actual = {1: "above", -1: "below", 0: "at"}.get(fact.target_side, "unknown")
                 result.problems.append(

@@ -245,8 +245,18 @@ class _FactTable:
         }
         goal = figure.get("goal") or {}
         on_track = goal.get("on_track")  # fct_metric_targets' judgement, never made here
+        side = None
+        if goal.get("value") is not None:
+            side = (figure["value"] > goal["value"]) - (figure["value"] < goal["value"])
         self._add(
-            "value", format_value(figure["value"], fmt), period, None, record, common, on_track
+            "value",
+            format_value(figure["value"], fmt),
+            period,
+            None,
+            record,
+            common,
+            on_track,
+            side,
         )
         if goal.get("value") is not None:
             value, target = figure["value"], goal["value"]

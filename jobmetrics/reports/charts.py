@@ -620,7 +620,7 @@ def interval_band(
 ) -> dict[str, Any]:
     """The figure with a shaded band from the column `lower` up to `upper` (a forecast's
     interval), drawn under its lines: one legend entry, `label`, whose hover gives both ends
-    ("80 % interval: $28,136 to $30,245") and, on a row of a partial period, the `partial`
+    ("80 % error band: $28,136 to $30,245") and, on a row of a partial period, the `partial`
     column's label. Rows where the ends are NULL leave a gap."""
     xs = [to_json_value(value) for value in result.column(x)]
     lows = result.column(lower)

@@ -155,9 +155,32 @@ def test_claims_about_targets_are_checked_against_the_facts() -> None:
         ("Logo churn of {churn} met its {churn_target} target.", "(off track)"),
         ("Net revenue retention of {nrr} missed its {nrr_target} target.", "(on track)"),
         ("Net revenue retention of {nrr} is not on track.", "(on track)"),
+        # the side word next to the figure, the target named without its figure
+        # a clause of its own names no figure: unverifiable, so not let through
+        ("Logo churn was {churn}, below the target.", "no figure with a target"),
+        ("Logo churn was {churn} below target.", "the value is above"),
+        ("Net revenue retention of {nrr} fell under its goal.", "the value is above"),
+        # words that judge only where a target is named
+        ("Logo churn of {churn} beat the target.", "(off track)"),
+        ("Logo churn of {churn} stayed within target.", "(off track)"),
+        ("Net revenue retention of {nrr} fell short of the target.", "(on track)"),
     ]:
         checked = check(wrong, payload, results)
         assert not checked.ok and any(problem in p for p in checked.problems), (wrong, checked)
+
+
+def test_words_that_judge_a_target_only_where_one_is_named() -> None:
+    """ "beat", "within", "under" say nothing about a target in a clause that names none."""
+    results = {"kpis": KPIS, "targets": TARGETS}
+    payload = facts(results)
+    for text in [
+        "Logo churn was {churn}, under last spring's level.",
+        "Net revenue retention of {nrr} beat last month.",
+    ]:
+        checked = check(text, payload, results)
+        assert checked.ok and checked.target_words == 0, (text, checked)
+    right = check("Logo churn of {churn} was over the target.", payload, results)
+    assert right.ok and right.target_words == 1, right
 
 
 def test_a_target_word_with_no_target_in_the_facts_is_rejected() -> None:

@@ -18,7 +18,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from tests.warehouse.raw_figures import customer_mrr_at_end_of, subscriptions
+from tests.warehouse.raw_figures import customer_mrr_at_end_of, month_end_days, subscriptions
 
 pytestmark = pytest.mark.slow
 
@@ -71,8 +71,19 @@ def expected_health(raw_dir: Path) -> pd.DataFrame:
     )
     downgrades = downgrades[downgrades["started_at"].dt.date >= window].groupby("user_id").size()
 
-    at_end = customer_mrr_at_end_of(subscriptions(raw_dir), end)
     all_subs = subscriptions(raw_dir)
+    at_end = customer_mrr_at_end_of(all_subs, end)
+    # MRR lost at a customer's last churn as the bridge counts it: paying at one month end,
+    # nothing at the next; the MRR at the earlier month end
+    last_churn: dict[int, Decimal] = {}
+    previous: dict[int, Decimal] = {}
+    start = date.fromisoformat(manifest["data_start"])
+    for _, close in sorted(month_end_days(start, end).items()):
+        current = customer_mrr_at_end_of(all_subs, close)
+        for user_id, mrr in previous.items():
+            if mrr > 0 and current.get(user_id, Decimal(0)) == 0:
+                last_churn[user_id] = mrr
+        previous = current
     rows = []
     for user_id, user_subs in subs.groupby("user_id"):
         paying = at_end.get(user_id, Decimal(0)) > 0
@@ -95,14 +106,10 @@ def expected_health(raw_dir: Path) -> pd.DataFrame:
             )
             row["at_risk_score"] = min(score, 100)
         else:
-            last_end = user_subs.sort_values(["ended_at", "price_usd"]).iloc[-1]
-            churned = last_end["ended_at"].date()
-            row["churned_date"] = churned
+            last_end = user_subs.sort_values(["ended_at", "subscription_id"]).iloc[-1]
+            row["churned_date"] = last_end["ended_at"].date()
             row["churn_type"] = CHURN_TYPES[last_end["end_reason"]]
-            before = customer_mrr_at_end_of(
-                [s for s in all_subs if s.user_id == user_id], churned - timedelta(days=1)
-            )
-            row["lost_mrr"] = before.get(user_id, Decimal(0))
+            row["lost_mrr"] = last_churn.get(user_id)
         rows.append(row)
     return pd.DataFrame(rows).set_index("user_id").sort_index()
 
@@ -135,9 +142,9 @@ def test_customer_health_matches_the_raw_files(raw_dir: Path, warehouse: Path) -
     assert list(found.loc[churned, "churned_date"].dt.date) == list(
         expected.loc[churned, "churned_date"]
     )
-    assert [Decimal(str(v)) for v in found.loc[churned, "lost_mrr"]] == list(
-        expected.loc[churned, "lost_mrr"]
-    )
+    assert [None if pd.isna(v) else Decimal(str(v)) for v in found.loc[churned, "lost_mrr"]] == [
+        None if v is None or pd.isna(v) else v for v in expected.loc[churned, "lost_mrr"]
+    ]
     # the small data set exercises every part of the rule
     assert set(expected["engagement_trend"]) >= {"stopped", "falling", "rising", "steady"}
     assert (scores.fillna(0) >= 40).sum() > 0

@@ -5,6 +5,9 @@
 --   plans_add_up  the plans' rows add up to the 'all' row
 --   outcomes      recovered + lost + open = failed invoices in every row
 --   dense         every month of fct_mrr_monthly has an 'all' row
+--   lost_ends     over all months, the lost invoices are exactly the subscriptions that ended
+--                 with end_reason 'payment_failed' (each ends at its invoice's last retry), and
+--                 each lost invoice's subscription is one of them
 
 {% set text = dbt.type_string() %}
 
@@ -106,6 +109,36 @@ dense as (
     where all_plans.month is null
 ),
 
+ended_on_failure as (
+    select subscription_id
+    from {{ ref('stg_subscriptions') }}
+    where end_reason = 'payment_failed'
+),
+
+lost_invoices as (
+    select subscription_id
+    from {{ ref('stg_invoices') }}
+    where status = 'failed'
+),
+
+lost_ends as (
+    select
+        'lost_ends' as check_name,
+        cast(null as date) as month,
+        cast((select sum(lost_invoices) from all_plans) as {{ text }}) || ' lost invoices, '
+        || cast((select count(*) from lost_invoices) as {{ text }}) || ' failed' as found,
+        cast((select count(*) from ended_on_failure) as {{ text }})
+        || ' subscriptions ended payment_failed' as expected
+    where
+        (select sum(lost_invoices) from all_plans) != (select count(*) from ended_on_failure)
+        or exists (
+            select 1 from lost_invoices
+            where
+                lost_invoices.subscription_id
+                not in (select ended_on_failure.subscription_id from ended_on_failure)
+        )
+),
+
 final as (
     select * from involuntary_check
     union all
@@ -114,6 +147,8 @@ final as (
     select * from outcomes
     union all
     select * from dense
+    union all
+    select * from lost_ends
 )
 
 select * from final

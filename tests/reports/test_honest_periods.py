@@ -226,8 +226,7 @@ def test_charts_draw_partial_weeks_and_months_apart(built: BuiltSite, span: Span
         for chart_id, figure in data["charts"].items():
             for trace in figure["data"]:
                 invisible = (  # the lower edge of a band: no line, no hover, only its fill
-                    trace.get("hoverinfo") == "skip"
-                    and (trace.get("line") or {}).get("width") == 0
+                    trace.get("hoverinfo") == "skip" and (trace.get("line") or {}).get("width") == 0
                 )
                 if (
                     trace.get("type") not in ("bar", "scatter")

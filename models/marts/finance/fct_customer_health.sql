@@ -37,8 +37,8 @@ data_end as (
 
 subscriptions as (
     select
+        subscription_id,
         user_id,
-        mrr_usd,
         start_reason,
         started_date,
         ended_at,
@@ -80,23 +80,26 @@ recent_failed_payments as (
 
 last_endings as (
     -- the subscription whose end left a churned customer at zero MRR: their last one to end
+    -- (the tie-break of fct_churn_by_reason)
     select
         user_id,
-        ended_at,
         end_reason,
-        mrr_usd,
-        row_number() over (partition by user_id order by ended_at desc, mrr_usd desc) as ending_rank
+        row_number() over (
+            partition by user_id order by ended_at desc, subscription_id desc
+        ) as ending_rank
     from subscriptions
     where ended_at is not null
 ),
 
-lost_mrr as (
-    -- MRR on the day before the customer's last change day (the day their MRR went to zero)
+last_churns as (
+    -- the MRR the MRR bridge counted as churned at the customer's last churn (their MRR at the
+    -- previous month end, as fct_mrr_monthly counts it); none when they never paid at a month end
     select
         user_id,
-        lag(mrr) over (partition by user_id order by change_date) as mrr_before,
-        row_number() over (partition by user_id order by change_date desc) as recency_rank
-    from {{ ref('int_customer_mrr_change_days') }}
+        -mrr_change as lost_mrr,
+        row_number() over (partition by user_id order by month desc) as recency_rank
+    from {{ ref('int_customer_mrr_months') }}
+    where movement = 'churn'
 ),
 
 trended as (
@@ -217,7 +220,7 @@ final as (
         end as churn_type,
         case
             when scored.customer_status = 'churned'
-                then cast(lost_mrr.mrr_before as decimal(18, 6))
+                then cast(last_churns.lost_mrr as decimal(18, 6))
         end as lost_mrr,
         scored.as_of_date
     from scored
@@ -225,10 +228,10 @@ final as (
         on
             scored.user_id = last_endings.user_id
             and last_endings.ending_rank = 1
-    left join lost_mrr
+    left join last_churns
         on
-            scored.user_id = lost_mrr.user_id
-            and lost_mrr.recency_rank = 1
+            scored.user_id = last_churns.user_id
+            and last_churns.recency_rank = 1
 )
 
 select * from final

@@ -1,5 +1,5 @@
 -- The MRR forecast for the months after the last complete month (never from a partial month):
--- one row per horizon, by the rule of macros/core_mrr_forecast.sql, with an 80 % interval
+-- one row per horizon, by the rule of macros/core_mrr_forecast.sql, with an error band (± the 80th percentile of past errors per month ahead)
 -- from how far the same rule missed in the backtest (fct_mrr_forecast_backtest). No rows when
 -- the last complete month lacks the history the rule needs.
 
