@@ -124,8 +124,9 @@ def measure(site: Path) -> list[dict[str, Any]]:
                     timeout=30_000,
                 )
                 drawn = page.evaluate("window.__jmDrawn")
-                row["first_chart_ms"] = round(min(drawn))
-                row["all_charts_ms"] = round(max(drawn))
+                # a page of tables only (customers) has no chart to time
+                row["first_chart_ms"] = round(min(drawn)) if drawn else None
+                row["all_charts_ms"] = round(max(drawn)) if drawn else None
                 specs = page.evaluate("window.jmSite.page.inputs || []")
                 row["views"] = len(page.evaluate("window.jmSite.page.views || {}")) or 1
                 timings = []
@@ -171,17 +172,24 @@ def main(argv: list[str] | None = None) -> int:
         f"{'page':30} {'KiB':>5} {'views':>5} {'packed KiB':>10} {'first chart':>11} "
         f"{'all charts':>10} {'changes':>7} {'median ms':>9} {'max ms':>7}"
     )
+
+    def ms(value: int | None, width: int) -> str:
+        return f"{value:{width}d} ms" if value is not None else f"{'-':>{width}}   "
+
     for row in rows:
         print(
             f"{row['page']:30} {row['bytes'] / 1024:5.0f} {row['views']:5d} "
-            f"{row['packed_views_bytes'] / 1024:10.0f} {row['first_chart_ms']:8d} ms "
-            f"{row['all_charts_ms']:7d} ms "
+            f"{row['packed_views_bytes'] / 1024:10.0f} {ms(row['first_chart_ms'], 8)} "
+            f"{ms(row['all_charts_ms'], 7)} "
             f"{row.get('changes', 0):7d} {row.get('redraw_median_ms', 0):9.1f} "
             f"{row.get('redraw_max_ms', 0):7.1f}"
         )
     largest = max(rows, key=lambda row: row["bytes"])
     slowest = max(rows, key=lambda row: row.get("redraw_max_ms", 0))
-    latest = max(rows, key=lambda row: row["first_chart_ms"])
+    latest = max(
+        (row for row in rows if row["first_chart_ms"] is not None),
+        key=lambda row: row["first_chart_ms"],
+    )
     summary = {
         "largest_page": largest["page"],
         "largest_page_bytes": largest["bytes"],
