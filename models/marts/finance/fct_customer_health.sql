@@ -37,12 +37,9 @@ data_end as (
 
 subscriptions as (
     select
-        subscription_id,
         user_id,
         start_reason,
-        started_date,
-        ended_at,
-        end_reason
+        started_date
     from {{ ref('int_subscription_periods') }}
 ),
 
@@ -78,28 +75,16 @@ recent_failed_payments as (
     group by invoices.user_id
 ),
 
-last_endings as (
-    -- the subscription whose end left a churned customer at zero MRR: their last one to end
-    -- (the tie-break of fct_churn_by_reason)
+last_churns as (
+    -- the customer's last churn (int_customer_churns: why, and the MRR the bridge counted as
+    -- churned, their MRR at the previous month end); none when they never paid at a month end
     select
         user_id,
         end_reason,
-        row_number() over (
-            partition by user_id order by ended_at desc, subscription_id desc
-        ) as ending_rank
-    from subscriptions
-    where ended_at is not null
-),
-
-last_churns as (
-    -- the MRR the MRR bridge counted as churned at the customer's last churn (their MRR at the
-    -- previous month end, as fct_mrr_monthly counts it); none when they never paid at a month end
-    select
-        user_id,
+        churn_type,
         -mrr_change as lost_mrr,
         row_number() over (partition by user_id order by month desc) as recency_rank
-    from {{ ref('int_customer_mrr_months') }}
-    where movement = 'churn'
+    from {{ ref('int_customer_churns') }}
 ),
 
 trended as (
@@ -212,22 +197,16 @@ final as (
         coalesce(scored.at_risk_score >= 40, false) as is_at_risk,
         nullif(scored.risk_reasons, '') as risk_reasons,
         cast(scored.churned_at as date) as churned_date,
-        case when scored.customer_status = 'churned' then last_endings.end_reason end
+        case when scored.customer_status = 'churned' then last_churns.end_reason end
             as churn_reason,
-        case
-            when scored.customer_status = 'churned'
-                then {{ core_churn_type('last_endings.end_reason') }}
-        end as churn_type,
+        case when scored.customer_status = 'churned' then last_churns.churn_type end
+            as churn_type,
         case
             when scored.customer_status = 'churned'
                 then cast(last_churns.lost_mrr as decimal(18, 6))
         end as lost_mrr,
         scored.as_of_date
     from scored
-    left join last_endings
-        on
-            scored.user_id = last_endings.user_id
-            and last_endings.ending_rank = 1
     left join last_churns
         on
             scored.user_id = last_churns.user_id

@@ -106,46 +106,15 @@ at_risk_months as (
     group by month, plan
 ),
 
-churned_customer_months as (
-    select
-        user_id,
-        month,
-        month_end_date,
-        mrr_change
-    from {{ ref('int_customer_mrr_months') }}
-    where movement = 'churn'
-),
-
-month_endings as (
-    -- the subscriptions of each churned customer month that ended within the month, the last
-    -- one first (the one that left the customer at zero, as in fct_churn_by_reason)
-    select
-        churned_customer_months.month,
-        churned_customer_months.mrr_change,
-        subscriptions.plan,
-        subscriptions.end_reason,
-        row_number() over (
-            partition by churned_customer_months.user_id, churned_customer_months.month
-            order by subscriptions.ended_at desc, subscriptions.subscription_id desc
-        ) as ending_number
-    from churned_customer_months
-    inner join subscriptions
-        on
-            churned_customer_months.user_id = subscriptions.user_id
-            and churned_customer_months.month <= subscriptions.ended_date
-            and churned_customer_months.month_end_date >= subscriptions.ended_date
-),
-
 lost_months as (
+    -- involuntary churn by the plan that ended (int_customer_churns decides why a customer churned)
     select
         month,
         plan,
         count(*) as involuntary_churned_customers,
         -sum(mrr_change) as mrr_lost
-    from month_endings
-    where
-        ending_number = 1
-        and {{ core_churn_type('end_reason') }} = 'involuntary'
+    from {{ ref('int_customer_churns') }}
+    where churn_type = 'involuntary'
     group by month, plan
 ),
 
