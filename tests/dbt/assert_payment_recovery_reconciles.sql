@@ -2,6 +2,8 @@
 -- month and what breaks:
 --   involuntary   the 'all' row's involuntary churned customers and mrr_lost equal
 --                 fct_churn_by_reason's involuntary churn (mrr_lost = -churned_mrr) every month
+--                 (both read int_customer_churns: this holds the two aggregations together;
+--                 lost_ends below ties the lost invoices to the raw subscriptions)
 --   plans_add_up  the plans' rows add up to the 'all' row
 --   outcomes      recovered + lost + open = failed invoices in every row
 --   dense         every month of fct_mrr_monthly has an 'all' row
