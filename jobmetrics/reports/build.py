@@ -10,8 +10,6 @@ site.
 
 from __future__ import annotations
 
-import base64
-import gzip
 import json
 import os
 import re
@@ -30,6 +28,7 @@ from jobmetrics.ai.narratives import UsageSummary
 from jobmetrics.core import settings as settings_module
 from jobmetrics.core.errors import PageError, ReportError
 from jobmetrics.reports.annotations import load_alerts, register_sql_functions
+from jobmetrics.reports.components import pack
 from jobmetrics.reports.narratives import Narrator
 from jobmetrics.reports.pages_loader import PageInstance, PageSource, expand, load_pages
 from jobmetrics.reports.project import ProjectInfo, read_project
@@ -165,9 +164,7 @@ def _page_data(page: PageInstance, rendered: RenderedPage | None) -> tuple[dict[
     }
     if not any(others.values()):
         return payload, ""
-    text = json.dumps(others, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-    packed = gzip.compress(text.encode("utf-8"), compresslevel=9, mtime=0)
-    return payload, base64.b64encode(packed).decode("ascii")
+    return payload, pack(others)
 
 
 def _write_page(

@@ -571,7 +571,7 @@ def _detail_dialog(attributes: Attributes, canvas: Canvas) -> str:
                 f"<thead><tr>{layout.head()}</tr></thead><tbody>{body}</tbody></table></div>"
             )
         details[str(to_json_value(value))] = "".join(parts)
-    packed = _pack({"title": attributes.get("title") or humanize(key), "details": details})
+    packed = pack({"title": attributes.get("title") or humanize(key), "details": details})
     canvas.shared[memo] = (
         f'<dialog class="jm-detail" aria-label="{_e(attributes.get("title") or "Details")}" '
         f'data-missing="{_e(attributes.get("missing") or "No details for this row.")}">'
@@ -583,8 +583,9 @@ def _detail_dialog(attributes: Attributes, canvas: Canvas) -> str:
     return canvas.shared[memo]
 
 
-def _pack(payload: Any) -> str:
-    """JSON, gzip, base64: how the page carries data it shows only on demand."""
+def pack(payload: Any) -> str:
+    """JSON, gzip, base64: how a page carries what it shows only on demand (its other views,
+    detail dialogs); the browser unpacks it with its own DecompressionStream."""
     text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     return base64.b64encode(gzip.compress(text.encode("utf-8"), compresslevel=9, mtime=0)).decode(
         "ascii"
