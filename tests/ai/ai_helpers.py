@@ -1,4 +1,5 @@
-"""Helpers of the AI tests: a small warehouse file with the mart's columns, file hashes."""
+"""Helpers of the AI tests: a small warehouse file with the mart's columns, file hashes, a
+made-up registry metric."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+
+from jobmetrics.ai.registry import Metric
 
 SMALL_MONTHS = [
     # month, starting, new, expansion, reactivation, contraction, churned MRR; paying; churned
@@ -49,3 +52,27 @@ def file_hash(path: Path) -> str:
     if wal.exists():
         digest.update(wal.read_bytes())
     return digest.hexdigest()
+
+
+def make_metric(
+    name: str,
+    label: str,
+    fmt: str,
+    down_is_good: bool | None,
+    column: str | None = None,
+    *,
+    headline: bool = False,
+) -> Metric:
+    """A monthly registry metric read from fct_test.<column> (default: its name)."""
+    return Metric(
+        name=name,
+        label=label,
+        description="",
+        type="simple",
+        format=fmt,
+        down_is_good=down_is_good,
+        grain="month",
+        mart_column=f"fct_test.{column or name}",
+        definition="",
+        headline=headline,
+    )

@@ -21,50 +21,30 @@ import pytest
 from jobmetrics.ai.facts import build_facts
 from jobmetrics.ai.offline import offline_summary
 from jobmetrics.ai.registry import (
-    Metric,
     Registry,
     Threshold,
     read_thresholds,
     registry_from_manifest,
 )
-
-
-def _metric(
-    name: str,
-    label: str,
-    fmt: str,
-    down_is_good: bool | None,
-    column: str,
-    *,
-    headline: bool = False,
-) -> Metric:
-    return Metric(
-        name=name,
-        label=label,
-        description="",
-        type="simple",
-        format=fmt,
-        down_is_good=down_is_good,
-        grain="month",
-        mart_column=f"fct_test.{column}",
-        definition="",
-        headline=headline,
-    )
-
+from tests.ai.ai_helpers import make_metric
 
 REGISTRY = Registry(
     metrics={
-        "mrr": _metric("mrr", "MRR", "usd", False, "ending_mrr", headline=True),
-        "new_customers": _metric("new_customers", "New customers", "num0", False, "new_customers"),
-        "dau": _metric("dau", "Daily active users", "num0", False, "dau", headline=True),
-        "logo_churn_rate": _metric(
+        "mrr": make_metric("mrr", "MRR", "usd", False, "ending_mrr", headline=True),
+        "new_customers": make_metric(
+            "new_customers", "New customers", "num0", False, "new_customers"
+        ),
+        "dau": make_metric("dau", "Daily active users", "num0", False, "dau", headline=True),
+        "logo_churn_rate": make_metric(
             "logo_churn_rate", "Logo churn rate", "pct1", True, "logo_churn_rate", headline=True
         ),
-        "net_revenue_retention": _metric(
+        "net_revenue_retention": make_metric(
             "net_revenue_retention", "Net revenue retention", "pct1", False, "net_revenue_retention"
         ),
-        "marketing_spend": _metric("marketing_spend", "Marketing spend", "usd", None, "spend_usd"),
-        "cac": _metric("cac", "CAC", "usd", True, "cac_usd"),
+        "marketing_spend": make_metric(
+            "marketing_spend", "Marketing spend", "usd", None, "spend_usd"
+        ),
+        "cac": make_metric("cac", "CAC", "usd", True, "cac_usd"),
     },
     thresholds={
         "logo_churn_rate": Threshold("logo_churn_rate", "above", 0.05, 0.08, "monthly"),

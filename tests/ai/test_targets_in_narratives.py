@@ -14,27 +14,13 @@ from jobmetrics.ai.claims import Mentions, render_checked
 from jobmetrics.ai.facts import build_facts
 from jobmetrics.ai.narratives import fact_table
 from jobmetrics.ai.offline import offline_summary
-from jobmetrics.ai.registry import Metric, Registry
-
-
-def _metric(name: str, label: str, fmt: str, down_is_good: bool) -> Metric:
-    return Metric(
-        name=name,
-        label=label,
-        description="",
-        type="simple",
-        format=fmt,
-        down_is_good=down_is_good,
-        grain="month",
-        mart_column=f"fct_test.{name}",
-        definition="",
-    )
-
+from jobmetrics.ai.registry import Registry
+from tests.ai.ai_helpers import make_metric
 
 REGISTRY = Registry(
     metrics={
-        "logo_churn_rate": _metric("logo_churn_rate", "Logo churn rate", "pct1", True),
-        "net_revenue_retention": _metric(
+        "logo_churn_rate": make_metric("logo_churn_rate", "Logo churn rate", "pct1", True),
+        "net_revenue_retention": make_metric(
             "net_revenue_retention", "Net revenue retention", "pct1", False
         ),
     }
