@@ -407,7 +407,7 @@ def append_days(
 
     with output.staging_folder(out_dir) as folder, output.TableWriter(folder) as writer:
         seed = int(params["seed"])
-        new_users = users_table(fresh, channels, seed, rngs["user_details"])
+        new_users = pa.concat_tables(list(users_table(fresh, channels, seed, rngs["user_details"])))
         writer.write("raw_users", _append_table(out_dir, "raw_users", new_users))
 
         step("subscriptions")

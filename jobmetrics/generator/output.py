@@ -8,7 +8,8 @@ import json
 import os
 import secrets
 import shutil
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -75,18 +76,74 @@ def _write_lock(out_dir: Path) -> contextlib.AbstractContextManager[None]:
 
 def write_table(folder: Path, name: str, table: pa.Table) -> int:
     """Write one raw table with the contract schema; the bytes depend only on the data."""
-    table = table.select(ARROW_SCHEMAS[name].names)
-    schema = _check_schema(name, table.schema)
-    text_columns = [f.name for f in schema if pa.types.is_string(f.type)]
-    pq.write_table(
-        table,
-        folder / f"{name}.parquet",
-        compression=COMPRESSION,
-        row_group_size=ROW_GROUP_SIZE,
-        use_dictionary=text_columns,
-        write_statistics=True,
-    )
-    return table.num_rows
+    with TableFile(folder, name) as file:
+        file.write(table)
+    return file.rows
+
+
+class TableFile:
+    """One raw table written piece by piece: the same bytes as writing all its rows at once.
+
+    Pieces are gathered into row groups of exactly ROW_GROUP_SIZE rows, each made contiguous
+    before it is written, as pq.write_table would cut one table; so how the rows arrived (in
+    one table or in many) never shows in the file.
+    """
+
+    def __init__(self, folder: Path, name: str) -> None:
+        self.path = folder / f"{name}.parquet"
+        self.name = name
+        self.rows = 0
+        self._pending: list[pa.Table] = []
+        self._pending_rows = 0
+        self._writer: pq.ParquetWriter | None = None
+
+    def __enter__(self) -> TableFile:
+        return self
+
+    def __exit__(self, exc_type: object, *_exc: object) -> None:
+        if exc_type is None:
+            self.close()
+        elif self._writer is not None:
+            self._writer.close()
+
+    def close(self) -> None:
+        """Write the last rows and the footer."""
+        self._flush(final=True)
+        if self._writer is not None:
+            self._writer.close()
+
+    def write(self, table: pa.Table) -> None:
+        """Add rows (in contract column order once selected) to the table."""
+        table = table.select(ARROW_SCHEMAS[self.name].names)
+        _check_schema(self.name, table.schema)
+        self._pending.append(table)
+        self._pending_rows += table.num_rows
+        self.rows += table.num_rows
+        if self._pending_rows >= ROW_GROUP_SIZE:
+            self._flush(final=False)
+
+    def _flush(self, *, final: bool) -> None:
+        if not self._pending:
+            return
+        rows = pa.concat_tables(self._pending)
+        self._pending, self._pending_rows = [], 0
+        whole = rows.num_rows - rows.num_rows % ROW_GROUP_SIZE
+        if not final and whole < rows.num_rows:
+            self._pending, self._pending_rows = [rows.slice(whole)], rows.num_rows - whole
+            rows = rows.slice(0, whole)
+        if self._writer is None:
+            contract = ARROW_SCHEMAS[self.name]
+            text_columns = [f.name for f in contract if pa.types.is_string(f.type)]
+            self._writer = pq.ParquetWriter(
+                self.path,
+                rows.schema,
+                compression=COMPRESSION,
+                use_dictionary=text_columns,
+                write_statistics=True,
+            )
+        for start in range(0, max(rows.num_rows, 1), ROW_GROUP_SIZE):
+            group = rows.slice(start, ROW_GROUP_SIZE).combine_chunks()
+            self._writer.write_table(group, row_group_size=ROW_GROUP_SIZE)
 
 
 def _check_schema(name: str, schema: pa.Schema) -> pa.Schema:
@@ -101,13 +158,17 @@ def _check_schema(name: str, schema: pa.Schema) -> pa.Schema:
 
 
 class TableWriter:
-    """Writes tables on one background thread, so compressing one table overlaps simulating
-    the next (Arrow releases the GIL while it writes)."""
+    """Writes tables on one background thread, so compressing one piece overlaps computing
+    the next (Arrow releases the GIL while it writes). At most MAX_QUEUED pieces wait, so
+    a table given as pieces is never all in memory at once."""
+
+    MAX_QUEUED = 2
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="parquet")
-        self._jobs: dict[str, Future[int]] = {}
+        self._files: dict[str, TableFile] = {}
+        self._queued: deque[Future[None]] = deque()
 
     def __enter__(self) -> TableWriter:
         return self
@@ -115,12 +176,24 @@ class TableWriter:
     def __exit__(self, *_exc: object) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
-    def write(self, name: str, table: pa.Table) -> None:
-        self._jobs[name] = self._pool.submit(write_table, self.folder, name, table)
+    def write(self, name: str, table: pa.Table | Iterable[pa.Table]) -> None:
+        """Write a table, whole or as pieces in row order (computed as the writer takes them)."""
+        file = TableFile(self.folder, name)
+        self._files[name] = file
+        for piece in [table] if isinstance(table, pa.Table) else table:
+            self._submit(file.write, piece)
+        self._submit(file.close)
+
+    def _submit(self, job: Callable[..., None], *args: object) -> None:
+        while len(self._queued) >= self.MAX_QUEUED:
+            self._queued.popleft().result()
+        self._queued.append(self._pool.submit(job, *args))
 
     def row_counts(self) -> dict[str, int]:
         """Wait for every write; row count per table (raises the first write error)."""
-        return {name: job.result() for name, job in self._jobs.items()}
+        while self._queued:
+            self._queued.popleft().result()
+        return {name: file.rows for name, file in self._files.items()}
 
 
 def write_manifest(folder: Path, manifest: dict) -> None:

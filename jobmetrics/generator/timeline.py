@@ -7,6 +7,8 @@ from datetime import date, timedelta
 
 import numpy as np
 
+from jobmetrics.generator.chunks import spans
+
 DAY_S = 86_400
 EPOCH = date(1970, 1, 1)
 
@@ -92,13 +94,21 @@ def seasonal_factor(day_numbers: np.ndarray) -> np.ndarray:
 def draw(rng: np.random.Generator, weights, n: int) -> np.ndarray:
     """n category indexes (int16) drawn with the given relative weights."""
     cumulative = np.cumsum(np.asarray(weights, dtype=np.float64))
-    picks = np.searchsorted(cumulative / cumulative[-1], rng.random(n), side="right")
-    return np.minimum(picks, cumulative.shape[0] - 1).astype(np.int16)
+    bounds = cumulative / cumulative[-1]
+    picks = np.empty(n, dtype=np.int16)
+    for start, stop in spans(n):
+        found = np.searchsorted(bounds, rng.random(stop - start), side="right")
+        picks[start:stop] = np.minimum(found, cumulative.shape[0] - 1)
+    return picks
 
 
 def time_of_day(rng: np.random.Generator, n: int) -> np.ndarray:
     """Seconds after midnight following the hourly activity curve."""
-    return draw(rng, HOUR_SHARE, n).astype(np.int64) * 3600 + rng.integers(0, 3600, size=n)
+    seconds = draw(rng, HOUR_SHARE, n).astype(np.int64)
+    seconds *= 3600
+    for start, stop in spans(n):
+        seconds[start:stop] += rng.integers(0, 3600, size=stop - start)
+    return seconds
 
 
 def allocate(expected: np.ndarray, total: int, rng: np.random.Generator) -> np.ndarray:
@@ -143,8 +153,11 @@ def thin_by_season(
     rng: np.random.Generator, seconds: np.ndarray, acceptance: np.ndarray, window: Window
 ) -> np.ndarray:
     """Mask keeping each timestamp with its day's acceptance probability (days in the window)."""
-    day = np.clip(window.day_of(seconds), 0, window.days - 1)
-    return rng.random(seconds.shape[0]) < acceptance[day]
+    keep = np.empty(seconds.shape[0], dtype=bool)
+    for start, stop in spans(seconds.shape[0]):
+        day = np.clip(window.day_of(seconds[start:stop]), 0, window.days - 1)
+        keep[start:stop] = rng.random(stop - start) < acceptance[day]
+    return keep
 
 
 def ragged_index(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

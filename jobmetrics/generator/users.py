@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -13,6 +14,7 @@ from faker import Faker
 from jobmetrics.generator import assumptions as a
 from jobmetrics.generator.anomalies import SIGNUP_DROP_CHANNEL, SIGNUP_DROP_KEEP, Anomaly, find
 from jobmetrics.generator.arrow import categorical, timestamps
+from jobmetrics.generator.chunks import spans
 from jobmetrics.generator.reference import Channels
 from jobmetrics.generator.timeline import (
     DAY_S,
@@ -123,41 +125,54 @@ def _name_pool(faker: Faker, method: str) -> list[str]:
     return names
 
 
-def users_table(users: Users, channels: Channels, seed: int, rng: np.random.Generator) -> pa.Table:
-    """raw_users as an Arrow table; names combine a Faker vocabulary drawn once per data set."""
+def users_table(
+    users: Users, channels: Channels, seed: int, rng: np.random.Generator
+) -> Iterator[pa.Table]:
+    """raw_users as Arrow tables of consecutive users; names combine a Faker vocabulary drawn
+    once per data set."""
     faker = Faker("en_US")
     faker.seed_instance(seed)
     first = _name_pool(faker, "first_name")
     last = _name_pool(faker, "last_name")
     n = users.count
-    first_i = rng.integers(0, len(first), size=n)
-    last_i = rng.integers(0, len(last), size=n)
+    first_i, last_i = (_integers(rng, len(pool), n) for pool in (first, last))
     first_arr, last_arr = pa.array(first), pa.array(last)
     first_local = pa.array([re.sub(r"[^a-z]", "", s.lower()) for s in first])
     last_local = pa.array([re.sub(r"[^a-z]", "", s.lower()) for s in last])
     domain_i = draw(rng, a.EMAIL_DOMAIN_WEIGHT, n)
-    user_id = users.user_id
-    # The user_id in the local part makes every address unique.
-    email = pc.binary_join_element_wise(
-        first_local.take(first_i),
-        ".",
-        last_local.take(last_i),
-        pc.cast(pa.array(user_id), pa.string()),
-        "@",
-        pa.array(a.EMAIL_DOMAINS).take(domain_i),
-        "",
-    )
-    full_name = pc.binary_join_element_wise(first_arr.take(first_i), last_arr.take(last_i), " ")
+    domains = pa.array(a.EMAIL_DOMAINS)
     country = draw(rng, a.COUNTRY_WEIGHT, n)
-    return pa.table(
-        {
-            "user_id": pa.array(user_id),
-            "email": email,
-            "full_name": full_name,
-            "country": categorical(country, a.COUNTRIES),
-            "segment": categorical(users.segment, a.SEGMENTS),
-            "acquisition_channel": categorical(users.channel, channels.names),
-            "device": categorical(users.device, a.DEVICES),
-            "signed_up_at": timestamps(users.signup_s),
-        }
-    )
+    for start, stop in spans(n):
+        user_id = users.user_id[start:stop]
+        first_k, last_k = pa.array(first_i[start:stop]), pa.array(last_i[start:stop])
+        # The user_id in the local part makes every address unique.
+        email = pc.binary_join_element_wise(
+            first_local.take(first_k),
+            ".",
+            last_local.take(last_k),
+            pc.cast(pa.array(user_id), pa.string()),
+            "@",
+            domains.take(pa.array(domain_i[start:stop])),
+            "",
+        )
+        full_name = pc.binary_join_element_wise(first_arr.take(first_k), last_arr.take(last_k), " ")
+        yield pa.table(
+            {
+                "user_id": pa.array(user_id),
+                "email": email,
+                "full_name": full_name,
+                "country": categorical(country[start:stop], a.COUNTRIES),
+                "segment": categorical(users.segment[start:stop], a.SEGMENTS),
+                "acquisition_channel": categorical(users.channel[start:stop], channels.names),
+                "device": categorical(users.device[start:stop], a.DEVICES),
+                "signed_up_at": timestamps(users.signup_s[start:stop]),
+            }
+        )
+
+
+def _integers(rng: np.random.Generator, high: int, n: int) -> np.ndarray:
+    """rng.integers(0, high, size=n) (high ≤ 32,767), drawn a chunk at a time."""
+    out = np.empty(n, dtype=np.int16)
+    for start, stop in spans(n):
+        out[start:stop] = rng.integers(0, high, size=stop - start)
+    return out
