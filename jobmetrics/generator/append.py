@@ -30,7 +30,7 @@ from jobmetrics.generator.errors import GeneratorError
 from jobmetrics.generator.marketing import marketing_spend_table
 from jobmetrics.generator.payments import INVOICE_STATUSES, NOT_PAID, Payments
 from jobmetrics.generator.reference import BILLING_CYCLES, load_channels, load_plans
-from jobmetrics.generator.scans import make_activity, scans_table
+from jobmetrics.generator.scans import make_scans, make_visits, scans_table
 from jobmetrics.generator.sessions import Continuation, expected_visitors, sessions_table
 from jobmetrics.generator.subscriptions import (
     END_REASONS,
@@ -434,14 +434,17 @@ def append_days(
 
         step("scans")
         running = _concat_subs([_subset(ext.updated, ext.carried_index), ext.added])
-        activity = make_activity(people, running, window, rngs["scans"], new_users_from=n_old)
+        visits = make_visits(people, running, window, rngs["scans"], new_users_from=n_old)
         first_scan = _row_count(out_dir, "raw_scans") + 1
-        scans = scans_table(activity, window, [], rngs["scan_details"], first_scan)
-        writer.write("raw_scans", _append_table(out_dir, "raw_scans", scans))
+        scans = make_scans(visits, window, rngs["scans"])
+        new_scans = pa.concat_tables(
+            list(scans_table(scans, window, [], rngs["scan_details"], first_scan))
+        )
+        writer.write("raw_scans", _append_table(out_dir, "raw_scans", new_scans))
 
         step("sessions")
         carry = _continuation(out_dir, n_old)
-        sessions = sessions_table(people, activity, channels, window, rngs["sessions"], carry)
+        sessions = sessions_table(people, visits, channels, window, rngs["sessions"], carry)
         writer.write("raw_sessions", _append_table(out_dir, "raw_sessions", sessions))
 
         step("marketing spend")

@@ -14,7 +14,7 @@ from jobmetrics.generator.errors import GeneratorError
 from jobmetrics.generator.marketing import marketing_spend_table
 from jobmetrics.generator.payments import Payments
 from jobmetrics.generator.reference import load_channels, load_plans
-from jobmetrics.generator.scans import make_activity, scans_table
+from jobmetrics.generator.scans import make_scans, make_visits, scans_per_day, scans_table
 from jobmetrics.generator.sessions import expected_visitors, sessions_table
 from jobmetrics.generator.subscriptions import (
     invoices_table,
@@ -26,6 +26,15 @@ from jobmetrics.generator.users import channel_rate, make_users, users_table
 from jobmetrics.generator.version import GENERATOR_VERSION
 
 MAX_USERS = 20_000_000
+# The order of the tables in the manifest's row_counts.
+TABLE_ORDER = (
+    "raw_users",
+    "raw_subscriptions",
+    "raw_invoices",
+    "raw_scans",
+    "raw_sessions",
+    "raw_marketing_spend",
+)
 MAX_DAYS = 3_660
 # One independent random stream per component, so changing one table leaves the others alone.
 STREAMS = ("users", "user_details", "subscriptions", "scans", "scan_details", "sessions", "spend")
@@ -123,16 +132,18 @@ def generate(
         step("invoices")
         writer.write("raw_invoices", invoices_table(subs, window, payments))
 
-        step("scans")
-        activity = make_activity(people, subs, window, rngs["scans"])
-        scans_per_day = np.bincount(window.day_of(activity.scan_at), minlength=window.days)
-        writer.write("raw_scans", scans_table(activity, window, anomalies, rngs["scan_details"]))
-
+        step("visits")
+        visits = make_visits(people, subs, window, rngs["scans"])
         step("sessions")
         writer.write(
-            "raw_sessions", sessions_table(people, activity, channels, window, rngs["sessions"])
+            "raw_sessions", sessions_table(people, visits, channels, window, rngs["sessions"])
         )
-        del activity
+        step("scans")
+        scans = make_scans(visits, window, rngs["scans"])
+        del visits
+        per_day = scans_per_day(scans, window)
+        writer.write("raw_scans", scans_table(scans, window, anomalies, rngs["scan_details"]))
+        del scans
 
         step("marketing spend")
         visitors = expected_visitors(people, channels)
@@ -140,7 +151,8 @@ def generate(
             "raw_marketing_spend", marketing_spend_table(visitors, channels, window, rngs["spend"])
         )
         step("writing files")
-        counts = writer.row_counts()
+        written = writer.row_counts()
+        counts = {name: written[name] for name in TABLE_ORDER}
 
         n_channels = len(channels.names)
         signup_cell = window.day_of(people.signup_s) * n_channels + people.channel
@@ -153,7 +165,7 @@ def generate(
             ),
             channels.names,
             subs.price_cents[subs.spiked] // subs.months_per_period[subs.spiked],
-            scans_per_day,
+            per_day,
         )
         manifest = {
             "generator_version": GENERATOR_VERSION,

@@ -7,6 +7,7 @@ follow the weekday and January shapes; each visit holds a Poisson number of scan
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,16 +16,17 @@ import pyarrow as pa
 from jobmetrics.generator import assumptions as a
 from jobmetrics.generator.anomalies import PROCESSING_SLOWDOWN, Anomaly, find
 from jobmetrics.generator.arrow import categorical, timestamps
+from jobmetrics.generator.chunks import spans, stable_time_order
 from jobmetrics.generator.subscriptions import Subscriptions
 from jobmetrics.generator.timeline import (
     DAY_S,
+    HOUR_SHARE,
     Window,
-    chronological_order,
     draw,
+    jumped,
     ragged_index,
     seasonal_factor,
     thin_by_season,
-    time_of_day,
 )
 from jobmetrics.generator.users import Users
 
@@ -33,13 +35,19 @@ SCAN_STATUSES = ("completed", "failed")
 
 
 @dataclass
-class Activity:
-    """Visits of signed-up users and their scans, each in chronological order."""
+class Visits:
+    """Visits of signed-up users in chronological order (ties keep the order they were drawn)."""
 
-    visit_user: np.ndarray  # user index (user_id - 1)
-    visit_at: np.ndarray
-    scan_user: np.ndarray
-    scan_at: np.ndarray
+    user: np.ndarray  # user index (user_id - 1), int32
+    at: np.ndarray
+
+
+@dataclass
+class Scans:
+    """Scans in chronological order; each happens during a visit."""
+
+    user: np.ndarray  # user index (user_id - 1), int32
+    at: np.ndarray
 
 
 def _spread(
@@ -54,24 +62,36 @@ def _spread(
     """Visits at a monthly rate over [low, high) ∩ window per row, shaped by weekday and season."""
     low = np.maximum(low, window.start_s)
     high = np.minimum(high, window.end_s)
-    months = np.maximum(high - low, 0) / MONTH_S
+    length = high - low
+    months = np.maximum(length, 0) / MONTH_S
     counts = rng.poisson(per_month * months / acceptance.mean())
     row = np.repeat(np.arange(user.shape[0], dtype=np.int32), counts)
-    at = low[row] + (rng.random(row.shape[0]) * (high - low)[row]).astype(np.int64)
-    at = (at // DAY_S) * DAY_S + time_of_day(rng, row.shape[0])
-    at = np.clip(at, low[row], high[row] - 1)
+    del counts
+    n = row.shape[0]
+    at = np.empty(n, dtype=np.int64)
+    for start, stop in spans(n):
+        rows = row[start:stop]
+        at[start:stop] = low[rows] + (rng.random(stop - start) * length[rows]).astype(np.int64)
+    # The same instant's day at a time of day drawn as timeline.time_of_day draws it.
+    hour = draw(rng, HOUR_SHARE, n)
+    for start, stop in spans(n):
+        rows = row[start:stop]
+        moved = (at[start:stop] // DAY_S) * DAY_S + hour[start:stop].astype(np.int64) * 3600
+        moved += rng.integers(0, 3600, size=stop - start)
+        at[start:stop] = np.clip(moved, low[rows], high[rows] - 1)
+    del hour
     keep = thin_by_season(rng, at, acceptance, window)
     return user[row[keep]], at[keep]
 
 
-def make_activity(
+def make_visits(
     users: Users,
     subs: Subscriptions,
     window: Window,
     rng: np.random.Generator,
     new_users_from: int = 0,
-) -> Activity:
-    """Draw every visit inside the window and the scans made in it.
+) -> Visits:
+    """Draw every visit inside the window: onboarding, free use and paid use.
 
     Only users from index new_users_from on signed up inside the window and get onboarding
     visits; earlier users (an extended data set) continue with free and paid visits.
@@ -82,10 +102,14 @@ def make_activity(
 
     onboarding = rng.poisson(a.ONBOARDING_VISITS, size=users.count - new_users_from)
     onboard_user = np.repeat(user_index[new_users_from:], onboarding)
-    delay = rng.exponential(a.ONBOARDING_MEAN_DAYS * DAY_S, size=onboard_user.shape[0])
-    onboard_at = users.signup_s[onboard_user] + 60 + delay.astype(np.int64)
+    del onboarding
+    onboard_at = np.empty(onboard_user.shape[0], dtype=np.int64)
+    for start, stop in spans(onboard_user.shape[0]):
+        delay = rng.exponential(a.ONBOARDING_MEAN_DAYS * DAY_S, size=stop - start)
+        onboard_at[start:stop] = users.signup_s[onboard_user[start:stop]] + 60
+        onboard_at[start:stop] += delay.astype(np.int64)
 
-    free_user, free_at = _spread(
+    free = _spread(
         user_index,
         users.signup_s + 60,
         np.full(users.count, window.end_s, dtype=np.int64),
@@ -94,7 +118,7 @@ def make_activity(
         acceptance,
         rng,
     )
-    paid_user, paid_at = _spread(
+    paid = _spread(
         subs.user.astype(np.int32),
         subs.start,
         subs.end,
@@ -103,54 +127,129 @@ def make_activity(
         acceptance,
         rng,
     )
-    visit_user = np.concatenate([onboard_user, free_user, paid_user])
-    visit_at = np.concatenate([onboard_at, free_at, paid_at])
-    inside = visit_at < window.end_s
-    visit_user, visit_at = visit_user[inside], visit_at[inside]
-    order = chronological_order(visit_at, window)
-    visit_user, visit_at = visit_user[order], visit_at[order]
+    parts = []
+    for user, at in [(onboard_user, onboard_at), free, paid]:
+        inside = at < window.end_s
+        parts.append((user[inside], at[inside]))
+    del onboard_user, onboard_at, free, paid
+    return Visits(*_in_time_order(parts, window))
 
-    per_visit = rng.poisson(a.SCANS_PER_VISIT, size=visit_at.shape[0])
-    visit, position = ragged_index(per_visit)
-    gap = rng.integers(*a.SECONDS_BETWEEN_SCANS, size=visit.shape[0])
-    scan_at = visit_at[visit] + 20 + position * a.SECONDS_BETWEEN_SCANS[1] + gap
-    inside = scan_at < window.end_s
-    scan_user, scan_at = visit_user[visit[inside]], scan_at[inside]
-    order = np.argsort(scan_at, kind="stable")  # nearly sorted already: timsort is quick
-    return Activity(visit_user, visit_at, scan_user[order], scan_at[order])
+
+def _in_time_order(
+    parts: list[tuple[np.ndarray, np.ndarray]], window: Window
+) -> tuple[np.ndarray, np.ndarray]:
+    """(user, at) of all parts, stably sorted by at (ties: part order, then order within)."""
+    days = [window.day_of(at).astype(np.int16) for _, at in parts]
+    day = np.concatenate(days)
+    del days
+    at = np.concatenate([at for _, at in parts])
+    user = np.concatenate([user for user, _ in parts])
+    parts.clear()
+    out_user = np.empty_like(user)
+    out_at = np.empty_like(at)
+    filled = 0
+    for order in stable_time_order(at, day, window.days):
+        out_user[filled : filled + order.shape[0]] = user[order]
+        out_at[filled : filled + order.shape[0]] = at[order]
+        filled += order.shape[0]
+    return out_user, out_at
+
+
+def make_scans(visits: Visits, window: Window, rng: np.random.Generator) -> Scans:
+    """The scans made during each visit (drawn from the stream that drew the visits, after them).
+
+    Scans are sorted a piece of visits at a time: a scan is at least 80 s after its visit
+    starts, so the scans of later visits are all later than the next visit start + 20 s, and
+    only the scans after that wait for the next piece.
+    """
+    n_visits = visits.at.shape[0]
+    per_visit = np.empty(n_visits, dtype=np.int16)
+    for start, stop in spans(n_visits):
+        per_visit[start:stop] = rng.poisson(a.SCANS_PER_VISIT, size=stop - start)
+    most = int(per_visit.sum(dtype=np.int64))
+    scan_user = np.empty(most, dtype=np.int32)
+    scan_at = np.empty(most, dtype=np.int64)
+    held_user = np.empty(0, dtype=np.int32)
+    held_at = np.empty(0, dtype=np.int64)
+    filled = 0
+    for start, stop in spans(n_visits):
+        visit, position = ragged_index(per_visit[start:stop])
+        gap = rng.integers(*a.SECONDS_BETWEEN_SCANS, size=visit.shape[0])
+        at = visits.at[start:stop][visit] + 20 + position * a.SECONDS_BETWEEN_SCANS[1] + gap
+        inside = at < window.end_s
+        user = np.concatenate([held_user, visits.user[start:stop][visit[inside]]])
+        at = np.concatenate([held_at, at[inside]])
+        order = np.argsort(at, kind="stable")  # nearly sorted already: timsort is quick
+        user, at = user[order], at[order]
+        later = int(visits.at[stop]) + 20 if stop < n_visits else window.end_s
+        ready = int(np.searchsorted(at, later, side="left"))
+        scan_user[filled : filled + ready] = user[:ready]
+        scan_at[filled : filled + ready] = at[:ready]
+        filled += ready
+        held_user, held_at = user[ready:], at[ready:]
+    return Scans(scan_user[:filled], scan_at[:filled])
 
 
 def scans_table(
-    activity: Activity,
+    scans: Scans,
     window: Window,
     anomalies: list[Anomaly],
     rng: np.random.Generator,
     first_id: int = 1,
-) -> pa.Table:
-    """raw_scans (scan ids from first_id): failed scans have no match rate and no keywords."""
-    n = activity.scan_at.shape[0]
-    fmt = draw(rng, a.RESUME_FORMAT_SHARE, n)
-    category = draw(rng, a.JOB_CATEGORY_WEIGHT, n)
-    failed = rng.random(n) < a.SCAN_FAILURE_RATE
-    match_rate = np.round(100.0 * rng.beta(*a.MATCH_RATE_BETA, size=n), 1)
-    keywords = rng.poisson(np.array(a.JOB_CATEGORY_KEYWORDS, dtype=np.float64)[category])
-    median = a.PROCESSING_MEDIAN_MS * np.array(a.RESUME_FORMAT_SPEED)[fmt]
-    processing = median * rng.lognormal(0.0, a.PROCESSING_SIGMA, size=n)
+) -> Iterator[pa.Table]:
+    """raw_scans (scan ids from first_id) as tables of consecutive scans: failed scans have no
+    match rate and no keywords.
+
+    The stream holds, one after another, every scan's format, category and failure (one
+    64-bit draw each), match rate, keyword count and processing time. The first three are
+    read from copies of the stream moved to where they begin, the match rates and keyword
+    counts are kept (2 bytes each), the processing times are drawn as the tables are built.
+    """
+    n = scans.at.shape[0]
+    fmt_rng, category_rng, failed_rng = (jumped(rng, k * n) for k in range(3))
+    rng.bit_generator.state = jumped(rng, 3 * n).bit_generator.state
+    match_tenths = np.empty(n, dtype=np.int16)
+    for start, stop in spans(n):
+        rate = 100.0 * rng.beta(*a.MATCH_RATE_BETA, size=stop - start)
+        match_tenths[start:stop] = np.rint(rate * 10)  # np.round(rate, 1) is this / 10
+    keywords = np.empty(n, dtype=np.int16)
+    lookahead = jumped(category_rng, 0)
+    mean_keywords = np.array(a.JOB_CATEGORY_KEYWORDS, dtype=np.float64)
+    for start, stop in spans(n):
+        category = draw(lookahead, a.JOB_CATEGORY_WEIGHT, stop - start)
+        keywords[start:stop] = rng.poisson(mean_keywords[category])
     incident = find(anomalies, "processing_incident")
-    if incident is not None:
-        on_day = window.day_of(activity.scan_at) == incident.day_index(window)
-        processing[on_day] *= PROCESSING_SLOWDOWN
-    processing_ms = np.clip(np.rint(processing), 1, 2_000_000_000).astype(np.int32)
-    return pa.table(
-        {
-            "scan_id": pa.array(np.arange(first_id, first_id + n, dtype=np.int64)),
-            "user_id": pa.array(activity.scan_user.astype(np.int64) + 1),
-            "scanned_at": timestamps(activity.scan_at),
-            "match_rate": pa.array(match_rate, mask=failed),
-            "processing_ms": pa.array(processing_ms),
-            "keywords_extracted": pa.array(keywords.astype(np.int32), mask=failed),
-            "resume_format": categorical(fmt, a.RESUME_FORMATS),
-            "job_category": categorical(category, a.JOB_CATEGORIES),
-            "status": categorical(failed.astype(np.int8), SCAN_STATUSES),
-        }
-    )
+    format_speed = np.array(a.RESUME_FORMAT_SPEED)
+    for start, stop in spans(n):
+        size = stop - start
+        fmt = draw(fmt_rng, a.RESUME_FORMAT_SHARE, size)
+        category = draw(category_rng, a.JOB_CATEGORY_WEIGHT, size)
+        failed = failed_rng.random(size) < a.SCAN_FAILURE_RATE
+        median = a.PROCESSING_MEDIAN_MS * format_speed[fmt]
+        processing = median * rng.lognormal(0.0, a.PROCESSING_SIGMA, size=size)
+        scan_at = scans.at[start:stop]
+        if incident is not None:
+            on_day = window.day_of(scan_at) == incident.day_index(window)
+            processing[on_day] *= PROCESSING_SLOWDOWN
+        processing_ms = np.clip(np.rint(processing), 1, 2_000_000_000).astype(np.int32)
+        yield pa.table(
+            {
+                "scan_id": pa.array(np.arange(first_id + start, first_id + stop, dtype=np.int64)),
+                "user_id": pa.array(scans.user[start:stop].astype(np.int64) + 1),
+                "scanned_at": timestamps(scan_at),
+                "match_rate": pa.array(match_tenths[start:stop] / 10.0, mask=failed),
+                "processing_ms": pa.array(processing_ms),
+                "keywords_extracted": pa.array(keywords[start:stop].astype(np.int32), mask=failed),
+                "resume_format": categorical(fmt, a.RESUME_FORMATS),
+                "job_category": categorical(category, a.JOB_CATEGORIES),
+                "status": categorical(failed.astype(np.int8), SCAN_STATUSES),
+            }
+        )
+
+
+def scans_per_day(scans: Scans, window: Window) -> np.ndarray:
+    """How many scans each day of the window holds."""
+    counts = np.zeros(window.days, dtype=np.int64)
+    for start, stop in spans(scans.at.shape[0]):
+        counts += np.bincount(window.day_of(scans.at[start:stop]), minlength=window.days)
+    return counts

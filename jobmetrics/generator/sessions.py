@@ -10,7 +10,7 @@ import pyarrow as pa
 from jobmetrics.generator import assumptions as a
 from jobmetrics.generator.arrow import categorical, timestamps
 from jobmetrics.generator.reference import Channels
-from jobmetrics.generator.scans import Activity
+from jobmetrics.generator.scans import Visits
 from jobmetrics.generator.timeline import (
     DAY_S,
     Window,
@@ -66,7 +66,7 @@ def _pick_pages(channel: np.ndarray, per_channel: list[np.ndarray], rng) -> np.n
 
 def sessions_table(
     users: Users,
-    activity: Activity,
+    visits: Visits,
     channels: Channels,
     window: Window,
     rng: np.random.Generator,
@@ -116,8 +116,8 @@ def sessions_table(
     pre_user, pre_at = pre_user[keep], pre_at[keep]
 
     # Visits after signing up (each scan happens in one of them).
-    post_user = activity.visit_user
-    post_at = activity.visit_at
+    post_user = visits.user
+    post_at = visits.at
     return_channel = _return_channels(users.channel[post_user], channels, rng)
 
     # Visitor ids in order of first visit; a user's visitor is their earliest visit. Earlier

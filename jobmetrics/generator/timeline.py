@@ -102,6 +102,19 @@ def draw(rng: np.random.Generator, weights, n: int) -> np.ndarray:
     return picks
 
 
+def jumped(rng: np.random.Generator, draws: int) -> np.random.Generator:
+    """A copy of rng as it will be after `draws` more 64-bit outputs (rng.random draws one per
+    number); rng itself does not move."""
+    bits = type(rng.bit_generator)()
+    state = rng.bit_generator.state
+    bits.state = state
+    bits.advance(draws)  # forgets a buffered 32-bit half, which integers() would use next
+    moved = bits.state
+    moved["has_uint32"], moved["uinteger"] = state["has_uint32"], state["uinteger"]
+    bits.state = moved
+    return np.random.Generator(bits)
+
+
 def time_of_day(rng: np.random.Generator, n: int) -> np.ndarray:
     """Seconds after midnight following the hourly activity curve."""
     seconds = draw(rng, HOUR_SHARE, n).astype(np.int64)
