@@ -1,8 +1,10 @@
 """Bad raw data fails `dbt build` with a message naming the table and the column.
 
-One build over a raw folder with one defect per table (so the defects cannot mask each
-other): a missing file, a missing column, a wrong type, duplicate ids, a negative price and an
-ended_at before its started_at. Every defect must appear among the failures, and no finance
+One build over a raw folder with defects in several tables: a missing file, a missing column, a
+wrong type, duplicate ids, a negative price, an ended_at before its started_at, an unknown plan,
+a NULL session id and a session of a user who does not exist. A table's checks run in one query
+that lists every broken check, so defects in one table do not mask each other; a wrong type or a
+missing column is reported alone, as the other checks cannot run on it. Every defect must appear among the failures, and no finance
 mart may be built from the bad data.
 """
 
@@ -47,7 +49,16 @@ def bad_build(raw_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[
         "select * replace ("
         " case when subscription_id = 3 then -price_usd else price_usd end as price_usd,"
         " case when subscription_id = 1 then started_at - interval 1 day else ended_at end"
-        " as ended_at) from t",
+        " as ended_at,"
+        " case when subscription_id = 2 then 'gold' else plan end as plan) from t",
+    )
+    rewrite(
+        raw / "raw_sessions.parquet",
+        "select * replace ("
+        " case when session_id = (select min(session_id) from t) then null else session_id end"
+        " as session_id,"
+        " case when session_id = (select max(session_id) from t) then 999999999 else user_id end"
+        " as user_id) from t",
     )
     warehouse = folder / "bad.duckdb"
     outcome = run_dbt(
@@ -77,27 +88,47 @@ def test_missing_file_names_the_file(bad_build) -> None:
 
 def test_missing_column_names_table_and_column(bad_build) -> None:
     outcome, _ = bad_build
-    assert failures_about(outcome, "raw_scans_processing_ms", 'column "processing_ms" not found')
+    assert failures_about(outcome, "raw_scans.processing_ms is missing")
 
 
 def test_wrong_type_names_table_column_and_expected_type(bad_build) -> None:
     outcome, _ = bad_build
-    assert failures_about(outcome, "column_type_is_raw_raw_invoices_amount_usd__decimal_10_2_")
+    assert failures_about(outcome, "raw_invoices.amount_usd is varchar, expected decimal(10,2)")
 
 
 def test_duplicate_ids_name_table_and_column(bad_build) -> None:
     outcome, _ = bad_build
-    assert failures_about(outcome, "source_unique_raw_raw_users_user_id", "Got 1 result")
+    assert failures_about(outcome, "raw_users.user_id: 1 row repeating a value (unique)")
 
 
 def test_negative_price_names_table_and_column(bad_build) -> None:
     outcome, _ = bad_build
-    assert failures_about(outcome, "source_non_negative_raw_raw_subscriptions_price_usd")
+    assert failures_about(outcome, "raw_subscriptions.price_usd: 1 row below 0 (non_negative)")
 
 
 def test_ended_before_started_names_table_and_columns(bad_build) -> None:
     outcome, _ = bad_build
-    assert failures_about(outcome, "later_than_raw_raw_subscriptions_ended_at__started_at")
+    assert failures_about(
+        outcome, "raw_subscriptions.ended_at: 1 row not later than started_at (later_than)"
+    )
+
+
+def test_null_key_names_table_and_column(bad_build) -> None:
+    outcome, _ = bad_build
+    assert failures_about(outcome, "raw_sessions.session_id: 1 row NULL (not_null)")
+
+
+def test_unknown_enum_value_names_table_column_and_accepted_values(bad_build) -> None:
+    outcome, _ = bad_build
+    assert failures_about(
+        outcome,
+        "raw_subscriptions.plan: 1 row not in (basic, professional, premium) (accepted_values)",
+    )
+
+
+def test_broken_relationship_names_table_and_column(bad_build) -> None:
+    outcome, _ = bad_build
+    assert failures_about(outcome, "relationships_raw_raw_sessions_user_id", "Got 1 result")
 
 
 def test_no_finance_mart_is_built_from_bad_data(bad_build) -> None:
