@@ -444,7 +444,9 @@ def append_days(
 
         step("sessions")
         carry = _continuation(out_dir, n_old)
-        sessions = sessions_table(people, visits, channels, window, rngs["sessions"], carry)
+        sessions = pa.concat_tables(
+            list(sessions_table(people, visits, channels, window, rngs["sessions"], carry))
+        )
         writer.write("raw_sessions", _append_table(out_dir, "raw_sessions", sessions))
 
         step("marketing spend")

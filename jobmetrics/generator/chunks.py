@@ -23,10 +23,9 @@ def spans(n: int) -> Iterator[tuple[int, int]]:
         yield start, min(start + step, n)
 
 
-def day_spans(day: np.ndarray, days: int) -> list[tuple[int, int]]:
-    """Runs of consecutive day numbers in [0, days) holding about CHUNK_ROWS items each (a
-    single day may hold more); `day` is each item's day."""
-    counts = np.bincount(day, minlength=days)
+def day_runs(counts: np.ndarray) -> list[tuple[int, int]]:
+    """[first, stop) runs of consecutive days holding about CHUNK_ROWS items each (a single
+    day may hold more), covering every day; counts[d] is the items of day d."""
     runs: list[tuple[int, int]] = []
     first, held = 0, 0
     for d, count in enumerate(counts.tolist()):
@@ -41,6 +40,6 @@ def day_spans(day: np.ndarray, days: int) -> list[tuple[int, int]]:
 def stable_time_order(seconds: np.ndarray, day: np.ndarray, days: int) -> Iterator[np.ndarray]:
     """Indexes that order `seconds` stably (ties keep input order), one run of days at a time;
     `day` is each item's day number in [0, days), non-decreasing with its seconds."""
-    for first, stop in day_spans(day, days):
+    for first, stop in day_runs(np.bincount(day, minlength=days)):
         picked = np.flatnonzero((day >= first) & (day < stop))
         yield picked[np.argsort(seconds[picked], kind="stable")]

@@ -179,15 +179,3 @@ def ragged_index(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     starts = np.cumsum(counts) - counts
     position = np.arange(group.shape[0]) - starts[group]
     return group, position
-
-
-def chronological_order(seconds: np.ndarray, window: Window) -> np.ndarray:
-    """Stable sort order of timestamps in (or just around) the window; ties keep input order.
-
-    Two passes of NumPy's radix sort on 16-bit halves: faster than argsort on int64 for tens
-    of millions of unordered rows (for data made of long sorted runs, argsort's timsort wins).
-    """
-    offset = (seconds - (window.start_s - DAY_S)).astype(np.uint32)
-    order = np.argsort((offset & 0xFFFF).astype(np.uint16), kind="stable")
-    high = (offset >> 16).astype(np.uint16)[order]
-    return order[np.argsort(high, kind="stable")]
