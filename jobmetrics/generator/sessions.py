@@ -10,7 +10,7 @@ import pyarrow as pa
 
 from jobmetrics.generator import assumptions as a
 from jobmetrics.generator.arrow import categorical, timestamps
-from jobmetrics.generator.chunks import day_runs, spans
+from jobmetrics.generator.chunks import day_runs, group_by_day, spans
 from jobmetrics.generator.reference import Channels
 from jobmetrics.generator.scans import Visits
 from jobmetrics.generator.timeline import (
@@ -194,20 +194,16 @@ def sessions_table(
     boundaries = window.start_s + np.arange(window.days + 1, dtype=np.int64) * DAY_S
     anon_rows = np.concatenate([[0], np.cumsum(anon_per_day)])
     post_rows = np.searchsorted(post_at, boundaries)
-    repeat_day = window.day_of(repeat_at).astype(np.int16)
-    pre_day = window.day_of(pre_at).astype(np.int16)
-    per_day = (
-        anon_per_day
-        + np.bincount(repeat_day, minlength=window.days)
-        + np.bincount(pre_day, minlength=window.days)
-        + np.diff(post_rows)
-    )
+    repeat_order, repeat_rows = group_by_day(window.day_of(repeat_at), window.days)
+    pre_order, pre_rows = group_by_day(window.day_of(pre_at), window.days)
+    per_day = np.diff(anon_rows) + np.diff(repeat_rows) + np.diff(pre_rows) + np.diff(post_rows)
     n_anon_repeat = n_anon + repeat_of.shape[0]
     next_id = carry.first_session_id
     for first, stop in day_runs(per_day):
         a_rows = slice(int(anon_rows[first]), int(anon_rows[stop]))
-        r_rows = np.flatnonzero((repeat_day >= first) & (repeat_day < stop))
-        p_rows = np.flatnonzero((pre_day >= first) & (pre_day < stop))
+        # Grouped by day: rows of the same instant (the same day) keep their order.
+        r_rows = repeat_order[repeat_rows[first] : repeat_rows[stop]]
+        p_rows = pre_order[pre_rows[first] : pre_rows[stop]]
         v_rows = slice(int(post_rows[first]), int(post_rows[stop]))
         r_anon, p_user, v_user = repeat_of[r_rows], pre_user[p_rows], post_user[v_rows]
         started = np.concatenate(
@@ -279,21 +275,17 @@ def _first_visit_ids(
     anonymous visitors, then returning users, each in their order): fill visitor_of_user for
     new and returning users, return the anonymous visitors' ids (anon_first is in seconds
     after the window start, grouped by day)."""
-    user_day = window.day_of(user_first).astype(np.int16)
-    returning_day = window.day_of(returning_first).astype(np.int16)
+    user_order, user_rows = group_by_day(window.day_of(user_first), window.days)
+    returning_order, returning_rows = group_by_day(window.day_of(returning_first), window.days)
     anon_rows = np.concatenate([[0], np.cumsum(anon_per_day)])
-    per_day = (
-        np.bincount(user_day, minlength=window.days)
-        + anon_per_day
-        + np.bincount(returning_day, minlength=window.days)
-    )
+    per_day = np.diff(user_rows) + anon_per_day + np.diff(returning_rows)
     last_id = first_id + int(per_day.sum())
     anon_visitor = np.empty(anon_first.shape[0], dtype=_id_type(last_id))
     next_id = first_id
     for first, stop in day_runs(per_day):
-        u_rows = np.flatnonzero((user_day >= first) & (user_day < stop))
+        u_rows = user_order[user_rows[first] : user_rows[stop]]
         a_rows = slice(int(anon_rows[first]), int(anon_rows[stop]))
-        r_rows = np.flatnonzero((returning_day >= first) & (returning_day < stop))
+        r_rows = returning_order[returning_rows[first] : returning_rows[stop]]
         seen = np.concatenate(
             [
                 user_first[u_rows],
