@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from jobmetrics.core.contract import RAW_TABLES
 from jobmetrics.generator import output
 from jobmetrics.generator.anomalies import measure_effects, plan_anomalies
 from jobmetrics.generator.errors import GeneratorError
@@ -26,15 +27,6 @@ from jobmetrics.generator.users import channel_rate, make_users, users_table
 from jobmetrics.generator.version import GENERATOR_VERSION
 
 MAX_USERS = 20_000_000
-# The order of the tables in the manifest's row_counts.
-TABLE_ORDER = (
-    "raw_users",
-    "raw_subscriptions",
-    "raw_invoices",
-    "raw_scans",
-    "raw_sessions",
-    "raw_marketing_spend",
-)
 MAX_DAYS = 3_660
 # One independent random stream per component, so changing one table leaves the others alone.
 STREAMS = ("users", "user_details", "subscriptions", "scans", "scan_details", "sessions", "spend")
@@ -152,7 +144,7 @@ def generate(
         )
         step("writing files")
         written = writer.row_counts()
-        counts = {name: written[name] for name in TABLE_ORDER}
+        counts = {name: written[name] for name in RAW_TABLES}  # contract order, not write order
 
         n_channels = len(channels.names)
         signup_cell = window.day_of(people.signup_s) * n_channels + people.channel
