@@ -82,19 +82,27 @@ def _build(progress: Progress, full_refresh: bool) -> dict:
 
     with progress.step("dbt build") as _:
         report = warehouse.build(current, full_refresh=full_refresh, on_node=on_node)
-    kind = "incremental build" if report.incremental else "full build"
-    if not report.incremental and not full_refresh:
-        kind += f" because {report.full_build_reason}"
-    progress.done(
-        f"warehouse ({kind}, {report.nodes} nodes, {report.seconds:.1f} s, "
-        f"{len(report.warnings)} warnings): {report.warehouse}"
-    )
+    if report.up_to_date:
+        progress.done(
+            "warehouse up to date, nothing rebuilt: the raw files and the dbt project are those "
+            f"of its last build; sources' freshness checked again ({report.seconds:.1f} s, "
+            f"{len(report.warnings)} warnings; --full-refresh rebuilds): {report.warehouse}"
+        )
+    else:
+        kind = "incremental build" if report.incremental else "full build"
+        if not report.incremental and not full_refresh:
+            kind += f" because {report.full_build_reason}"
+        progress.done(
+            f"warehouse ({kind}, {report.nodes} nodes, {report.seconds:.1f} s, "
+            f"{len(report.warnings)} warnings): {report.warehouse}"
+        )
     return {
         "warehouse": str(report.warehouse),
         "seconds": round(report.seconds, 2),
         "nodes": report.nodes,
         "incremental": report.incremental,
         "full_build_reason": report.full_build_reason,
+        "up_to_date": report.up_to_date,
         "warnings": report.warnings,
     }
 

@@ -8,6 +8,7 @@ open file handle still points at the old file) until it reconnects.
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -16,6 +17,7 @@ import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
+from importlib.metadata import version
 from pathlib import Path
 
 import duckdb
@@ -40,6 +42,9 @@ class BuildReport:
     warnings: list[str] = field(default_factory=list)
     incremental: bool = False
     full_build_reason: str | None = None
+    up_to_date: bool = False
+    """Nothing the build reads had changed since the live warehouse was built, so dbt did not
+    run (only the sources' freshness was checked again)."""
 
 
 def lock_path(warehouse: Path) -> Path:
@@ -167,6 +172,42 @@ def raw_data_set(manifest: dict) -> str:
     return json.dumps({key: manifest.get(key) for key in keys}, sort_keys=True)
 
 
+PROJECT_INPUTS = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests/dbt")
+"""The files of the dbt project a build reads (besides the raw folder)."""
+
+
+def build_inputs(settings: Settings) -> str:
+    """A digest of everything a build reads: the raw files (name, size, modification time, as
+    make judges them), the dbt project's files (content), the engine and the dbt version.
+    Equal digests build equal warehouses."""
+    digest = hashlib.sha256()
+    digest.update(f"{settings.raw_dir.resolve()}\0{version('dbt-core')}\0".encode())
+    digest.update(os.environ.get("JOBMETRICS_TARGET", "duckdb").encode())
+    for path in sorted(settings.raw_dir.iterdir()):
+        if path.is_file():
+            stat = path.stat()
+            digest.update(f"\0{path.name}\0{stat.st_size}\0{stat.st_mtime_ns}".encode())
+    for name in PROJECT_INPUTS:
+        root = PROJECT_ROOT / name
+        for path in sorted(root.rglob("*")) if root.is_dir() else [root]:
+            if path.is_file():
+                digest.update(f"\0{path.relative_to(PROJECT_ROOT)}\0".encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _recorded_inputs(warehouse: Path) -> str | None:
+    """The build_inputs digest the live warehouse was built from (None if not recorded)."""
+    connection = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        row = connection.execute(f"select build_inputs from {BUILD_INFO}").fetchone()
+    except duckdb.Error:
+        row = None
+    finally:
+        connection.close()
+    return row[0] if row else None
+
+
 def _cannot_extend(previous: Path, manifest: dict) -> str | None:
     """Why a copy of the previous warehouse cannot be extended incrementally with this raw
     folder (its older days would come from other data), or None when it can."""
@@ -190,14 +231,16 @@ def _cannot_extend(previous: Path, manifest: dict) -> str | None:
     return None
 
 
-def _finalise(path: Path, manifest: dict) -> None:
-    """Record the raw data set, fold the write-ahead log into the file and flush it to disk."""
+def _finalise(path: Path, manifest: dict, inputs: str) -> None:
+    """Record the raw data set and the build's inputs, fold the write-ahead log into the file
+    and flush it to disk."""
     connection = duckdb.connect(str(path))
     try:
         connection.execute(
             f"create or replace table {BUILD_INFO} as"
-            " select cast(? as varchar) as raw_data_set, cast(? as date) as data_end",
-            [raw_data_set(manifest), manifest.get("data_end")],
+            " select cast(? as varchar) as raw_data_set, cast(? as date) as data_end,"
+            " cast(? as varchar) as build_inputs",
+            [raw_data_set(manifest), manifest.get("data_end"), inputs],
         )
         connection.execute("checkpoint")
     finally:
@@ -245,6 +288,53 @@ def _write_site_artifacts(settings: Settings, env: dict[str, str]) -> list[str]:
     return notes
 
 
+def _build_env(settings: Settings, new: Path) -> dict[str, str]:
+    """The environment of every dbt command of a build: it writes `new`, never the live file."""
+    return {
+        "JOBMETRICS_BUILD_PATH": str(new),
+        "JOBMETRICS_RAW_DIR": str(settings.raw_dir),
+        "JOBMETRICS_WAREHOUSE": str(settings.warehouse),
+        "JOBMETRICS_THREADS": str(settings.threads),
+        "JOBMETRICS_DUCKDB_THREADS": str(settings.duckdb_threads),
+        "JOBMETRICS_MEMORY_LIMIT": settings.memory_limit,
+    }
+
+
+def _is_up_to_date(settings: Settings, inputs: str) -> bool:
+    """The live warehouse was built from exactly these inputs, and the dbt artifacts the site
+    shows (docs, freshness) are still in the target folder."""
+    target = settings.dbt_target_dir
+    artifacts = [target / "manifest.json", target / "catalog.json"]
+    return (
+        settings.warehouse.exists()
+        and all(path.is_file() for path in artifacts)
+        and _recorded_inputs(settings.warehouse) == inputs
+    )
+
+
+def _recheck_freshness(settings: Settings, new: Path, started: float) -> BuildReport:
+    """Nothing to build: only the sources' age changes with the clock, so check it again."""
+    notes = []
+    try:
+        check_freshness(
+            settings.raw_dir,
+            freshness_dir(settings.dbt_target_dir),
+            build_env=_build_env(settings, new),
+        )
+    except FreshnessError as error:
+        notes.append(str(error))
+    finally:
+        if new.exists():
+            _remove_database(new)
+    return BuildReport(
+        warehouse=settings.warehouse,
+        seconds=time.monotonic() - started,
+        nodes=0,
+        warnings=notes,
+        up_to_date=True,
+    )
+
+
 def build(
     settings: Settings,
     *,
@@ -256,6 +346,9 @@ def build(
     The build is incremental (it starts from a copy of the live warehouse) unless full_refresh
     is asked for, there is no live warehouse, or the raw folder is not the data set the live
     warehouse was built from, or an extension of it (BuildReport.full_build_reason says why).
+    When nothing it reads has changed since the live warehouse was built (build_inputs), dbt does
+    not run: the warehouse is already what it would build; only the sources' freshness, which
+    changes with the clock, is checked again (BuildReport.up_to_date).
     """
     with raw_read_lock(settings.raw_dir):
         return _build(settings, full_refresh=full_refresh, on_node=on_node)
@@ -275,6 +368,9 @@ def _build(settings: Settings, *, full_refresh: bool, on_node: NodeCallback | No
     with build_lock(warehouse), no_writers(warehouse):
         _remove_stale_builds(warehouse)
         new = staging_path(warehouse)
+        inputs = build_inputs(settings)
+        if not full_refresh and _is_up_to_date(settings, inputs):
+            return _recheck_freshness(settings, new, started)
         reason = "--full-refresh was given" if full_refresh else None
         if reason is None and not warehouse.exists():
             reason = "there is no previous warehouse"
@@ -303,14 +399,7 @@ def _build(settings: Settings, *, full_refresh: bool, on_node: NodeCallback | No
                 "unit_test",
                 *([] if incremental else ["--full-refresh"]),
             ]
-            env = {
-                "JOBMETRICS_BUILD_PATH": str(new),
-                "JOBMETRICS_RAW_DIR": str(settings.raw_dir),
-                "JOBMETRICS_WAREHOUSE": str(warehouse),
-                "JOBMETRICS_THREADS": str(settings.threads),
-                "JOBMETRICS_DUCKDB_THREADS": str(settings.duckdb_threads),
-                "JOBMETRICS_MEMORY_LIMIT": settings.memory_limit,
-            }
+            env = _build_env(settings, new)
             outcome = run_dbt(args, env=env, on_node=count)
             if not outcome.success:
                 raise BuildFailed(
@@ -318,7 +407,7 @@ def _build(settings: Settings, *, full_refresh: bool, on_node: NodeCallback | No
                     + _failure_message(outcome.first_error())
                 )
             notes = _write_site_artifacts(settings, env)
-            _finalise(new, manifest)
+            _finalise(new, manifest, inputs)
             _swap_in(new, warehouse)
         except OSError as error:
             raise BuildFailed(

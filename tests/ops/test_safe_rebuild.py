@@ -7,6 +7,7 @@ installed `jobmetrics build` as a separate process, the way a user or a schedule
 from __future__ import annotations
 
 import json
+import os
 import resource
 import shutil
 import signal
@@ -190,6 +191,34 @@ def test_build_extends_only_the_data_set_the_warehouse_was_built_from(
     connection.close()
     assert scans == replaced["row_counts"]["raw_scans"]
     assert first_day >= date(2025, 3, 1)
+
+
+def test_a_build_with_nothing_changed_runs_no_dbt_and_rechecks_freshness(
+    live: Path, raw_dir: Path, tmp_path: Path
+) -> None:
+    """Same raw files and dbt project as the live warehouse's build: nothing is rebuilt, only
+    the sources' freshness (which changes with the clock) is checked again. A raw file written
+    since (here only its modification time) builds again."""
+    raw = copy_raw(raw_dir, tmp_path / "raw")
+    env = cli_env(raw, live)
+    first = json.loads(run_cli("build", "--json", env=env).stdout)
+    assert first["up_to_date"] is False and first["nodes"] > 100
+    live_hash = sha256(live)
+    sources = live.parent / "target" / "freshness" / "sources.json"
+    checked_before = sources.stat().st_mtime_ns
+
+    second = json.loads(run_cli("build", "--json", env=env).stdout)
+
+    assert second["up_to_date"] is True and second["nodes"] == 0
+    assert sha256(live) == live_hash
+    assert sources.stat().st_mtime_ns > checked_before
+    assert leftovers(live) == []
+
+    users = raw / "raw_users.parquet"
+    stat = users.stat()
+    os.utime(users, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    third = json.loads(run_cli("build", "--json", env=env).stdout)
+    assert third["up_to_date"] is False and third["nodes"] == first["nodes"]
 
 
 def test_corrupt_data_pages_fail_the_build_and_keep_the_old_warehouse(
