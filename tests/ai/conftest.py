@@ -11,15 +11,19 @@ from fake_anthropic import fake_api_settings
 
 from jobmetrics.core import settings as settings_module
 from jobmetrics.warehouse.dbt_invoke import run_dbt
+from tests.once import produced_once
 
 
 @pytest.fixture(scope="session")
 def parsed_target(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """dbt's target folder after `dbt parse` of this project: manifest.json with the registry."""
-    target = tmp_path_factory.mktemp("ai-target")
-    outcome = run_dbt(["parse"], env={"DBT_TARGET_PATH": str(target)})
-    assert outcome.success, outcome.first_error()
-    return target
+    """dbt's target folder after `dbt parse` of this project: manifest.json with the registry
+    (parsed once per test run; read only)."""
+
+    def parse(target: Path) -> None:
+        outcome = run_dbt(["parse"], env={"DBT_TARGET_PATH": str(target)})
+        assert outcome.success, outcome.first_error()
+
+    return produced_once(tmp_path_factory, "ai-target", parse)
 
 
 @pytest.fixture

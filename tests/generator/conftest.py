@@ -11,14 +11,17 @@ import pytest
 from gen_helpers import DAYS, SEED, START, USERS, open_raw
 
 from jobmetrics.generator import generate
+from tests.once import produced_once
 
 
 @pytest.fixture(scope="session")
 def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """3,000 users × 365 days from 2025-07-01."""
-    out = tmp_path_factory.mktemp("generated") / "raw"
-    generate(out, users=USERS, days=DAYS, start_date=START, seed=SEED)
-    return out
+    """3,000 users × 365 days from 2025-07-01 (generated once per test run; read only)."""
+
+    def produce(folder: Path) -> None:
+        generate(folder / "raw", users=USERS, days=DAYS, start_date=START, seed=SEED)
+
+    return produced_once(tmp_path_factory, "generated", produce) / "raw"
 
 
 @pytest.fixture(scope="session")
