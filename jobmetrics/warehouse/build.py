@@ -19,6 +19,7 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -269,7 +270,7 @@ def _failure_message(error: str) -> str:
     return error
 
 
-def _write_site_artifacts(settings: Settings, env: dict[str, str]) -> list[str]:
+def _write_site_artifacts(settings: Settings, env: dict[str, str], manifest: Any) -> list[str]:
     """dbt's docs page and the sources' freshness, left in the target folder for the site.
 
     They describe this build, so they are made from the new file before the swap; a failure is a
@@ -278,11 +279,16 @@ def _write_site_artifacts(settings: Settings, env: dict[str, str]) -> list[str]:
     notes = []
     # --no-compile: the page shows each model's source SQL and lineage; recompiling 500+ nodes
     # only to show compiled SQL would double the time.
-    docs = run_dbt(["docs", "generate", "--static", "--no-compile"], env=env)
+    docs = run_dbt(["docs", "generate", "--static", "--no-compile"], env=env, manifest=manifest)
     if not docs.success:
         notes.append(f"dbt docs generate failed: {docs.first_error()}")
     try:
-        check_freshness(settings.raw_dir, freshness_dir(settings.dbt_target_dir), build_env=env)
+        check_freshness(
+            settings.raw_dir,
+            freshness_dir(settings.dbt_target_dir),
+            build_env=env,
+            manifest=manifest,
+        )
     except FreshnessError as error:
         notes.append(str(error))
     return notes
@@ -400,13 +406,20 @@ def _build(settings: Settings, *, full_refresh: bool, on_node: NodeCallback | No
                 *([] if incremental else ["--full-refresh"]),
             ]
             env = _build_env(settings, new)
-            outcome = run_dbt(args, env=env, on_node=count)
+            # One parse serves the build, the docs and the freshness check.
+            parsed = run_dbt(["parse"], env=env)
+            if not parsed.success:
+                raise BuildFailed(
+                    "the dbt project does not parse, the previous warehouse is unchanged: "
+                    + parsed.first_error()
+                )
+            outcome = run_dbt(args, env=env, on_node=count, manifest=parsed.result)
             if not outcome.success:
                 raise BuildFailed(
                     "dbt build failed, the previous warehouse is unchanged: "
                     + _failure_message(outcome.first_error())
                 )
-            notes = _write_site_artifacts(settings, env)
+            notes = _write_site_artifacts(settings, env, parsed.result)
             _finalise(new, manifest, inputs)
             _swap_in(new, warehouse)
         except OSError as error:

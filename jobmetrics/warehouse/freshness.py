@@ -28,6 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from jobmetrics.core import settings as settings_module
 from jobmetrics.core.errors import UserError
@@ -132,13 +133,18 @@ def read_sources_json(path: Path) -> list[SourceFreshness]:
 
 
 def check_freshness(
-    raw_dir: Path, target_dir: Path, *, build_env: Mapping[str, str] | None = None
+    raw_dir: Path,
+    target_dir: Path,
+    *,
+    build_env: Mapping[str, str] | None = None,
+    manifest: Any = None,
 ) -> list[SourceFreshness]:
     """Run `dbt source freshness` on the raw files in raw_dir (writes target_dir/sources.json).
 
     Standalone, dbt runs against the in-memory `lint` target with its own parse state in
     target_dir, so the warehouse is never opened. A build passes its own dbt environment
-    (`build_env`: the file being built) to reuse the build's parse instead.
+    (`build_env`: the file being built) to reuse the build's parse instead, and the manifest it
+    parsed (`manifest`), so dbt does not load it again.
 
     Raises FreshnessError when the check cannot run at all (no raw folder, the project does not
     parse); a footer should then say the freshness is unknown rather than fail the site.
@@ -152,7 +158,7 @@ def check_freshness(
         env = {"JOBMETRICS_RAW_DIR": str(raw_dir), "DBT_TARGET_PATH": str(target_dir)}
     else:
         env = dict(build_env)
-    outcome = run_dbt(args, env=env)
+    outcome = run_dbt(args, env=env, manifest=manifest)
     # A stale source makes dbt report failure but still returns every result; only a run
     # without results (the project does not parse) is an error here.
     results = getattr(outcome.result, "results", None)
