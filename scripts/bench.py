@@ -36,9 +36,11 @@ DEFAULT_SIZES = [10_000, 100_000, 1_000_000]
 START_DATE = "2025-01-01"
 SEED = 42
 MODELS_AND_SEEDS = ["--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
-# The generator holds a whole data set in memory: measured peaks were 2.2 GiB at 1M users and
-# 20.2 GiB at 10M users (365 days), so a size needs about this much memory per user.
-GENERATOR_BYTES_PER_USER = 2_170
+# The generator works in pieces (jobmetrics/generator/chunks.py) but keeps a few compact
+# columns per visit, scan and session: measured peaks 0.73 GiB at 1M users and 3.24 GiB at 10M
+# users (365 days; bench/results/2026-12-02-generate-10m-2c.json), about this much per user.
+# (It held the whole data set before: 20.2 GiB at 10M.)
+GENERATOR_BYTES_PER_USER = 350
 # Targets of issue 7 on 2 cores (benchmarks, not tests).
 TARGETS = {
     "default_end_to_end_s": 20.0,  # 10k users: generate + build + report
