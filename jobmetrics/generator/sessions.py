@@ -97,6 +97,8 @@ def sessions_table(
     n_channels = len(channels.names)
     mobile = channel_rate(channels, "mobile_share")
     pages, per_channel = _landing_pages(channels)
+    if len(pages) > np.iinfo(np.int8).max:  # page codes are kept as int8, one per session
+        raise ValueError(f"{len(pages)} landing pages: at most 127 are supported")
     app_pages = np.array([pages.index(p) for p in a.APP_LANDING_PAGES], dtype=np.int8)
 
     # Anonymous visitors who never sign up, in order of (day, channel); offsets from the
