@@ -11,6 +11,11 @@
         expression: the lookback start on an incremental run, 1900-01-01 on a full build.
     incremental_lookback_filter(date_column): `where <date_column> >= <that day>` on an
         incremental run, nothing on a full build.
+    incremental_lookback_condition_at(timestamp_column, date_column): the same days as a
+        condition on the raw timestamp that date_column is the day of (`<timestamp_column> >=
+        <that day at 00:00>` on an incremental run, `true` on a full build): the engine compares
+        it with the min/max statistics of the raw Parquet row groups and skips the older ones,
+        where a condition on the cast date reads every row.
 -#}
 {% macro incremental_by_date_config(date_column) -%}
     {{ return(adapter.dispatch('incremental_by_date_config', 'jobmetrics')(date_column)) }}
@@ -58,5 +63,13 @@
 {% macro incremental_lookback_filter(date_column) -%}
     {%- if is_incremental() -%}
     where {{ date_column }} >= {{ incremental_rebuild_start(date_column) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro incremental_lookback_condition_at(timestamp_column, date_column) -%}
+    {%- if is_incremental() -%}
+    {{ timestamp_column }} >= cast({{ incremental_rebuild_start(date_column) }} as timestamp)
+    {%- else -%}
+    true
     {%- endif -%}
 {%- endmacro %}

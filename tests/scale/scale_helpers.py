@@ -18,14 +18,19 @@ MODELS_AND_SEEDS = [
     "unit_test",
 ]
 BUILD_TIMEOUT_S = 300
-# The models built incrementally (macros/incremental_by_date.sql): by day, and
-# fct_scans_by_dimension by month.
+# The models built incrementally: by day, fct_scans_by_dimension and
+# fct_signup_cohort_activity by month (macros/incremental_by_date.sql), and by visitor or user
+# (macros/incremental_by_key.sql).
 INCREMENTAL_MODELS = (
     "fct_scans",
     "fct_sessions",
     "int_user_activity_days",
     "fct_product_daily",
     "fct_scans_by_dimension",
+    "fct_signup_cohort_activity",
+    "int_visitors",
+    "int_funnel_users",
+    "dim_customers",
 )
 
 

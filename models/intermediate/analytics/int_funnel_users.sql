@@ -1,4 +1,4 @@
-{{ config(materialized='table') }}
+{{ config(**incremental_by_key_config('user_id')) }}
 
 -- One row per user with the time they reached each stage of the ordered signup funnel.
 -- A user reaches a stage only after reaching the previous one, at the later of the previous
@@ -9,10 +9,19 @@
 --   retained  a paid subscription still active 30 days after the first payment, where that
 --             instant lies inside the data (on or before int_data_span's last day): a payer
 --             whose day 30 is after the end of the data is not (yet) retained
+--
+-- Incremental by user_id (macros/incremental_by_key.sql): a nightly run rewrites the rows of
+-- the users new days can change, from all their events. With R the lookback start
+-- (incremental_lookback_days before the newest signup day in the table), those are the users
+-- who signed up 30 days or less before R (their scan, activation and conversion windows are
+-- still open), the users with a subscription started 30 days or less before R or ended since
+-- R (first payment, and retention, whose day 30 may now be inside the data), and the users
+-- whose first visit in int_visitors is not the one in their row (a visitor who came back
+-- signed in as another user).
 
 with
 
-users as (
+signups as (
     select
         user_id,
         signed_up_at,
@@ -57,6 +66,51 @@ user_first_visits as (
         min(first_visit_at) as first_visit_at
     from visitors
     group by user_id
+),
+
+{% if is_incremental() %}
+rebuild_start as (
+    select cast({{ incremental_rebuild_start('signup_date') }} as timestamp) as rebuilt_from
+),
+
+changed_users as (
+    select signups.user_id
+    from signups
+    where
+        signups.signed_up_at
+        >= (select {{ dbt.dateadd('day', -30, 'rebuild_start.rebuilt_from') }} from rebuild_start)
+
+    union
+
+    select subscriptions.user_id
+    from subscriptions
+    where
+        subscriptions.started_at
+        >= (select {{ dbt.dateadd('day', -30, 'rebuild_start.rebuilt_from') }} from rebuild_start)
+        or subscriptions.ended_at >= (select rebuild_start.rebuilt_from from rebuild_start)
+
+    union
+
+    -- the first visit int_visitors gives now is not the one in the user's row
+    select signups.user_id
+    from signups
+    inner join {{ this }} as previous_rows
+        on signups.user_id = previous_rows.user_id
+    left join user_first_visits
+        on signups.user_id = user_first_visits.user_id
+    where
+        previous_rows.first_visit_at is distinct from case
+            when user_first_visits.first_visit_at <= signups.signed_up_at
+                then user_first_visits.first_visit_at
+        end
+),
+{% endif %}
+
+users as (
+    select * from signups
+    {% if is_incremental() %}
+        where signups.user_id in (select changed_users.user_id from changed_users)
+    {% endif %}
 ),
 
 early_scans as (

@@ -12,7 +12,9 @@ completed_scans as (
         user_id,
         cast(scanned_at as date) as activity_date
     from {{ ref('stg_scans') }}
-    where status = 'completed'
+    where
+        status = 'completed'
+        and {{ incremental_lookback_condition_at('scanned_at', 'activity_date') }}
 ),
 
 signed_in_sessions as (
@@ -20,7 +22,9 @@ signed_in_sessions as (
         user_id,
         cast(started_at as date) as activity_date
     from {{ ref('stg_sessions') }}
-    where user_id is not null
+    where
+        user_id is not null
+        and {{ incremental_lookback_condition_at('started_at', 'activity_date') }}
 ),
 
 subscriptions as (
@@ -57,7 +61,6 @@ user_days as (
         cast(sum(completed_scans) as integer) as completed_scans,
         cast(sum(signed_in_sessions) as integer) as signed_in_sessions
     from activity_events
-    {{ incremental_lookback_filter('activity_date') }}
     group by user_id, activity_date
 ),
 

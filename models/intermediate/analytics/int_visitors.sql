@@ -1,8 +1,15 @@
-{{ config(materialized='table') }}
+{{ config(**incremental_by_key_config('visitor_id')) }}
 
 -- One row per visitor (distinct visitor_id with a session), attributed to their first
 -- session: its time, month, channel and device; user_id is the account they later used
 -- (NULL for visitors who never signed in).
+--
+-- Incremental by visitor_id (macros/incremental_by_key.sql): a nightly run reads the sessions
+-- from the lookback start (incremental_lookback_days before the newest first visit in the
+-- table) and rewrites the rows of the visitors who had them. Every column is a minimum (the
+-- smallest user_id, the earliest session and its channel and device), so a visitor's row so
+-- far, taken as one session at their first visit, together with their new sessions gives the
+-- row of all their sessions.
 
 with
 
@@ -14,6 +21,29 @@ sessions as (
         channel,
         device
     from {{ ref('stg_sessions') }}
+    where {{ incremental_lookback_condition_at('started_at', 'first_visit_date') }}
+),
+
+{% if is_incremental() %}
+visitors_so_far as (
+    -- the row of each returning visitor before this run, as their first session
+    select
+        visitor_id,
+        user_id,
+        first_visit_at as started_at,
+        channel,
+        device
+    from {{ this }}
+    where visitor_id in (select sessions.visitor_id from sessions)
+),
+{% endif %}
+
+visits as (
+    select * from sessions
+    {% if is_incremental() %}
+        union all
+        select * from visitors_so_far
+    {% endif %}
 ),
 
 visitors as (
@@ -23,7 +53,7 @@ visitors as (
         min(started_at) as first_visit_at,
         {{ analytics_min_by('channel', 'started_at') }} as channel,
         {{ analytics_min_by('device', 'started_at') }} as device
-    from sessions
+    from visits
     group by visitor_id
 ),
 

@@ -1,11 +1,20 @@
+{{ config(**incremental_by_key_config('user_id')) }}
+
 -- One row per user (everyone who signed up, paying or not) with signup facts, acquisition
 -- channel, segment, country, and their paying history as of the end of the data: first
 -- payment, current plan and MRR, lifetime revenue, and when they churned. Personal data
 -- (e-mail, name) stays in stg_users.
+--
+-- Incremental by user_id (macros/incremental_by_key.sql): a nightly run rewrites the rows of
+-- the users new days can change, from all their rows. With R the lookback start
+-- (incremental_lookback_days before the newest signup day in the table), those are the users
+-- who signed up since R, who have a subscription that started or ends since R (its MRR and
+-- plan count or stop counting at the new end of the data) and who have an invoice issued or
+-- paid since R (an invoice still in payment retries is settled later).
 
 with
 
-users as (
+signups as (
     select * from {{ ref('stg_users') }}
 ),
 
@@ -20,9 +29,46 @@ change_days as (
 invoices as (
     select
         user_id,
+        issued_at,
+        paid_at,
         amount_usd,
         status
     from {{ ref('stg_invoices') }}
+),
+
+{% if is_incremental() %}
+rebuild_start as (
+    select cast({{ incremental_rebuild_start('signup_date') }} as timestamp) as rebuilt_from
+),
+
+changed_users as (
+    select signups.user_id
+    from signups
+    where signups.signed_up_at >= (select rebuild_start.rebuilt_from from rebuild_start)
+
+    union
+
+    select subscriptions.user_id
+    from subscriptions
+    where
+        subscriptions.started_at >= (select rebuild_start.rebuilt_from from rebuild_start)
+        or subscriptions.ended_at >= (select rebuild_start.rebuilt_from from rebuild_start)
+
+    union
+
+    select invoices.user_id
+    from invoices
+    where
+        invoices.issued_at >= (select rebuild_start.rebuilt_from from rebuild_start)
+        or invoices.paid_at >= (select rebuild_start.rebuilt_from from rebuild_start)
+),
+{% endif %}
+
+users as (
+    select * from signups
+    {% if is_incremental() %}
+        where signups.user_id in (select changed_users.user_id from changed_users)
+    {% endif %}
 ),
 
 subscription_history as (

@@ -1,9 +1,23 @@
+{{ config(**incremental_by_date_config('activity_month')) }}
+
 -- One row per (signup month, dimension, dimension value, months since signup): how many of
 -- the users who signed up in a month were active (a completed scan or a signed-in session) in
 -- each later month. Long format: dimension is 'all', 'acquisition_channel', 'segment' or
 -- 'device'. Month 0 is the signup month itself.
+-- Incremental by month (macros/incremental_by_date.sql with activity_month as the key): a
+-- nightly run rewrites the activity months from the month holding the lookback start (the
+-- last two months). Rows of earlier activity months cannot change: their cohorts signed up
+-- before them, and their active users are counted from days before the lookback.
 
 with
+
+rebuilt_months as (
+    -- the first activity month this run writes: every month on a full build
+    select
+        cast(
+            {{ dbt.date_trunc('month', incremental_rebuild_start('activity_month')) }} as date
+        ) as rebuild_from
+),
 
 users as (
     select
@@ -17,6 +31,7 @@ users as (
 
 calendar_months as (
     select month as calendar_month from {{ ref('int_data_months') }}
+    where month >= (select rebuilt_months.rebuild_from from rebuilt_months)
 ),
 
 active_user_months as (
@@ -24,6 +39,7 @@ active_user_months as (
         user_id,
         cast({{ dbt.date_trunc('month', 'activity_date') }} as date) as activity_month
     from {{ ref('int_user_activity_days') }}
+    where activity_date >= (select rebuilt_months.rebuild_from from rebuilt_months)
 ),
 
 user_groups as (

@@ -23,7 +23,7 @@ scans as (
 
 new_scans as (
     select * from scans
-    {{ incremental_lookback_filter('scan_date') }}
+    where {{ incremental_lookback_condition_at('scanned_at', 'scan_date') }}
 ),
 
 users as (

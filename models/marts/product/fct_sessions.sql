@@ -17,6 +17,7 @@ sessions as (
         device,
         landing_page
     from {{ ref('stg_sessions') }}
+    where {{ incremental_lookback_condition_at('started_at', 'session_date') }}
 ),
 
 final as (
@@ -31,7 +32,6 @@ final as (
         landing_page,
         user_id is not null as is_signed_in
     from sessions
-    {{ incremental_lookback_filter('session_date') }}
 )
 
 select * from final

@@ -1,0 +1,27 @@
+{#-
+    Models with one row per entity (a visitor, a user) whose rows change when new days arrive
+    are incremental by that key: a nightly run selects the rows of the keys the new days can
+    change (each model's header says which) and replaces those rows in the table
+    (delete+insert on the key). Like the models incremental by day (incremental_by_date.sql),
+    it gives the same table as a full refresh as long as raw rows older than the lookback do
+    not change.
+
+    incremental_by_key_config(key): the config() arguments, per engine.
+-#}
+{% macro incremental_by_key_config(key) -%}
+    {{ return(adapter.dispatch('incremental_by_key_config', 'jobmetrics')(key)) }}
+{%- endmacro %}
+
+{% macro default__incremental_by_key_config(key) -%}
+    {{ return({
+        'materialized': 'incremental',
+        'incremental_strategy': 'delete+insert',
+        'unique_key': key,
+        'on_schema_change': 'fail',
+    }) }}
+{%- endmacro %}
+
+{% macro spark__incremental_by_key_config(key) -%}
+    {#- Parquet tables on Spark cannot replace rows by key (Delta's merge could): a table. -#}
+    {{ return({'materialized': 'table'}) }}
+{%- endmacro %}
