@@ -292,31 +292,55 @@ def _bench_size(users: int, days: int, work: Path, incremental: bool) -> dict:
 
     if incremental:
         log("append 1 day, incremental build vs full refresh")
-        appended = _run_stage("append", {**paths, "append_days": 1})
-        # `dbt compile` above ran with another warehouse path, which invalidates dbt's partial
-        # parse: parse once untimed so both timed builds start from a warm parse, as nightly.
-        _run_stage("dbt", {**paths, "dbt_args": ["parse"]})
-        inc = _run_stage("dbt", {**paths, "dbt_args": ["build", *MODELS_AND_SEEDS]})
-        incremental_copy = folder / "incremental.duckdb"
-        shutil.copy(paths["warehouse"], incremental_copy)
-        full = _run_stage(
-            "dbt", {**paths, "dbt_args": ["build", "--full-refresh", *MODELS_AND_SEEDS]}
-        )
-        same = _run_stage("compare", {"left": str(incremental_copy), "right": paths["warehouse"]})
-        incremental_copy.unlink()
-        out["incremental"] = {
-            "append_1_day_s": round(appended["process_wall_s"], 2),
-            "incremental_build_s": round(inc["process_wall_s"], 2),
-            "full_refresh_build_s": round(full["process_wall_s"], 2),
-            "ratio": round(inc["process_wall_s"] / full["process_wall_s"], 2),
-            "incremental_build_cpu_s": round(inc["cpu_s"], 2),
-            "full_refresh_build_cpu_s": round(full["cpu_s"], 2),
-            "ratio_cpu": round(inc["cpu_s"] / full["cpu_s"], 2),
-            "tables_compared": same["tables"],
-            "tables_differing_from_full_refresh": same["differences"],
-        }
+        out["incremental"] = _bench_nightly(paths, folder)
     shutil.rmtree(folder / "direct", ignore_errors=True)
     return out
+
+
+def _bench_nightly_only(users: int, days: int, work: Path) -> dict:
+    """`--only nightly`: generate, build the models and seeds, then the nightly comparison."""
+    folder = work / f"u{users}"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    paths = {
+        "raw": str(folder / "raw"),
+        "warehouse": str(folder / "bench.duckdb"),
+        "target": str(folder / "target"),
+        "logs": str(folder / "logs"),
+    }
+    print(f"  {users:>10,} users: generate, build, append 1 day, incremental vs full", flush=True)
+    _run_stage("generate", {**paths, "users": users, "days": days})
+    _run_stage("dbt", {**paths, "dbt_args": ["build", "--full-refresh", *MODELS_AND_SEEDS]})
+    return {"users": users, "days": days, "incremental": _bench_nightly(paths, folder)}
+
+
+def _bench_nightly(paths: dict[str, str], folder: Path) -> dict:
+    """Append one day, then time an incremental build against a full refresh; same tables?"""
+    appended = _run_stage("append", {**paths, "append_days": 1})
+    # A `dbt compile` with another warehouse path (the direct-SQL step) invalidates dbt's
+    # partial parse: parse once untimed so both timed builds start from a warm parse, as nightly.
+    _run_stage("dbt", {**paths, "dbt_args": ["parse"]})
+    inc = _run_stage("dbt", {**paths, "dbt_args": ["build", *MODELS_AND_SEEDS]})
+    slowest_incremental = _node_seconds(Path(paths["target"]), top=12)
+    incremental_copy = folder / "incremental.duckdb"
+    shutil.copy(paths["warehouse"], incremental_copy)
+    full = _run_stage("dbt", {**paths, "dbt_args": ["build", "--full-refresh", *MODELS_AND_SEEDS]})
+    slowest_full = _node_seconds(Path(paths["target"]), top=12)
+    same = _run_stage("compare", {"left": str(incremental_copy), "right": paths["warehouse"]})
+    incremental_copy.unlink()
+    return {
+        "append_1_day_s": round(appended["process_wall_s"], 2),
+        "incremental_build_s": round(inc["process_wall_s"], 2),
+        "full_refresh_build_s": round(full["process_wall_s"], 2),
+        "ratio": round(inc["process_wall_s"] / full["process_wall_s"], 2),
+        "incremental_build_cpu_s": round(inc["cpu_s"], 2),
+        "full_refresh_build_cpu_s": round(full["cpu_s"], 2),
+        "ratio_cpu": round(inc["cpu_s"] / full["cpu_s"], 2),
+        "slowest_nodes_incremental": slowest_incremental,
+        "slowest_nodes_full_refresh": slowest_full,
+        "tables_compared": same["tables"],
+        "tables_differing_from_full_refresh": same["differences"],
+    }
 
 
 def _host_speed() -> dict[str, float]:
@@ -410,6 +434,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-incremental", action="store_true", help="skip the append + incremental timing"
     )
+    parser.add_argument(
+        "--only",
+        choices=["nightly"],
+        help="only the nightly comparison (generate, build, append 1 day, incremental vs full)",
+    )
     parser.add_argument("--stage", help=argparse.SUPPRESS)
     parser.add_argument("payload", nargs="?", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -429,6 +458,24 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     started = datetime.now(UTC)
+    if args.only == "nightly":
+        nightly = [_bench_nightly_only(users, args.days, args.work_dir) for users in sizes]
+        print(json.dumps(nightly, indent=2))
+        out = args.out or PROJECT_ROOT / "bench" / "results" / f"{started:%Y-%m-%d}-nightly.json"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(
+            json.dumps(
+                {
+                    "started_at": started.isoformat(timespec="seconds"),
+                    "load_average_at_end": os.getloadavg(),
+                    "results": nightly,
+                },
+                indent=2,
+            )
+            + "\n"
+        )
+        print(f"wrote {out}")
+        return 0
     host_speed = _host_speed()
     print(f"JobMetrics benchmark: {cores} cores, sizes {sizes}, {args.days} days; {host_speed}")
     results = []
