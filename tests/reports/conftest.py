@@ -6,6 +6,7 @@ import base64
 import gzip
 import json
 import os
+import pickle
 import re
 from collections.abc import Callable
 from decimal import Decimal
@@ -15,6 +16,7 @@ import duckdb
 import pytest
 
 from jobmetrics.reports import SiteResult, build_site
+from tests.once import produced_once
 
 PAGE_VIEWS = re.compile(
     r'<script type="application/octet-stream" id="jm-page-views"[^>]*>(.*?)</script>', re.S
@@ -135,8 +137,15 @@ def report_warehouse(request: pytest.FixtureRequest) -> Path:
 
 @pytest.fixture(scope="session")
 def report_site(report_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> SiteResult:
-    """The real pages built from the report warehouse (strict)."""
-    return build_site(report_warehouse, tmp_path_factory.mktemp("report") / "site")
+    """The real pages built from the report warehouse (strict); built once per test run and
+    shared by the workers (tests/once.py), so read only."""
+
+    def produce(folder: Path) -> None:
+        result = build_site(report_warehouse, folder / "site")
+        (folder / "result.pickle").write_bytes(pickle.dumps(result))
+
+    folder = produced_once(tmp_path_factory, "report-site", produce)
+    return pickle.loads((folder / "result.pickle").read_bytes())
 
 
 # A page with inputs on a made-up sales table (tests/reports/test_inputs*.py, test_browser.py)
