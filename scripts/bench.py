@@ -50,6 +50,17 @@ TARGETS = {
     "peak_1m_gib": 6.0,
     "dbt_overhead_ratio_1m": 1.5,
 }
+# Targets of issue 16 (speed), same machine.
+TARGETS.update(
+    {
+        "cli_run_first_s": 20.0,  # `jobmetrics run`, default data, fresh clone (no dbt target)
+        "cli_build_unchanged_s": 8.0,  # a second `jobmetrics build`, nothing changed
+        "cli_nightly_build_10k_s": 8.0,  # `jobmetrics build` after `generate --append-days 1`
+        "dbt_overhead_ratio_10k": 3.0,
+        "dbt_overhead_ratio_1m": 1.2,
+        "incremental_ratio_1m": 0.2,  # nightly incremental build / full refresh, 1M users
+    }
+)
 
 
 # ---------------------------------------------------------------- stages (child processes)
@@ -275,6 +286,10 @@ def _bench_size(users: int, days: int, work: Path, incremental: bool) -> dict:
     out["dbt_models_s"] = round(models["process_wall_s"], 2)
     out["dbt_models_cpu_s"] = round(models["cpu_s"], 2)
     out["slowest_models"] = _node_seconds(Path(paths["target"]))
+    # dbt's overhead without starting Python, importing dbt and loading the project: only the
+    # time dbt spends running the models (run_results.json's elapsed_time).
+    run_s = json.loads((Path(paths["target"]) / "run_results.json").read_text())["elapsed_time"]
+    out["dbt_models_run_s"] = round(run_s, 2)
     # Compiled against an empty file of the same name, so incremental models compile to
     # their full-refresh SQL.
     empty = Path(paths["direct"]) / Path(paths["warehouse"]).name
@@ -285,6 +300,7 @@ def _bench_size(users: int, days: int, work: Path, incremental: bool) -> dict:
     out["direct_sql_cpu_s"] = round(direct["cpu"], 2)
     out["direct_sql_peak_mib"] = round(direct["peak_mib"])
     out["dbt_overhead_ratio"] = round(out["dbt_models_s"] / direct["seconds"], 2)
+    out["dbt_overhead_ratio_run"] = round(run_s / direct["seconds"], 2)
     out["dbt_overhead_ratio_cpu"] = round(models["cpu_s"] / direct["cpu"], 2)
     out["slowest_models_direct"] = sorted(
         ((name, round(s, 2)) for name, s in direct["model_seconds"].items()), key=lambda i: -i[1]
@@ -295,6 +311,63 @@ def _bench_size(users: int, days: int, work: Path, incremental: bool) -> dict:
         out["incremental"] = _bench_nightly(paths, folder)
     shutil.rmtree(folder / "direct", ignore_errors=True)
     return out
+
+
+def _timed_cli(args: list[str], env: dict[str, str]) -> dict:
+    """Run `jobmetrics <args>` as a user does (its own process); wall and CPU seconds."""
+    command = [str(Path(sys.executable).parent / "jobmetrics"), *args]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    begin = time.perf_counter()
+    child = subprocess.run(
+        command, cwd=PROJECT_ROOT, env={**os.environ, **env}, capture_output=True, text=True
+    )
+    wall = time.perf_counter() - begin
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if child.returncode != 0:
+        raise SystemExit(f"jobmetrics {' '.join(args)} failed:\n{child.stderr[-2000:]}")
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return {
+        "command": "jobmetrics " + " ".join(args),
+        "wall_s": round(wall, 2),
+        "cpu_s": round(cpu, 2),
+    }
+
+
+def _bench_cli(work: Path) -> dict:
+    """The commands of the README at the default size, from a fresh clone's state.
+
+    `jobmetrics run` with no raw data, warehouse or dbt target folder (so dbt parses the whole
+    project, as after a clone); then `jobmetrics build` with nothing changed; then the nightly
+    pair `jobmetrics generate --append-days 1` and `jobmetrics build`.
+    """
+    folder = work / "cli"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    env = {
+        "JOBMETRICS_RAW_DIR": str(folder / "raw"),
+        "JOBMETRICS_WAREHOUSE": str(folder / "jobmetrics.duckdb"),
+        "JOBMETRICS_SITE_DIR": str(folder / "site"),
+        "DBT_TARGET_PATH": str(folder / "target"),
+        "DBT_LOG_PATH": str(folder / "logs"),
+    }
+    print("  cli: jobmetrics run (fresh), build (unchanged), append 1 day + build", flush=True)
+    steps = {
+        "run_first": _timed_cli(["run", "--quiet"], env),
+        "build_unchanged": _timed_cli(["build", "--quiet"], env),
+        "append_1_day": _timed_cli(["generate", "--append-days", "1", "--quiet"], env),
+        "build_nightly": _timed_cli(["build", "--quiet"], env),
+    }
+    shutil.rmtree(folder, ignore_errors=True)
+    return steps
+
+
+def _print_cli(steps: dict) -> None:
+    print()
+    header = f"{'command (10k users, default data)':<48} {'wall s':>8} {'CPU s':>8}"
+    print(header)
+    print("-" * len(header))
+    for step in steps.values():
+        print(f"{step['command']:<48} {step['wall_s']:>8.1f} {step['cpu_s']:>8.1f}")
 
 
 def _bench_nightly_only(users: int, days: int, work: Path) -> dict:
@@ -366,12 +439,17 @@ def _host_speed() -> dict[str, float]:
     return {"python_loop_10m_s": round(python_s, 2), "duckdb_aggregate_20m_s": round(duckdb_s, 2)}
 
 
-def _targets(results: list[dict]) -> dict[str, dict]:
-    """Each target of the issue that these sizes measure: value, target, met."""
+def _targets(results: list[dict], cli: dict | None = None) -> dict[str, dict]:
+    """Each target of the issues that these sizes measure: value, target, met."""
     values: dict[str, float] = {}
     by_users = {r["users"]: r for r in results}
+    if cli:
+        values["cli_run_first_s"] = cli["run_first"]["wall_s"]
+        values["cli_build_unchanged_s"] = cli["build_unchanged"]["wall_s"]
+        values["cli_nightly_build_10k_s"] = cli["build_nightly"]["wall_s"]
     if 10_000 in by_users:
         values["default_end_to_end_s"] = by_users[10_000]["end_to_end_s"]
+        values["dbt_overhead_ratio_10k"] = by_users[10_000]["dbt_overhead_ratio"]
     if 1_000_000 in by_users:
         r = by_users[1_000_000]
         values["generate_1m_s"] = r["stages"]["generate"]["wall_s"]
@@ -379,6 +457,8 @@ def _targets(results: list[dict]) -> dict[str, dict]:
         values["report_1m_s"] = r["stages"]["report"]["wall_s"]
         values["peak_1m_gib"] = max(s["peak_mib"] for s in r["stages"].values()) / 1024
         values["dbt_overhead_ratio_1m"] = r["dbt_overhead_ratio"]
+        if "incremental" in r:
+            values["incremental_ratio_1m"] = r["incremental"]["ratio"]
     return {
         name: {"value": round(value, 2), "target": TARGETS[name], "met": value <= TARGETS[name]}
         for name, value in values.items()
@@ -404,7 +484,8 @@ def _print_table(results: list[dict]) -> None:
             f"{'':>10} {'dbt models+seeds':<22} {r['dbt_models_s']:>8.1f}"
             f" {r['dbt_models_cpu_s']:>8.1f}   direct SQL {r['direct_sql_s']:.1f} s"
             f" ({r['direct_sql_cpu_s']:.1f} CPU s) → dbt overhead × {r['dbt_overhead_ratio']}"
-            f" wall, × {r['dbt_overhead_ratio_cpu']} CPU"
+            f" wall, × {r['dbt_overhead_ratio_cpu']} CPU; running the models alone"
+            f" {r['dbt_models_run_s']:.1f} s, × {r['dbt_overhead_ratio_run']}"
         )
         if "incremental" in r:
             inc = r["incremental"]
@@ -436,8 +517,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--only",
-        choices=["nightly"],
-        help="only the nightly comparison (generate, build, append 1 day, incremental vs full)",
+        choices=["nightly", "cli"],
+        help="only the nightly comparison (generate, build, append 1 day, incremental vs full)"
+        " or only the README commands at the default size (cli)",
+    )
+    parser.add_argument(
+        "--no-cli", action="store_true", help="skip timing the README commands (jobmetrics run)"
     )
     parser.add_argument("--stage", help=argparse.SUPPRESS)
     parser.add_argument("payload", nargs="?", help=argparse.SUPPRESS)
@@ -477,17 +562,25 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote {out}")
         return 0
     host_speed = _host_speed()
+    if args.only == "cli":
+        sizes = []
     print(f"JobMetrics benchmark: {cores} cores, sizes {sizes}, {args.days} days; {host_speed}")
+    cli = None if args.no_cli else _bench_cli(args.work_dir)
     results = []
     for users in sizes:
         results.append(
             _bench_size(users, args.days, args.work_dir, incremental=not args.no_incremental)
         )
-    _print_table(results)
-    checks = _targets(results)
+    if cli:
+        _print_cli(cli)
+    if results:
+        _print_table(results)
+    checks = _targets(results, cli)
+    print()
+    print(f"{'target':<28} {'measured':>9} {'limit':>7}  met")
     for name, check in checks.items():
-        verdict = "met" if check["met"] else "NOT met"
-        print(f"target {name}: {check['value']} (target {check['target']}) {verdict}")
+        verdict = "yes" if check["met"] else "NO"
+        print(f"{name:<28} {check['value']:>9} {check['target']:>7}  {verdict}")
     document = {
         "started_at": started.isoformat(timespec="seconds"),
         "cores": cores,
@@ -500,6 +593,7 @@ def main(argv: list[str] | None = None) -> int:
             "memory_limit": os.environ.get("JOBMETRICS_MEMORY_LIMIT", "8GB"),
         },
         "days": args.days,
+        "cli": cli,
         "results": results,
         "targets": checks,
     }
