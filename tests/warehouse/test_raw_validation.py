@@ -4,8 +4,8 @@ One build over a raw folder with defects in several tables: a missing file, a mi
 wrong type, duplicate ids, a negative price, an ended_at before its started_at, an unknown plan,
 a NULL session id and a session of a user who does not exist. A table's checks run in one query
 that lists every broken check, so defects in one table do not mask each other; a wrong type or a
-missing column is reported alone, as the other checks cannot run on it. Every defect must appear among the failures, and no finance
-mart may be built from the bad data.
+missing column is reported alone, as the other checks cannot run on it. Every defect must appear
+among the failures, and no finance mart may be built from the bad data.
 """
 
 from __future__ import annotations
