@@ -24,15 +24,16 @@ COLUMNS = ("metric", "comparator", "target_value", "unit", "label")
 
 
 def accepted_values(project_root: Path) -> dict[str, list[str]]:
-    """Column → the values its accepted_values test allows, from the seed's YAML."""
+    """Column → the values its accepted_values check allows, from the seed's YAML (the column's
+    `config: meta: checks:`, which the build's table_checks test runs)."""
     document = yaml.safe_load((project_root / TARGETS_YAML).read_text(encoding="utf-8"))
     seed = next(s for s in document["seeds"] if s["name"] == "metric_targets")
     accepted: dict[str, list[str]] = {}
     for column in seed.get("columns") or []:
-        for test in column.get("data_tests") or []:
-            if isinstance(test, dict) and "accepted_values" in test:
-                arguments = test["accepted_values"].get("arguments") or test["accepted_values"]
-                accepted[column["name"]] = [str(value) for value in arguments["values"]]
+        checks = ((column.get("config") or {}).get("meta") or {}).get("checks") or []
+        for check in checks:
+            if isinstance(check, dict) and "accepted_values" in check:
+                accepted[column["name"]] = [str(value) for value in check["accepted_values"]]
     return accepted
 
 

@@ -23,6 +23,7 @@ def test_bench_writes_every_figure_and_the_nightly_rebuild_matches(tmp_path: Pat
             sys.executable,
             str(PROJECT_ROOT / "scripts" / "bench.py"),
             "--users", "400",
+            "--cli-users", "400",
             "--days", "45",
             "--work-dir", str(tmp_path / "work"),
             "--out", str(out),
@@ -34,7 +35,10 @@ def test_bench_writes_every_figure_and_the_nightly_rebuild_matches(tmp_path: Pat
     )  # fmt: skip
     assert child.returncode == 0, child.stdout[-2000:] + child.stderr[-2000:]
     assert "same tables: True" in child.stdout
-    (result,) = json.loads(out.read_text())["results"]
+    document = json.loads(out.read_text())
+    assert set(document["cli"]) == {"run_first", "build_unchanged", "append_1_day", "build_nightly"}
+    assert all(step["wall_s"] > 0 for step in document["cli"].values())
+    (result,) = document["results"]
     assert result["dbt_build_success"] and not result["report_page_errors"]
     assert set(result["stages"]) == STAGES
     for stage in result["stages"].values():
