@@ -197,31 +197,27 @@ def build_inputs(settings: Settings) -> str:
     return digest.hexdigest()
 
 
-def _recorded_inputs(warehouse: Path) -> str | None:
-    """The build_inputs digest the live warehouse was built from (None if not recorded)."""
+def _build_info(warehouse: Path) -> dict[str, Any]:
+    """The row of BUILD_INFO in a warehouse, by column ({} when it has none)."""
     connection = duckdb.connect(str(warehouse), read_only=True)
     try:
-        row = connection.execute(f"select build_inputs from {BUILD_INFO}").fetchone()
-    except duckdb.Error:
-        row = None
+        cursor = connection.execute(f"select * from {BUILD_INFO}")
+        row = cursor.fetchone()
+        columns = [column[0] for column in cursor.description]
+    except duckdb.CatalogException:
+        return {}
     finally:
         connection.close()
-    return row[0] if row else None
+    return dict(zip(columns, row, strict=True)) if row else {}
 
 
 def _cannot_extend(previous: Path, manifest: dict) -> str | None:
     """Why a copy of the previous warehouse cannot be extended incrementally with this raw
     folder (its older days would come from other data), or None when it can."""
-    connection = duckdb.connect(str(previous), read_only=True)
-    try:
-        recorded = connection.execute(f"select raw_data_set, data_end from {BUILD_INFO}").fetchone()
-    except duckdb.CatalogException:
-        recorded = None
-    finally:
-        connection.close()
-    if recorded is None:
+    recorded = _build_info(previous)
+    if "raw_data_set" not in recorded:
         return "the previous warehouse does not record which raw data set it was built from"
-    data_set, data_end = recorded
+    data_set, data_end = recorded["raw_data_set"], recorded["data_end"]
     if data_set != raw_data_set(manifest):
         return "the raw folder holds another data set than the previous build"
     if str(data_end) > str(manifest.get("data_end")):
@@ -314,7 +310,7 @@ def _is_up_to_date(settings: Settings, inputs: str) -> bool:
     return (
         settings.warehouse.exists()
         and all(path.is_file() for path in artifacts)
-        and _recorded_inputs(settings.warehouse) == inputs
+        and _build_info(settings.warehouse).get("build_inputs") == inputs
     )
 
 
