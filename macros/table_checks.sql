@@ -36,7 +36,7 @@
     {%- if not execute -%}
         select 1 as not_executed where false
     {%- else -%}
-        {#- The graph is read once: every access to it can cost a copy of the whole graph. -#}
+        {#- The nodes are read from the graph once and looked up by table name. -#}
         {%- set nodes = table_checks_nodes('model') + table_checks_nodes('source') -%}
         {%- set by_name = {} -%}
         {%- for node in nodes -%}
