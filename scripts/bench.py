@@ -237,7 +237,8 @@ def _node_seconds(target: Path, top: int = 8) -> list[tuple[str, float]]:
     return [(uid, round(seconds, 2)) for uid, seconds in ranked[:top]]
 
 
-def _bench_size(users: int, days: int, work: Path, incremental: bool) -> dict:
+def _fresh_size_folder(work: Path, users: int) -> tuple[Path, dict[str, str]]:
+    """An empty scratch folder for one size, and the paths of its stages."""
     folder = work / f"u{users}"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
@@ -249,6 +250,11 @@ def _bench_size(users: int, days: int, work: Path, incremental: bool) -> dict:
         "site": str(folder / "site"),
         "direct": str(folder / "direct"),
     }
+    return folder, paths
+
+
+def _bench_size(users: int, days: int, work: Path, incremental: bool) -> dict:
+    folder, paths = _fresh_size_folder(work, users)
     out: dict[str, Any] = {"users": users, "days": days, "stages": {}}
     log = lambda message: print(f"  {users:>10,} users: {message}", flush=True)  # noqa: E731
 
@@ -374,15 +380,7 @@ def _print_cli(steps: dict) -> None:
 
 def _bench_nightly_only(users: int, days: int, work: Path) -> dict:
     """`--only nightly`: generate, build the models and seeds, then the nightly comparison."""
-    folder = work / f"u{users}"
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    paths = {
-        "raw": str(folder / "raw"),
-        "warehouse": str(folder / "bench.duckdb"),
-        "target": str(folder / "target"),
-        "logs": str(folder / "logs"),
-    }
+    folder, paths = _fresh_size_folder(work, users)
     print(f"  {users:>10,} users: generate, build, append 1 day, incremental vs full", flush=True)
     _run_stage("generate", {**paths, "users": users, "days": days})
     _run_stage("dbt", {**paths, "dbt_args": ["build", "--full-refresh", *MODELS_AND_SEEDS]})
