@@ -14,6 +14,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "jobmetrics"
 LAYERS = [
     ("jobmetrics.core", 0),  # errors, settings, formats and labels, the raw data contract, locks
     ("jobmetrics.generator", 1),
+    ("jobmetrics.importers", 1),  # a team's own data into the raw contract (beside the generator)
     ("jobmetrics.warehouse", 2),
     ("jobmetrics.ai", 3),
     ("jobmetrics.reports", 4),  # pages, components, the site build (its narratives come from ai)

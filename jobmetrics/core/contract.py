@@ -99,3 +99,17 @@ RAW_COLUMNS: dict[str, dict[str, str]] = {
 """Table → column → the DuckDB type `describe` reports for the Parquet file."""
 
 MANIFEST_NAME = "_manifest.json"
+
+RAW_CONTRACT_VERSION = "2.0.0"
+"""The contract's version, written in every raw folder's manifest (`generator_version` by the
+generator, which has the same major version; `raw_contract_version` by `jobmetrics import`)."""
+
+RAW_KEYS: dict[str, tuple[str, ...]] = {
+    "raw_users": ("user_id",),
+    "raw_subscriptions": ("subscription_id",),
+    "raw_invoices": ("invoice_id",),
+    "raw_scans": ("scan_id",),
+    "raw_sessions": ("session_id",),
+    "raw_marketing_spend": ("spend_date", "channel"),
+}
+"""The columns naming one row of each raw table (an import's --append replaces rows by them)."""

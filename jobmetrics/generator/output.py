@@ -68,7 +68,8 @@ def _write_lock(out_dir: Path) -> contextlib.AbstractContextManager[None]:
         locks.raw_lock_path(out_dir),
         shared=False,
         refuse=lambda holder: GeneratorError(
-            f"{out_dir} is in use by a build or another `jobmetrics generate` (pid {holder}): "
+            f"{out_dir} is in use by a build, `jobmetrics generate` or `jobmetrics import` "
+            f"(pid {holder}): "
             "wait for it to finish and run the command again; the folder is unchanged"
         ),
     )

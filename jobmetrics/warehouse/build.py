@@ -168,8 +168,11 @@ BUILD_INFO = "jobmetrics_build_info"
 
 def raw_data_set(manifest: dict) -> str:
     """What names a raw data set across `generate --append-days`: generator version,
-    parameters and first day (appending days changes only the last day)."""
+    parameters and first day (appending days changes only the last day). An import names a new
+    data set each time (its import_id): it may have changed old rows."""
     keys = ("generator_version", "parameters", "data_start")
+    if "import_id" in manifest:
+        keys = ("raw_contract_version", "import_id", "data_start")
     return json.dumps({key: manifest.get(key) for key in keys}, sort_keys=True)
 
 

@@ -14,7 +14,8 @@ from jobmetrics.generator.version import GENERATOR_MAJOR, is_compatible
 
 
 def read_manifest(raw_dir: Path) -> dict:
-    """The generator's manifest of a raw folder, checked for presence and generator version."""
+    """The manifest of a raw folder (the generator's or an import's), checked for presence and
+    the raw contract's major version."""
     if not raw_dir.is_dir():
         raise UserError(
             f"no raw data folder at {raw_dir}: run `jobmetrics generate` or set JOBMETRICS_RAW_DIR"
@@ -26,12 +27,21 @@ def read_manifest(raw_dir: Path) -> dict:
                 f"the raw data folder {raw_dir} is empty: run `jobmetrics generate --out {raw_dir}`"
             )
         raise UserError(
-            f"{path} is missing: the raw folder was not written by `jobmetrics generate`"
+            f"{path} is missing: the raw folder was not written by `jobmetrics generate` "
+            "or `jobmetrics import`"
         )
     try:
         manifest = json.loads(path.read_text())
     except (OSError, ValueError) as error:
         raise UserError(f"{path} is not valid JSON ({error})") from error
+    if "raw_contract_version" in manifest:  # written by `jobmetrics import`
+        found = str(manifest["raw_contract_version"])
+        if not is_compatible(found):
+            raise UserError(
+                f"{raw_dir} was imported for raw contract version {found}, this build needs "
+                f"{GENERATOR_MAJOR}.x: import it again with `jobmetrics import ... --out {raw_dir}`"
+            )
+        return manifest
     found = str(manifest.get("generator_version", "unknown"))
     if not is_compatible(found):
         raise UserError(
