@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import signal
 import sys
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
@@ -269,6 +270,148 @@ def run(
     _emit(as_json, {"build": built, "report": site})
 
 
+import_app = typer.Typer(
+    help="Import your own data into a raw folder that `jobmetrics build` reads: billing from "
+    "Stripe, product events from PostgreSQL or from CSV / Parquet files, each through a mapping "
+    "file. Run one source without --append, then add the others with --append.",
+    no_args_is_help=True,
+)
+app.add_typer(import_app, name="import")
+
+Mapping = Annotated[
+    Path, typer.Option("--mapping", help="The mapping file (YAML) of this source.", exists=False)
+]
+ImportOut = Annotated[
+    Path | None,
+    typer.Option(help="The raw folder to write (default JOBMETRICS_RAW_DIR)."),
+]
+Append = Annotated[
+    bool,
+    typer.Option(
+        "--append",
+        help="Add to the import folder in --out: rows with a known id are replaced, new ones "
+        "added, tables this source does not give are kept. Without it --out is written anew.",
+    ),
+]
+
+
+def _imported(progress: Progress, label: str, out: Path, run: Callable[[Progress], dict]) -> dict:
+    """Run one import as a progress step and report what it wrote and what it skipped."""
+    with progress.step(f"Importing {label} into {out}") as step:
+        manifest = run(step)
+    counts = manifest.get("row_counts", {})
+    rows = ", ".join(f"{counts[name]:,} {name.removeprefix('raw_')}" for name in counts)
+    progress.done(
+        f"raw data from {label}: {rows} ({manifest.get('data_start')} .. "
+        f"{manifest.get('data_end')}): {out}"
+    )
+    for source, facts in manifest.get("sources", {}).items():
+        for reason, count in (facts.get("skipped_by_reason") or {}).items():
+            progress.note(f"{source}: {count:,} skipped: {reason}")
+    absent = manifest.get("absent_tables") or []
+    if absent:
+        progress.note(
+            f"no rows yet in {', '.join(absent)}: the pages that need them are left out of the "
+            "report (add a source with --append)"
+        )
+    return manifest
+
+
+@import_app.command("stripe")
+def import_stripe_command(
+    mapping: Mapping,
+    json_dir: Annotated[
+        Path | None,
+        typer.Option(
+            help="Read the JSON the Stripe API returned (saved list pages) instead of calling it."
+        ),
+    ] = None,
+    out: ImportOut = None,
+    append: Append = False,
+    quiet: Quiet = False,
+    as_json: AsJson = False,
+) -> None:
+    """Customers, subscriptions and invoices from Stripe (STRIPE_API_KEY) or saved JSON."""
+    from jobmetrics.importers.stripe_billing import import_stripe
+
+    current = settings_module.load()
+    target = out or current.raw_dir
+    if json_dir is None and not current.stripe_api_key:
+        raise UserError(
+            "STRIPE_API_KEY is not set (environment or .env): set it to a restricted read-only "
+            "key, or import saved API responses with --json-dir"
+        )
+    manifest = _imported(
+        Progress(quiet or as_json),
+        "Stripe" if json_dir is None else f"Stripe JSON in {json_dir}",
+        target,
+        lambda step: import_stripe(
+            target,
+            mapping=mapping,
+            api_key=None if json_dir is not None else current.stripe_api_key,
+            json_dir=json_dir,
+            append=append,
+            progress=step.update,
+        ),
+    )
+    _emit(as_json, {"out": str(target), **manifest})
+
+
+@import_app.command("postgres")
+def import_postgres_command(
+    mapping: Mapping,
+    dsn: Annotated[
+        str | None,
+        typer.Option(
+            help="libpq connection string or postgresql:// URL (default JOBMETRICS_POSTGRES_DSN)."
+        ),
+    ] = None,
+    out: ImportOut = None,
+    append: Append = False,
+    quiet: Quiet = False,
+    as_json: AsJson = False,
+) -> None:
+    """Users, scans and sessions (any tables the mapping names) from a PostgreSQL database."""
+    from jobmetrics.importers.postgres import import_postgres
+
+    current = settings_module.load()
+    target = out or current.raw_dir
+    connection = dsn or current.postgres_dsn
+    if not connection:
+        raise UserError("no database to read: give --dsn or set JOBMETRICS_POSTGRES_DSN")
+    manifest = _imported(
+        Progress(quiet or as_json),
+        "PostgreSQL",
+        target,
+        lambda step: import_postgres(
+            target, mapping=mapping, dsn=connection, append=append, progress=step.update
+        ),
+    )
+    _emit(as_json, {"out": str(target), **manifest})
+
+
+@import_app.command("files")
+def import_files_command(
+    mapping: Mapping,
+    out: ImportOut = None,
+    append: Append = False,
+    quiet: Quiet = False,
+    as_json: AsJson = False,
+) -> None:
+    """Any tables of the contract from CSV or Parquet files in any column layout."""
+    from jobmetrics.importers.files import import_files
+
+    current = settings_module.load()
+    target = out or current.raw_dir
+    manifest = _imported(
+        Progress(quiet or as_json),
+        "files",
+        target,
+        lambda step: import_files(target, mapping=mapping, append=append, progress=step.update),
+    )
+    _emit(as_json, {"out": str(target), **manifest})
+
+
 @app.command()
 def ask(
     question: Annotated[str, typer.Argument(help="A question in plain English.")],
@@ -334,6 +477,12 @@ def main(argv: list[str] | None = None) -> int:
     line and exit code 130."""
     # SIGTERM (a CI job cancelled, `kill`) cleans up like Ctrl-C: no half-written files.
     _signals_received.clear()
+    try:
+        # keys and settings from .env; what the environment sets wins
+        settings_module.load_env_file(settings_module.env_file())
+    except UserError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     previous = {
         number: signal.signal(number, _interrupt) for number in (signal.SIGTERM, signal.SIGINT)
     }

@@ -37,3 +37,8 @@ class Progress:
     def done(self, message: str) -> None:
         if not self.quiet:
             console.print(f"[green]✓[/green] {message}")
+
+    def note(self, message: str) -> None:
+        """A line worth reading that is not an error (what an import skipped and why)."""
+        if not self.quiet:
+            console.print(f"[yellow]![/yellow] {message}", highlight=False)

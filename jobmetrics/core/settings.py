@@ -5,10 +5,11 @@ The dbt project (profiles.yml, dbt_project.yml) reads the same variables with th
 
 from __future__ import annotations
 
+import io
 import math
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -147,7 +148,7 @@ class Settings:
     """JOBMETRICS_THREADS: dbt threads, also DuckDB threads (default 2)."""
     memory_limit: str
     """JOBMETRICS_MEMORY_LIMIT: DuckDB memory_limit for builds (default 8GB)."""
-    anthropic_api_key: str
+    anthropic_api_key: str = field(repr=False)
     """ANTHROPIC_API_KEY: enables Claude narratives and `ask`; empty means offline."""
     ai_model: str
     """JOBMETRICS_AI_MODEL: Claude model for narratives and ask (default claude-sonnet-5-5)."""
@@ -197,6 +198,12 @@ class Settings:
     """JOBMETRICS_SPARK_THREADS: dbt threads on Spark (profiles.yml; default 2)."""
     spark_partitions: int
     """JOBMETRICS_SPARK_PARTITIONS: Spark shuffle partitions (profiles.yml; default 2)."""
+    stripe_api_key: str = field(repr=False)
+    """STRIPE_API_KEY: a Stripe secret or restricted (read-only) key for `jobmetrics import
+    stripe` (default empty: import from --json-dir instead)."""
+    postgres_dsn: str = field(repr=False)
+    """JOBMETRICS_POSTGRES_DSN: the product database for `jobmetrics import postgres`, a libpq
+    connection string or postgresql:// URL (default empty: give --dsn)."""
 
     @property
     def data_dir(self) -> Path:
@@ -246,4 +253,36 @@ def load() -> Settings:
         ),
         spark_threads=_number("JOBMETRICS_SPARK_THREADS", "2", int, at_least=1),
         spark_partitions=_number("JOBMETRICS_SPARK_PARTITIONS", "2", int, at_least=1),
+        stripe_api_key=_api_key("STRIPE_API_KEY"),
+        postgres_dsn=_env("JOBMETRICS_POSTGRES_DSN", ""),
     )
+
+
+def env_file() -> Path:
+    """JOBMETRICS_ENV_FILE: a file of KEY=value lines whose variables the commands read as if set
+    in the environment (default .env at the project root, git-ignored; see load_env_file)."""
+    return _path("JOBMETRICS_ENV_FILE", ".env")
+
+
+def load_env_file(path: Path) -> list[str]:
+    """Put the variables of a .env file into the environment, except those already set (the
+    environment wins over the file); return the names it set. Values are never printed: a line
+    the file cannot parse is reported by its number only."""
+    if not path.is_file():
+        return []
+    from dotenv import dotenv_values, load_dotenv  # only where a .env file exists
+    from dotenv.parser import parse_stream
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise UserError(f"{path} cannot be read as a .env file ({type(error).__name__})") from None
+    broken = next((binding for binding in parse_stream(io.StringIO(text)) if binding.error), None)
+    if broken is not None:
+        raise UserError(
+            f"{path}:{broken.original.line}: not a KEY=value line (nothing of the file was used)"
+        )
+    names = dotenv_values(stream=io.StringIO(text), interpolate=False)
+    added = [name for name, value in names.items() if value is not None and name not in os.environ]
+    load_dotenv(stream=io.StringIO(text), override=False)
+    return added
