@@ -87,26 +87,87 @@ def test_installs_with_the_readme_commands_and_runs_the_tests() -> None:
 
 
 def test_runs_only_real_cli_subcommands_and_modules() -> None:
-    """Every `jobmetrics X` / `python -m module` the workflow runs exists in this checkout."""
-    subcommands = {c.name or c.callback.__name__ for c in app.registered_commands}
+    """Every `jobmetrics X [Y]` / `python -m module` the workflow runs exists in this checkout."""
+    subcommands = {c.name or c.callback.__name__: None for c in app.registered_commands}
+    for group in app.registered_groups:
+        subcommands[group.name] = {
+            c.name or c.callback.__name__ for c in group.typer_instance.registered_commands
+        }
     invoked: list[str] = []
     for step in steps(load(REBUILD)):
         for line in step.get("run", "").splitlines():
-            words = shlex.split(line)
-            if words and words[0] == ".venv/bin/jobmetrics":
-                assert words[1] in subcommands, line
-                invoked.append(words[1])
+            words = shlex.split(line, comments=True)
+            if ".venv/bin/jobmetrics" in words:
+                command = words[words.index(".venv/bin/jobmetrics") + 1 :]
+                assert command[0] in subcommands, line
+                if subcommands[command[0]] is not None:
+                    assert command[1] in subcommands[command[0]], line
+                invoked.append(" ".join(command[: 1 if subcommands[command[0]] is None else 2]))
             if words[:2] == [".venv/bin/python", "-m"]:
                 module = PROJECT_ROOT / Path(*words[2].split("."))
                 assert module.with_suffix(".py").exists(), line
-    assert {"build", "report"} <= set(invoked)
+    assert {"build", "report", "generate"} <= set(invoked)
+    assert {"import stripe", "import postgres", "import files"} <= set(invoked)
 
 
-def test_generates_only_when_no_real_raw_folder_is_configured() -> None:
+def test_generates_only_when_no_real_raw_folder_or_source_is_configured() -> None:
     workflow = load(REBUILD)
     assert "vars.JOBMETRICS_RAW_DIR" in workflow["jobs"]["rebuild"]["env"]["JOBMETRICS_RAW_DIR"]
     (generate,) = [s for s in steps(workflow) if "jobmetrics generate" in s.get("run", "")]
-    assert generate["if"].replace(" ", "") == "${{vars.JOBMETRICS_RAW_DIR==''}}"
+    assert generate["if"].replace(" ", "") == (
+        "${{vars.JOBMETRICS_RAW_DIR==''&&vars.JOBMETRICS_SOURCES==''}}"
+    )
+
+
+def test_imports_the_configured_sources_with_their_secrets_and_keeps_the_cursors() -> None:
+    workflow = load(REBUILD)
+    (imports,) = [s for s in steps(workflow) if "jobmetrics import" in s.get("run", "")]
+    assert imports["if"].replace(" ", "") == "${{vars.JOBMETRICS_SOURCES!=''}}"
+    assert imports["env"]["STRIPE_API_KEY"] == "${{ secrets.STRIPE_API_KEY }}"
+    assert imports["env"]["JOBMETRICS_POSTGRES_DSN"] == "${{ secrets.JOBMETRICS_POSTGRES_DSN }}"
+    for source in ("stripe", "postgres", "files"):
+        assert f"import {source} --mapping sources/{source}.yml" in imports["run"]
+    names = [step.get("name", "") for step in steps(workflow)]
+    restore, save = uses(workflow, "actions/cache/restore"), uses(workflow, "actions/cache/save")
+    assert restore and save
+    assert (
+        names.index(restore[0]["name"])
+        < names.index(imports["name"])
+        < names.index(save[0]["name"])
+    )
+    assert restore[0]["with"]["path"] == save[0]["with"]["path"] == "${{ env.JOBMETRICS_RAW_DIR }}"
+
+
+def _warning_step() -> dict:
+    deploy = load(REBUILD)["jobs"]["deploy"]
+    (step,) = [s for s in deploy["steps"] if "::warning" in s.get("run", "")]
+    return step
+
+
+@pytest.mark.parametrize(("visibility", "warned"), [("public", True), ("private", False)])
+def test_warns_in_the_log_before_publishing_real_data_from_a_public_repository(
+    tmp_path: Path, visibility: str, warned: bool
+) -> None:
+    step = _warning_step()
+    assert "vars.JOBMETRICS_SOURCES != ''" in step["if"]
+    fake_gh = tmp_path / "gh"
+    fake_gh.write_text(f"#!/bin/sh\necho {visibility}\n")
+    fake_gh.chmod(0o755)
+    result = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", step["run"]],
+        capture_output=True,
+        text=True,
+        env={
+            "PATH": f"{tmp_path}:/usr/bin:/bin",
+            "GITHUB_REPOSITORY": "team/metrics",
+            "REAL_DATA": "stripe postgres",
+        },
+        timeout=30,
+    )
+    assert result.returncode == 0, result.stderr
+    assert ("::warning" in result.stdout) is warned
+    if warned:
+        assert "stripe postgres" in result.stdout and "public" in result.stdout
 
 
 def test_passes_the_anthropic_key_from_secrets() -> None:
