@@ -332,8 +332,6 @@ def import_stripe_command(
     as_json: AsJson = False,
 ) -> None:
     """Customers, subscriptions and invoices from Stripe (STRIPE_API_KEY) or saved JSON."""
-    from jobmetrics.importers.stripe_billing import import_stripe
-
     current = settings_module.load()
     target = out or current.raw_dir
     if json_dir is None and not current.stripe_api_key:
@@ -341,6 +339,8 @@ def import_stripe_command(
             "STRIPE_API_KEY is not set (environment or .env): set it to a restricted read-only "
             "key, or import saved API responses with --json-dir"
         )
+    from jobmetrics.importers.stripe_billing import import_stripe
+
     manifest = _imported(
         Progress(quiet or as_json),
         "Stripe" if json_dir is None else f"Stripe JSON in {json_dir}",
@@ -372,13 +372,13 @@ def import_postgres_command(
     as_json: AsJson = False,
 ) -> None:
     """Users, scans and sessions (any tables the mapping names) from a PostgreSQL database."""
-    from jobmetrics.importers.postgres import import_postgres
-
     current = settings_module.load()
     target = out or current.raw_dir
     connection = dsn or current.postgres_dsn
     if not connection:
         raise UserError("no database to read: give --dsn or set JOBMETRICS_POSTGRES_DSN")
+    from jobmetrics.importers.postgres import import_postgres
+
     manifest = _imported(
         Progress(quiet or as_json),
         "PostgreSQL",

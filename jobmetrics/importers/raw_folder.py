@@ -43,6 +43,9 @@ EVENT_DAYS: dict[str, tuple[str, ...]] = {
 
 ID_MAP_PREFIX = "_ids_"
 
+ZONED_TIME = r"\d\d:\d\d(:\d\d(\.\d+)?)?\s*(Z|[+-]\d\d(:?\d\d)?)$"
+"""A time of day followed by a UTC offset (Z, +02:00, -0500), as text sources write them."""
+
 
 class IdMap:
     """Stable BIGINT ids for a source's text ids (Stripe's cus_.., uuids), kept in the raw
@@ -242,11 +245,12 @@ def _convert(values: pa.ChunkedArray, target: pa.DataType) -> pa.ChunkedArray:
             values = pc.cast(values, pa.timestamp(values.type.unit, tz="UTC"))
             return pc.cast(pc.cast(values, pa.timestamp(values.type.unit)), target)
         if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
-            try:
-                return pc.cast(values, target)
-            except pa.ArrowInvalid:
-                zoned = pc.cast(values, pa.timestamp("us", tz="UTC"))
-                return pc.cast(zoned, target)
+            # Text with an offset (Z, +02:00) is converted to UTC; text without one is UTC.
+            zoned = pc.match_substring_regex(values, ZONED_TIME)
+            with_zone = pc.if_else(zoned, values, pa.scalar(None, values.type))
+            without = pc.if_else(zoned, pa.scalar(None, values.type), values)
+            utc = pc.cast(pc.cast(with_zone, pa.timestamp("us", tz="UTC")), target)
+            return pc.coalesce(utc, pc.cast(without, target))
     return pc.cast(values, target)
 
 
