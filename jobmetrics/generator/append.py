@@ -67,6 +67,11 @@ def _read_manifest(out_dir: Path) -> dict:
         ) from None
     except (OSError, ValueError) as error:
         raise GeneratorError(f"cannot read {path}: {error}") from None
+    if "raw_contract_version" in manifest:
+        raise GeneratorError(
+            f"{out_dir} holds imported data (`jobmetrics import`): only generated data sets can "
+            "be extended with --append-days; import again with --append"
+        )
     if not is_compatible(manifest.get("generator_version", "?")):
         raise GeneratorError(
             f"{out_dir} was written by generator {manifest.get('generator_version')}; "

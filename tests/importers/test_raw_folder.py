@@ -261,3 +261,14 @@ def test_data_end_is_the_given_last_complete_day(raw_dir: Path, tmp_path: Path) 
         tmp_path / "own", "stripe", generated(raw_dir), append=False, data_end=date(2026, 1, 5)
     )
     assert manifest["data_end"] == "2026-01-05"
+
+
+def test_generated_days_are_never_appended_to_imported_data(raw_dir: Path, tmp_path: Path) -> None:
+    from jobmetrics.generator import append_days
+    from jobmetrics.generator.errors import GeneratorError
+
+    write_import(tmp_path / "own", "stripe", generated(raw_dir), append=False)
+    before = fingerprint(tmp_path / "own")
+    with pytest.raises(GeneratorError, match="holds imported data"):
+        append_days(tmp_path / "own", 1)
+    assert fingerprint(tmp_path / "own") == before
