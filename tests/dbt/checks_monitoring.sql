@@ -5,5 +5,6 @@
     ref('fct_metric_daily'),
     ref('fct_metric_anomalies'),
     ref('fct_alerts'),
-    ref('fct_metric_targets')
+    ref('fct_metric_targets'),
+    ref('dim_data_coverage')
 ], folders=['models/marts/monitoring/']) }}

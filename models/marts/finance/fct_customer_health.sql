@@ -14,6 +14,8 @@
 --   20  moved to a cheaper plan in the last 90 days
 -- A customer is at risk at a score of 40 or more: not scanning alone, or two weaker signals
 -- together (a failed payment and halved scanning, a downgrade and halved scanning, ...).
+-- Without scans in the raw data (a billing-only import, dim_data_coverage) the scan counts and
+-- the trend are NULL and the score has only the payment and downgrade signals.
 
 with
 
@@ -90,9 +92,14 @@ last_churns as (
 trended as (
     select
         customers.*,
-        coalesce(engagement.completed_scans_last_30_days, 0) as completed_scans_last_30_days,
-        coalesce(engagement.completed_scans_previous_30_days, 0)
-            as completed_scans_previous_30_days,
+        case
+            when {{ core_data_area_present('scans') }}
+                then coalesce(engagement.completed_scans_last_30_days, 0)
+        end as completed_scans_last_30_days,
+        case
+            when {{ core_data_area_present('scans') }}
+                then coalesce(engagement.completed_scans_previous_30_days, 0)
+        end as completed_scans_previous_30_days,
         engagement.last_active_date,
         coalesce(recent_failed_payments.failed_payments_last_90_days, 0)
             as failed_payments_last_90_days,
@@ -112,6 +119,7 @@ signals as (
     select
         *,
         case
+            when completed_scans_last_30_days is null then null
             when completed_scans_last_30_days = 0 and completed_scans_previous_30_days = 0
                 then 'inactive'
             when completed_scans_last_30_days = 0 then 'stopped'

@@ -5,6 +5,8 @@
 -- the average of the channel's monthly logo churn rates over the trailing 6 months (this
 -- month and the 5 before, as ChartMogul computes it); NULL while that average is 0 or
 -- unknown, because a customer base that never churns has no finite lifetime.
+-- Spend (and with it CAC, LTV:CAC and payback) is NULL on every row when the raw data holds no
+-- marketing spend, visitors when it holds no sessions (dim_data_coverage): unknown, not 0.
 
 with
 
@@ -64,8 +66,14 @@ channel_months as (
         months.performance_month,
         channels.channel,
         channels.is_paid,
-        coalesce(spend.spend_usd, 0) as spend_usd,
-        coalesce(visitors.visitors, 0) as visitors,
+        case
+            when {{ core_data_area_present('marketing_spend') }}
+                then coalesce(spend.spend_usd, 0)
+        end as spend_usd,
+        case
+            when {{ core_data_area_present('sessions') }}
+                then coalesce(visitors.visitors, 0)
+        end as visitors,
         coalesce(signups.signups, 0) as signups,
         coalesce(customers.new_customers, 0) as new_customers,
         coalesce(customers.paying_customers, 0) as paying_customers,

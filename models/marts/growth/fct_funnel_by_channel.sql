@@ -1,5 +1,7 @@
 -- One row per (funnel month, acquisition channel), plus a row per month with channel = 'all':
--- the funnel of fct_funnel_monthly pivoted wide, with each stage's conversion rates.
+-- the funnel of fct_funnel_monthly pivoted wide, with each stage's conversion rates. A stage
+-- fct_funnel_monthly leaves out (the raw data cannot measure it) is NULL here, and so are the
+-- rates built on it.
 
 with
 
@@ -13,12 +15,12 @@ wide as (
         funnel_month,
         dimension_value as channel,
         max(case when is_mature then 1 else 0 end) as is_mature,
-        sum(case when stage = 'visitors' then users else 0 end) as visitors,
-        sum(case when stage = 'signups' then users else 0 end) as signups,
-        sum(case when stage = 'scanned' then users else 0 end) as scanned,
-        sum(case when stage = 'activated' then users else 0 end) as activated,
-        sum(case when stage = 'converted' then users else 0 end) as converted,
-        sum(case when stage = 'retained' then users else 0 end) as retained,
+        sum(case when stage = 'visitors' then users end) as visitors,
+        sum(case when stage = 'signups' then users end) as signups,
+        sum(case when stage = 'scanned' then users end) as scanned,
+        sum(case when stage = 'activated' then users end) as activated,
+        sum(case when stage = 'converted' then users end) as converted,
+        sum(case when stage = 'retained' then users end) as retained,
         max(case when stage = 'signups' then median_hours_from_previous_stage end)
             as median_hours_visit_to_signup,
         max(case when stage = 'scanned' then median_hours_from_previous_stage end)

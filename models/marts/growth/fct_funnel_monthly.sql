@@ -5,6 +5,9 @@
 -- reached (see int_funnel_users), so a month's row is a cohort, not the month's events.
 -- Long format: dimension is 'all', 'acquisition_channel', 'segment' or 'device'; visitors are
 -- anonymous, so the visitors stage is NULL in the segment slice.
+-- Stages the raw data cannot measure (dim_data_coverage) have no rows: visitors without
+-- sessions; scanned and every later stage of the ordered funnel without scans. The visitor
+-- counts the other stages are divided by are then NULL too, not 0.
 
 {% set hours_in_seconds = 'cast(3600 as ' ~ analytics_type_double() ~ ')' %}
 
@@ -106,7 +109,10 @@ slice_counts as (
         slices.dimension,
         slices.dimension_value,
         case
-            when slices.dimension != 'segment' then coalesce(visitor_counts.visitors, 0)
+            when
+                slices.dimension != 'segment'
+                and {{ core_data_area_present('sessions') }}
+                then coalesce(visitor_counts.visitors, 0)
         end as visitors,
         coalesce(user_counts.signups, 0) as signups,
         coalesce(user_counts.scanned, 0) as scanned,
@@ -180,6 +186,9 @@ stages as (
         end as median_hours_from_previous_stage
     from slice_counts
     cross join stage_list
+    where
+        (stage_list.stage != 'visitors' or {{ core_data_area_present('sessions') }})
+        and (stage_list.stage_order < 3 or {{ core_data_area_present('scans') }})
 ),
 
 final as (

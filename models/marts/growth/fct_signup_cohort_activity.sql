@@ -3,7 +3,8 @@
 -- One row per (signup month, dimension, dimension value, months since signup): how many of
 -- the users who signed up in a month were active (a completed scan or a signed-in session) in
 -- each later month. Long format: dimension is 'all', 'acquisition_channel', 'segment' or
--- 'device'. Month 0 is the signup month itself.
+-- 'device'. Month 0 is the signup month itself. No rows when the raw data holds no scans or
+-- sessions at all (dim_data_coverage): activity cannot be measured.
 -- Incremental by month (macros/incremental_by_date.sql with activity_month as the key): a
 -- nightly run rewrites the activity months from the month holding the lookback start (the
 -- last two months). Rows of earlier activity months cannot change: their cohorts signed up
@@ -120,6 +121,8 @@ final as (
         cast(active_users as {{ analytics_type_double() }}) / nullif(cohort_users, 0)
             as activity_retention
     from cohort_months
+    -- no scans or sessions in the raw data at all: no rows, not cohorts that are never active
+    where {{ core_data_area_present('product_events') }}
 )
 
 select * from final

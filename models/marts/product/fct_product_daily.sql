@@ -3,7 +3,8 @@
 -- One row per day of data: active users over trailing 1/7/30-day windows (paying vs free),
 -- stickiness, and scan volume, quality and speed. Incremental by activity_date
 -- (macros/incremental_by_date.sql): a nightly run rebuilds the last few days from the 30 days
--- of activity before them.
+-- of activity before them. Without any scans or sessions in the raw data (dim_data_coverage)
+-- it has no rows: zero active users would pretend to be a measurement.
 --
 -- Trailing-window active users are counted in one pass instead of one distinct count per day:
 -- an active day of a user keeps them in the 7-day (30-day) window until the window has passed
@@ -213,7 +214,10 @@ final as (
         on days.calendar_date = trailing_active_users.calendar_date
     left join daily_scans
         on days.calendar_date = daily_scans.scan_date
-    where days.calendar_date >= (select rebuilt_days.rebuild_from from rebuilt_days)
+    where
+        days.calendar_date >= (select rebuilt_days.rebuild_from from rebuilt_days)
+        -- no product events at all (a billing-only import): no rows rather than days of 0
+        and {{ core_data_area_present('product_events') }}
 )
 
 select * from final

@@ -1,7 +1,8 @@
 -- One row per user: lifetime and recent scanning, active days and an engagement tier as of
 -- the last day of data. Tiers, by completed scans in the last 30 days of data:
 -- power (10 or more), engaged (3 to 9), casual (1 or 2), dormant (none, but scanned before),
--- never_scanned (no completed scan ever).
+-- never_scanned (no completed scan ever). No rows when the raw data holds no scans or sessions
+-- at all (dim_data_coverage).
 
 with
 
@@ -123,6 +124,8 @@ final as (
         on users.user_id = user_scans.user_id
     left join user_activity
         on users.user_id = user_activity.user_id
+    -- no scans or sessions in the raw data at all: no rows, not every user "never_scanned"
+    where {{ core_data_area_present('product_events') }}
 )
 
 select * from final

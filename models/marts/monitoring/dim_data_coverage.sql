@@ -1,0 +1,72 @@
+-- One row per data area the reports need beyond billing: whether the raw data holds it, and
+-- what to tell a reader when it does not. A team importing only its billing system (Stripe)
+-- has empty raw_scans, raw_sessions and often raw_marketing_spend; the models, the report
+-- pages and the AI read this table, the one place that says which figures can be computed.
+--   scans            raw_scans: scan volume, quality and speed, scanned/activated funnel
+--                    stages, scan-based engagement and customer risk
+--   sessions         raw_sessions: visitors, signup rate, the visitors funnel stage
+--   product_events   scans or sessions: active users (DAU/WAU/MAU), activity retention
+--   marketing_spend  raw_marketing_spend: spend, CAC, LTV:CAC, CAC payback
+
+with
+
+scans as (
+    select count(*) as row_count from {{ ref('stg_scans') }}
+),
+
+sessions as (
+    select count(*) as row_count from {{ ref('stg_sessions') }}
+),
+
+marketing_spend as (
+    select count(*) as row_count from {{ ref('stg_marketing_spend') }}
+),
+
+areas as (
+    select
+        'scans' as data_area,
+        'raw_scans' as source_tables,
+        scans.row_count,
+        'the raw data holds no scans' as absence_note
+    from scans
+
+    union all
+
+    select
+        'sessions' as data_area,
+        'raw_sessions' as source_tables,
+        sessions.row_count,
+        'the raw data holds no sessions' as absence_note
+    from sessions
+
+    union all
+
+    select
+        'product_events' as data_area,
+        'raw_scans, raw_sessions' as source_tables,
+        scans.row_count + sessions.row_count as row_count,
+        'the raw data holds no scans or sessions' as absence_note
+    from scans
+    cross join sessions
+
+    union all
+
+    select
+        'marketing_spend' as data_area,
+        'raw_marketing_spend' as source_tables,
+        marketing_spend.row_count,
+        'the raw data holds no marketing spend' as absence_note
+    from marketing_spend
+),
+
+final as (
+    select
+        data_area,
+        source_tables,
+        cast(row_count as bigint) as row_count,
+        row_count > 0 as is_present,
+        absence_note
+    from areas
+)
+
+select * from final

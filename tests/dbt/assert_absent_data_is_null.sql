@@ -1,0 +1,128 @@
+-- A data area the raw data does not hold (dim_data_coverage: a billing-only import has no
+-- scans, sessions or marketing spend) leaves its figures out, and only then: the product marts
+-- and the signup cohorts' activity have rows exactly when there are scans or sessions, the
+-- funnel's visitors stage exactly when there are sessions and its scanned-and-later stages
+-- exactly when there are scans; visitors, spend and the scan-based engagement trend are NULL
+-- exactly when their area is absent (0 would pretend to be a measurement). Returns each
+-- broken rule with its count of offending rows.
+
+with
+
+coverage as (
+    select
+        max(case when data_area = 'scans' and is_present then 1 else 0 end) as has_scans,
+        max(case when data_area = 'sessions' and is_present then 1 else 0 end) as has_sessions,
+        max(case when data_area = 'product_events' and is_present then 1 else 0 end)
+            as has_product_events,
+        max(case when data_area = 'marketing_spend' and is_present then 1 else 0 end)
+            as has_marketing_spend
+    from {{ ref('dim_data_coverage') }}
+),
+
+mart_counts as (
+    select
+        (select count(*) from {{ ref('fct_product_daily') }}) as product_daily_rows,
+        (select count(*) from {{ ref('fct_user_engagement') }}) as user_engagement_rows,
+        (select count(*) from {{ ref('fct_signup_cohort_activity') }}) as cohort_activity_rows,
+        (
+            select count(*) from {{ ref('fct_funnel_monthly') }} as funnel
+            where funnel.stage = 'visitors'
+        ) as funnel_visitor_rows,
+        (
+            select count(*) from {{ ref('fct_funnel_monthly') }} as funnel
+            where funnel.stage_order >= 3
+        ) as funnel_scan_stage_rows
+),
+
+mart_rows as (
+    select
+        'fct_product_daily has rows exactly when there are product events' as rule_broken,
+        mart_counts.product_daily_rows as offending_rows,
+        coverage.has_product_events as expects_rows
+    from mart_counts cross join coverage
+    union all
+    select
+        'fct_user_engagement has rows exactly when there are product events' as rule_broken,
+        mart_counts.user_engagement_rows as offending_rows,
+        coverage.has_product_events as expects_rows
+    from mart_counts cross join coverage
+    union all
+    select
+        'fct_signup_cohort_activity has rows exactly when there are product events'
+            as rule_broken,
+        mart_counts.cohort_activity_rows as offending_rows,
+        coverage.has_product_events as expects_rows
+    from mart_counts cross join coverage
+    union all
+    select
+        'fct_funnel_monthly has visitors rows exactly when there are sessions' as rule_broken,
+        mart_counts.funnel_visitor_rows as offending_rows,
+        coverage.has_sessions as expects_rows
+    from mart_counts cross join coverage
+    union all
+    select
+        'fct_funnel_monthly has scanned-and-later rows exactly when there are scans'
+            as rule_broken,
+        mart_counts.funnel_scan_stage_rows as offending_rows,
+        coverage.has_scans as expects_rows
+    from mart_counts cross join coverage
+),
+
+mart_row_failures as (
+    -- rows where none may be (offending_rows > 0), or none where they must be (-1)
+    select
+        rule_broken,
+        case when expects_rows = 1 then -1 else offending_rows end as offending_rows
+    from mart_rows
+    where (expects_rows = 1) != (offending_rows > 0)
+),
+
+null_failures as (
+    select
+        'fct_channel_performance.spend_usd NULL exactly without marketing spend' as rule_broken,
+        count(*) as offending_rows
+    from {{ ref('fct_channel_performance') }} as performance
+    cross join coverage
+    where (performance.spend_usd is null) != (coverage.has_marketing_spend = 0)
+    union all
+    select
+        'fct_channel_performance.visitors NULL exactly without sessions' as rule_broken,
+        count(*) as offending_rows
+    from {{ ref('fct_channel_performance') }} as performance
+    cross join coverage
+    where (performance.visitors is null) != (coverage.has_sessions = 0)
+    union all
+    select
+        'fct_funnel_by_channel.visitors NULL exactly without sessions' as rule_broken,
+        count(*) as offending_rows
+    from {{ ref('fct_funnel_by_channel') }} as funnel
+    cross join coverage
+    where (funnel.visitors is null) != (coverage.has_sessions = 0)
+    union all
+    select
+        'fct_funnel_by_channel scanned to retained NULL exactly without scans' as rule_broken,
+        count(*) as offending_rows
+    from {{ ref('fct_funnel_by_channel') }} as funnel
+    cross join coverage
+    where
+        (funnel.scanned is null) != (coverage.has_scans = 0)
+        or (funnel.activated is null) != (coverage.has_scans = 0)
+        or (funnel.converted is null) != (coverage.has_scans = 0)
+        or (funnel.retained is null) != (coverage.has_scans = 0)
+    union all
+    select
+        'fct_customer_health.engagement_trend NULL exactly without scans' as rule_broken,
+        count(*) as offending_rows
+    from {{ ref('fct_customer_health') }} as health
+    cross join coverage
+    where (health.engagement_trend is null) != (coverage.has_scans = 0)
+),
+
+final as (
+    select * from mart_row_failures
+    union all
+    select * from null_failures
+    where offending_rows > 0
+)
+
+select * from final
