@@ -1,0 +1,501 @@
+"""`jobmetrics import stripe`: generated rows → Stripe-shaped objects → fake Stripe API (or a
+JSON folder) → import gives the generated rows back; plus the API's pagination, 429s and
+errors, the mapping's refusals, what is skipped and why, trials, discounts, plan changes,
+currencies and --append."""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from jobmetrics.importers.errors import SourceError
+from jobmetrics.importers.raw_folder import read_import_state, read_table
+from jobmetrics.importers.stripe_api import StripeObjects
+from jobmetrics.importers.stripe_billing import (
+    EXAMPLE_MAPPING,
+    Ids,
+    convert,
+    import_stripe,
+    load_mapping,
+)
+from tests.importers.fake_stripe import FakeStripe, rate_limited, server_error
+from tests.importers.stripe_shapes import (
+    customer,
+    invoice,
+    mapping_yaml,
+    price,
+    stripe_objects,
+    subscription,
+    write_json_dir,
+)
+from tests.once import produced_once
+
+USERS, DAYS, START = 1_500, 120, "2025-01-01"
+DAY = 86_400
+T0 = 1_735_689_600  # 2025-01-01 00:00 UTC
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A generated raw folder (1,500 users × 120 days); read only."""
+    from jobmetrics.generator import generate
+
+    def produce(folder: Path) -> None:
+        generate(folder / "raw", users=USERS, days=DAYS, start_date=START, seed=11)
+
+    return produced_once(tmp_path_factory, "stripe-raw", produce) / "raw"
+
+
+@pytest.fixture(scope="module")
+def shapes(generated: Path) -> dict[str, list[dict]]:
+    return stripe_objects(generated)
+
+
+@pytest.fixture
+def mapping(tmp_path: Path) -> Path:
+    return mapping_yaml(tmp_path / "mapping.yml")
+
+
+# ------------------------------------------------------------------ round trip (raw level)
+
+NATURAL = {
+    # generated rows of payers; imported rows; compared as multisets on natural keys
+    "raw_users": "select user_id, email, full_name, country, segment, acquisition_channel, "
+    "device, signed_up_at from {t} where user_id in (select user_id from {s})",
+    "raw_subscriptions": "select user_id, plan, billing_cycle, price_usd, started_at, ended_at, "
+    "end_reason from {s}",
+    "raw_invoices": "select i.user_id, s.started_at as subscription_started_at, s.plan, "
+    "i.issued_at, i.period_start, i.period_end, i.amount_usd, i.status, i.attempt_count, "
+    "i.paid_at from {i} i join {s} s using (subscription_id)",
+}
+
+
+def differences(expected: Path, actual: Path) -> dict[str, tuple[int, int]]:
+    """Per table: (generated rows missing from the import, imported rows not generated)."""
+    found = {}
+    connection = duckdb.connect()
+    try:
+        for table, query in NATURAL.items():
+
+            def select(folder: Path, table: str = table, query: str = query) -> str:
+                return query.format(
+                    t=f"read_parquet('{folder}/{table}.parquet')",
+                    s=f"read_parquet('{folder}/raw_subscriptions.parquet')",
+                    i=f"read_parquet('{folder}/raw_invoices.parquet')",
+                )
+
+            a, b = select(expected), select(actual)
+            missing = connection.sql(f"select count(*) from ({a} except all {b})").fetchone()[0]
+            extra = connection.sql(f"select count(*) from ({b} except all {a})").fetchone()[0]
+            found[table] = (missing, extra)
+    finally:
+        connection.close()
+    return found
+
+
+def test_api_import_gives_the_generated_rows_back(generated, shapes, mapping, tmp_path):
+    out = tmp_path / "out"
+    with FakeStripe(shapes) as fake:
+        result = import_stripe(out, mapping=mapping, api_key=fake.api_key, api_base=fake.url)
+    assert differences(generated, out) == {table: (0, 0) for table in NATURAL}
+    assert result.skipped == []
+    # every kind of row the contract knows is in the round trip
+    subs = read_table(out, "raw_subscriptions").to_pylist()
+    invoices = read_table(out, "raw_invoices").to_pylist()
+    assert {"upgraded", "downgraded", "canceled", None} <= {s["end_reason"] for s in subs}
+    assert {"paid", "refunded", "open", "failed"} <= {i["status"] for i in invoices}
+    # list endpoints were read page by page (100 a page, newest first)
+    for kind in ("customers", "subscriptions", "invoices"):
+        assert fake.count(f"/v1/{kind}") == len(shapes[kind]) // 100 + 1
+    assert all(q.get("status") == "all" for p, q in fake.requests if p == "/v1/subscriptions")
+
+
+def test_json_folder_import_gives_the_generated_rows_back(generated, shapes, mapping, tmp_path):
+    folder = write_json_dir(shapes, tmp_path / "json", page_size=40)
+    assert len(list((folder / "invoices").glob("*.json"))) > 2
+    out = tmp_path / "out"
+    result = import_stripe(out, mapping=mapping, json_dir=folder)
+    assert differences(generated, out) == {table: (0, 0) for table in NATURAL}
+    assert result.manifest["sources"]["stripe"]["skipped"] == 0
+
+
+def test_invoice_lines_beyond_the_first_page_are_fetched(shapes, mapping, tmp_path):
+    with FakeStripe(shapes, line_page=0) as fake:
+        import_stripe(tmp_path / "out", mapping=mapping, api_key=fake.api_key, api_base=fake.url)
+    lines = [p for p, _ in fake.requests if p.endswith("/lines")]
+    assert len(lines) == len(shapes["invoices"])
+    assert read_table(tmp_path / "out", "raw_invoices").num_rows == len(shapes["invoices"])
+
+
+# ------------------------------------------------------------------------ API behaviour
+
+
+def test_rate_limited_requests_are_retried_after_retry_after(shapes, mapping, tmp_path):
+    with FakeStripe(shapes) as fake:
+        fake.faults = rate_limited(3)
+        import_stripe(tmp_path / "out", mapping=mapping, api_key=fake.api_key, api_base=fake.url)
+        retried = fake.requests[:4]
+    assert [path for path, _ in retried] == ["/v1/prices"] * 4
+    assert read_table(tmp_path / "out", "raw_invoices").num_rows == len(shapes["invoices"])
+
+
+def test_a_refused_key_is_one_line_without_the_key(shapes, mapping, tmp_path):
+    key = "sk_test_WRONGwrongWRONG1234"
+    with FakeStripe(shapes) as fake, pytest.raises(SourceError) as error:
+        import_stripe(tmp_path / "out", mapping=mapping, api_key=key, api_base=fake.url)
+    message = str(error.value)
+    assert "401" in message and "STRIPE_API_KEY" in message and "\n" not in message
+    assert key not in message and "WRONGwrong" not in message
+    assert not (tmp_path / "out").exists()
+
+
+def test_server_errors_after_the_clients_retries_are_one_line(shapes, mapping, tmp_path):
+    with (
+        FakeStripe(shapes) as fake,
+        pytest.raises(SourceError, match="answered 500 on GET /v1/prices after 3 attempts"),
+    ):
+        fake.faults = server_error(3)
+        import_stripe(tmp_path / "out", mapping=mapping, api_key=fake.api_key, api_base=fake.url)
+
+
+# ------------------------------------------------------------------------------ mapping
+
+
+def test_the_example_mapping_loads():
+    rules = load_mapping(EXAMPLE_MAPPING)
+    assert rules.prices["prod_PROFESSIONAL"].plan == "professional"
+    assert rules.prices["price_EXTRA_SEATS"].plan is None
+    assert rules.customers["email"].path is None  # personal data stays out unless mapped
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("prices:\n  p1: {plan: enterprise}\n", "prices.p1.plan"),
+        ("prices:\n  p1: {plan: basic, billing_cycle: weekly}\n", "prices.p1.billing_cycle"),
+        ("prices:\n  p1: basic\ncustomers:\n  segmnt: metadata.s\n", "customers.segmnt"),
+        ("prices:\n  p1: basic\ncurrency_rates: {eur: -1}\n", "currency_rates.eur"),
+        ("prices:\n  p1: basic\ncustomers:\n  device: {val: x}\n", "customers.device"),
+        ("price:\n  p1: basic\n", "price"),
+    ],
+)
+def test_a_bad_mapping_is_one_line_naming_file_and_key(tmp_path, text, key):
+    path = tmp_path / "bad.yml"
+    path.write_text(text)
+    with pytest.raises(SourceError) as error:
+        load_mapping(path)
+    assert str(error.value).startswith(f"stripe: mapping {path}: {key}: ")
+    assert "\n" not in str(error.value)
+
+
+def test_a_price_not_in_the_mapping_is_named(shapes, tmp_path):
+    path = tmp_path / "m.yml"
+    path.write_text("prices:\n  price_basic_monthly: {plan: basic}\n")
+    with pytest.raises(SourceError, match=r"price price_\w+ .* is not in the mapping") as error:
+        convert(objects(shapes), load_mapping(path), Ids.fresh())
+    assert str(path) in str(error.value)
+
+
+# ------------------------------------------------------------- conversion, by hand-made objects
+
+
+def seconds(value: datetime) -> int:
+    """A raw timestamp (UTC without zone) as Unix seconds."""
+    return int(value.replace(tzinfo=UTC).timestamp())
+
+
+def objects(parts: dict[str, list[dict]]) -> StripeObjects:
+    found = StripeObjects()
+    for items in parts.values():
+        for item in copy.deepcopy(items):
+            found.add(item)
+    return found
+
+
+def a_customer(user_id: int, **changes) -> dict:
+    user = {
+        "user_id": user_id,
+        "signed_up_at": None,
+        "email": f"u{user_id}@example.com",
+        "full_name": f"User {user_id}",
+        "country": "de",
+        "segment": "job_seeker",
+        "acquisition_channel": "direct",
+        "device": "desktop",
+    }
+    made = customer(user)
+    made["created"] = T0
+    made.update(changes)
+    return made
+
+
+def a_row(sub_number: int, user_id: int, plan: str, cycle: str = "monthly", **more) -> dict:
+    return {
+        "subscription_id": sub_number,
+        "user_id": user_id,
+        "plan": plan,
+        "billing_cycle": cycle,
+        "started_at": None,
+        "ended_at": None,
+        "end_reason": None,
+        **more,
+    }
+
+
+def an_invoice(
+    number: int,
+    row: dict,
+    sub_id: str,
+    start: int,
+    list_cents: int,
+    paid_cents: int,
+    status="paid",
+    attempts=1,
+    months=1,
+):
+    def at(seconds):
+        return datetime.fromtimestamp(seconds, UTC).replace(tzinfo=None)
+
+    raw = {
+        "invoice_id": number,
+        "user_id": row["user_id"],
+        "amount_usd": Decimal(paid_cents) / 100,
+        "issued_at": at(start),
+        "period_start": at(start),
+        "period_end": at(start + months * 30 * DAY),
+        "status": status,
+        "attempt_count": attempts,
+        "paid_at": at(start) if status in ("paid", "refunded") else None,
+    }
+    return invoice(raw, row, sub_id, list_cents)
+
+
+PRICES = {
+    "basic": price("basic", "monthly", 900),
+    "professional": price("professional", "monthly", 2900),
+    "premium": price("premium", "monthly", 7900),
+}
+
+
+def one_subscription(**changes) -> dict:
+    """A subscription of customer 1 (user 1): basic for two months, professional after, with
+    a 20 % discount on professional; still active."""
+    row = a_row(1, 1, "basic")
+    sub = subscription([row], {p["id"]: p for p in PRICES.values()})
+    sub.update(created=T0, start_date=T0, **changes)
+    pro = a_row(2, 1, "professional")
+    invoices = [
+        an_invoice(1, row, sub["id"], T0, 900, 900),
+        an_invoice(2, row, sub["id"], T0 + 30 * DAY, 900, 900),
+        an_invoice(3, pro, sub["id"], T0 + 45 * DAY, 2900, 2320),
+        an_invoice(4, pro, sub["id"], T0 + 75 * DAY, 2900, 2320),
+    ]
+    return {
+        "customers": [a_customer(1)],
+        "prices": list(PRICES.values()),
+        "subscriptions": [sub],
+        "invoices": invoices,
+    }
+
+
+def converted(parts, mapping_path: Path):
+    result = convert(objects(parts), load_mapping(mapping_path), Ids.fresh())
+    return {name: table.to_pylist() for name, table in result.tables.items()}, result.skipped
+
+
+def test_a_plan_change_closes_one_period_and_opens_the_next(mapping):
+    tables, skipped = converted(one_subscription(), mapping)
+    subs = tables["raw_subscriptions"]
+    assert [(s["plan"], s["price_usd"], s["end_reason"]) for s in subs] == [
+        ("basic", Decimal("9.00"), "upgraded"),
+        ("professional", Decimal("23.20"), None),  # the price after the discount
+    ]
+    assert subs[0]["ended_at"] == subs[1]["started_at"]
+    assert [i["subscription_id"] for i in tables["raw_invoices"]] == [1, 1, 2, 2]
+    assert skipped == []
+
+
+def test_a_lower_price_on_the_same_plan_is_a_downgrade(mapping):
+    parts = one_subscription()
+    later = parts["invoices"][3]
+    later["lines"]["data"][0]["pricing"]["price_details"]["price"] = "price_premium_monthly"
+    parts["invoices"][2]["lines"]["data"][0]["pricing"]["price_details"]["price"] = (
+        "price_premium_monthly"
+    )
+    later["lines"]["data"][0]["discount_amounts"] = [{"amount": 7900 - 2000, "discount": "di_x"}]
+    later["lines"]["data"][0]["amount"] = 7900
+    tables, _ = converted(parts, mapping)
+    assert [s["end_reason"] for s in tables["raw_subscriptions"]] == [
+        "upgraded",
+        "downgraded",
+        None,
+    ]
+
+
+def test_cancellations_end_the_last_period_with_the_reason(mapping):
+    end = T0 + 100 * DAY
+    for reason, expected in (
+        ("payment_failed", "payment_failed"),
+        ("cancellation_requested", "canceled"),
+    ):
+        parts = one_subscription(
+            status="canceled",
+            ended_at=end,
+            canceled_at=end,
+            cancellation_details={"reason": reason},
+        )
+        subs = converted(parts, mapping)[0]["raw_subscriptions"]
+        assert subs[-1]["end_reason"] == expected
+        assert seconds(subs[-1]["ended_at"]) == end
+
+
+def test_cancel_at_period_end_is_still_active(mapping):
+    parts = one_subscription(
+        cancel_at_period_end=True, cancel_at=T0 + 105 * DAY, canceled_at=T0 + 80 * DAY
+    )
+    subs = converted(parts, mapping)[0]["raw_subscriptions"]
+    assert subs[-1]["ended_at"] is None and subs[-1]["end_reason"] is None
+
+
+def test_a_trial_is_not_a_paid_period(mapping):
+    parts = one_subscription(trial_start=T0 - 14 * DAY, trial_end=T0)
+    row = a_row(1, 1, "basic")
+    trial = an_invoice(9, row, parts["subscriptions"][0]["id"], T0 - 14 * DAY, 900, 0)
+    trial["lines"]["data"][0]["discount_amounts"] = [{"amount": 900, "discount": "di_trial"}]
+    parts["invoices"].append(trial)
+    tables, skipped = converted(parts, mapping)
+    assert seconds(tables["raw_subscriptions"][0]["started_at"]) == T0
+    assert [s["id"] for s in skipped] == [trial["id"]]
+    assert "trial" in skipped[0]["reason"]
+    # a subscription still in its trial is left out, with the reason
+    parts = one_subscription(status="trialing", trial_start=T0, trial_end=T0 + 200 * DAY)
+    tables, skipped = converted(parts, mapping)
+    assert tables["raw_subscriptions"] == []
+    assert ("subscription", "still in its trial") in {(s["object"], s["reason"]) for s in skipped}
+
+
+def test_objects_left_out_are_reported_with_id_and_reason(mapping):
+    parts = one_subscription()
+    weekly = price("basic", "monthly", 300)
+    weekly.update(
+        id="price_weekly",
+        lookup_key=None,
+        product="prod_premium",
+        recurring={"interval": "week", "interval_count": 1},
+    )
+    other = copy.deepcopy(parts["subscriptions"][0])
+    other.update(id="sub_weekly", customer="cus_0000002")
+    weekly_invoice = an_invoice(20, a_row(5, 2, "basic"), "sub_weekly", T0, 300, 300)
+    weekly_invoice["lines"]["data"][0]["pricing"]["price_details"]["price"] = "price_weekly"
+    void = copy.deepcopy(parts["invoices"][1])
+    void.update(id="in_void", status="void")
+    draft = copy.deepcopy(parts["invoices"][1])
+    draft.update(id="in_draft", status="draft")
+    one_off = copy.deepcopy(parts["invoices"][1])
+    one_off.update(id="in_oneoff", parent=None)
+    no_user = a_customer(3)
+    no_user.update(id="cus_nouser", metadata={})
+    parts["customers"] += [a_customer(2), no_user]
+    parts["prices"].append(weekly)
+    parts["subscriptions"].append(other)
+    parts["invoices"] += [weekly_invoice, void, draft, one_off]
+    tables, skipped = converted(parts, mapping)
+    reasons = {item["id"]: item["reason"] for item in skipped}
+    assert set(reasons) == {
+        "sub_weekly",
+        weekly_invoice["id"],
+        "in_void",
+        "in_draft",
+        "in_oneoff",
+        "cus_nouser",
+    }
+    assert "1 week" in reasons["sub_weekly"] and "void" in reasons["in_void"]
+    assert "user_id" in reasons["cus_nouser"]
+    assert len(tables["raw_users"]) == 2
+
+
+def test_personal_data_is_copied_only_when_mapped(tmp_path):
+    path = tmp_path / "m.yml"
+    path.write_text("prices:\n  prod_basic: basic\n  prod_professional: professional\n")
+    users = converted(one_subscription(), path)[0]["raw_users"]
+    assert users[0]["email"] is None and users[0]["full_name"] is None
+    assert users[0]["country"] == "DE"
+
+
+# ----------------------------------------------------------------------------- currencies
+
+
+def test_currencies_are_converted_or_refused(tmp_path):
+    path = mapping_yaml(tmp_path / "m.yml", currency_rates="{eur: 1.08, jpy: 0.0067}")
+    rules = load_mapping(path)
+    assert rules.usd(1000, "eur", "x") == Decimal("10.80")
+    assert rules.usd(1500, "jpy", "x") == Decimal("10.05")  # jpy has no minor unit
+    assert rules.usd(1000, "usd", "x") == Decimal("10.00")
+    parts = one_subscription()
+    for item in parts["invoices"]:
+        item["currency"] = "gbp"
+        item["lines"]["data"][0]["currency"] = "gbp"
+    with pytest.raises(
+        SourceError,
+        match=r"^stripe: invoice in_00000001 is in gbp and the mapping has no rate for gbp",
+    ):
+        converted(parts, path)
+    for item in parts["invoices"]:
+        item["currency"] = "eur"
+        item["lines"]["data"][0]["currency"] = "eur"
+    tables, _ = converted(parts, path)
+    assert tables["raw_subscriptions"][0]["price_usd"] == Decimal("9.72")
+    assert tables["raw_invoices"][0]["amount_usd"] == Decimal("9.72")
+
+
+# -------------------------------------------------------------------------------- append
+
+
+def test_append_reads_only_new_objects_and_updates_a_canceled_subscription(
+    shapes, mapping, tmp_path
+):
+    out = tmp_path / "out"
+    with FakeStripe(shapes) as fake:
+        import_stripe(out, mapping=mapping, api_key=fake.api_key, api_base=fake.url)
+        before = read_table(out, "raw_subscriptions").to_pylist()
+        state = read_import_state(out, "stripe")
+        running = next(s for s in fake.objects["subscriptions"] if s["status"] == "active")
+        end = max(i["created"] for i in fake.objects["invoices"]) + DAY
+        canceled = {
+            **running,
+            "status": "canceled",
+            "ended_at": end,
+            "canceled_at": end,
+            "cancellation_details": {"reason": "cancellation_requested"},
+        }
+        new_customer = a_customer(99_999, created=end)
+        new_sub = {
+            **copy.deepcopy(running),
+            "id": "sub_new",
+            "customer": new_customer["id"],
+            "created": end,
+            "start_date": end,
+        }
+        row = a_row(10**6, 99_999, "basic")
+        new_invoice = an_invoice(10**7, row, "sub_new", end, 900, 900)
+        fake.put("subscriptions", [canceled, new_sub])
+        fake.put("customers", [new_customer])
+        fake.put("invoices", [new_invoice])
+        fake.requests.clear()
+        import_stripe(out, mapping=mapping, api_key=fake.api_key, api_base=fake.url, append=True)
+        queries = dict((p, q) for p, q in fake.requests)
+    assert queries["/v1/customers"]["created[gt]"] == str(state["customers_created"])
+    assert queries["/v1/subscriptions"]["created[gte]"] == str(state["reread_from"])
+    after = read_table(out, "raw_subscriptions").to_pylist()
+    by_id = {s["subscription_id"]: s for s in after}
+    assert all(by_id[s["subscription_id"]]["started_at"] == s["started_at"] for s in before)
+    ended = [s for s in after if s["ended_at"] is not None and seconds(s["ended_at"]) == end]
+    assert len(ended) == 1 and ended[0]["end_reason"] == "canceled"
+    assert len(after) == len(before) + 1
+    assert 99_999 in {u["user_id"] for u in read_table(out, "raw_users").to_pylist()}
+    assert read_table(out, "raw_invoices").num_rows == len(shapes["invoices"]) + 1
