@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # System tools the test suite needs beyond .venv (Debian packages):
 #   chromium    the browser tests (headless page checks)
-#   shellcheck  actionlint (installed in .venv from PyPI) uses it to check the workflow's scripts
-# Idempotent: when both are present it returns at once. It never fails the test command: a tool
+#   ShellCheck  actionlint (installed in .venv from PyPI) uses it to check the workflow's scripts
+#   postgresql  the PostgreSQL server the importer tests start themselves (initdb, pg_ctl from
+#               /usr/lib/postgresql/<version>/bin; tests/importers/postgres_server.py)
+# Idempotent: when all are present it returns at once. It never fails the test command: a tool
 # that cannot be installed is reported on stderr, and the tests that need it fail saying why.
 set -uo pipefail
 
@@ -11,6 +13,7 @@ warn() { echo "install_test_tools: $*" >&2; }
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 # As root (CI, containers) or with password-less sudo (GitHub runners); otherwise by hand.

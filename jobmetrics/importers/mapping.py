@@ -135,6 +135,9 @@ def _table_mapping(path: Path, name: str, entry: object, source: str) -> TableMa
                     f"{where}.columns.{column}: not a column of {name} ({', '.join(contract)})"
                 )
             columns[column] = _expression(f"{where}.columns.{column}", expression)
+        for column in required_columns(name):
+            if columns.get(column) == "null":
+                raise SourceError(f"{where}.columns.{column}: null, but the contract needs a value")
         missing = [column for column in required_columns(name) if column not in columns]
         if missing:
             raise SourceError(

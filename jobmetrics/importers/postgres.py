@@ -111,7 +111,9 @@ def shown_dsn(dsn: str) -> str:
     except psycopg.Error:
         return "the given connection string (not shown: it does not parse)"
     parts.pop("password", None)
-    return " ".join(f"{key}={value}" for key, value in parts.items()) or "the default server"
+    order = ["host", "port", "user", "dbname"]
+    keys = sorted(parts, key=lambda key: order.index(key) if key in order else len(order))
+    return " ".join(f"{key}={parts[key]}" for key in keys) or "the default server"
 
 
 def hide_secrets(text: str, dsn: str) -> str:

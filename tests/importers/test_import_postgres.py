@@ -189,3 +189,20 @@ def test_dsn_comes_from_the_environment_when_not_given(
     monkeypatch.setenv(postgres.DSN_ENV, product_database(postgres_server, product_raw, "env"))
     manifest = import_postgres(tmp_path / "raw", mapping=EXAMPLE_MAPPING, append=False)
     assert manifest["row_counts"]["raw_users"] == 1_500
+
+
+@pytest.mark.parametrize(
+    "dsn",
+    [
+        "host=127.0.0.1 port=1 user=reader password=Sup3r-s3cret dbname=product",
+        "host=127.0.0.1 port=1 user=reader password='Sup3r-s3cret' dbname=product",
+        "postgresql://reader:Sup3r-s3cret@127.0.0.1:1/product",
+    ],
+)
+def test_a_refused_connection_shows_where_but_not_the_password(tmp_path: Path, dsn: str) -> None:
+    with pytest.raises(SourceError) as raised:
+        import_postgres(tmp_path / "raw", mapping=EXAMPLE_MAPPING, dsn=dsn, append=False)
+    message = str(raised.value)
+    assert "Sup3r-s3cret" not in message
+    assert "host=127.0.0.1 port=1 user=reader dbname=product" in message
+    assert "Connection refused" in message
