@@ -35,7 +35,7 @@ from __future__ import annotations
 import csv
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
@@ -308,8 +308,10 @@ class Line:
     end: int
     plan: str
     cycle: str
-    price_usd: Decimal
+    price_usd: Decimal | None
     invoice: str
+    price_id: str = ""
+    proration: bool = False
 
     @property
     def key(self) -> tuple:
@@ -374,7 +376,7 @@ def _skip(item: dict, reason: str) -> dict:
 
 def _users(objects: StripeObjects, mapping: Mapping, ids: Ids, skipped: list[dict]):
     """raw_users rows, and customer id -> user_id of every usable customer."""
-    rows, user_of = [], {}
+    rows, user_of, first_of = [], {}, {}
     customers = sorted(objects.customers.values(), key=lambda c: (c.get("created") or 0, c["id"]))
     for customer in customers:
         if customer.get("deleted"):
@@ -399,6 +401,16 @@ def _users(objects: StripeObjects, mapping: Mapping, ids: Ids, skipped: list[dic
                 )
                 continue
         user_of[customer["id"]] = user_id
+        if user_id in first_of:
+            skipped.append(
+                _skip(
+                    customer,
+                    f"same user_id {user_id} as {first_of[user_id]}: its subscriptions count "
+                    "for that user, whose details come from the first customer",
+                )
+            )
+            continue
+        first_of[user_id] = customer["id"]
         row = {column: source.read(customer) for column, source in mapping.customers.items()}
         row["user_id"] = user_id
         row["signed_up_at"] = _instant(row["signed_up_at"])
@@ -476,13 +488,17 @@ def _is_proration(line: dict) -> bool:
     return bool(line.get("proration") or details.get("proration"))
 
 
-def _paid_lines(invoice: dict, sub: dict, objects: StripeObjects, mapping: Mapping):
-    """(paid period lines, problem) of an invoice: the subscription lines of mapped plan
-    prices, without prorations and trial periods; problem names an unsupported interval."""
+def _paid_lines(
+    invoice: dict, sub: dict, objects: StripeObjects, mapping: Mapping
+) -> tuple[list[Line], str | None]:
+    """(lines, problem) of an invoice: its subscription lines of mapped plan prices outside
+    the trial, as paid periods (and, for a proration charging a new price, the change to it);
+    problem names an interval the contract does not have."""
     found, trial_end = [], sub.get("trial_end") or 0
     for line in (invoice.get("lines") or {}).get("data") or []:
-        if not _is_subscription_line(line) or _is_proration(line):
-            continue
+        proration = _is_proration(line)
+        if not _is_subscription_line(line) or (proration and (line.get("amount") or 0) <= 0):
+            continue  # one-off items; credits for unused time on the old price
         price = _line_price(line, objects)
         if price is None:
             raise SourceError(
@@ -509,14 +525,63 @@ def _paid_lines(invoice: dict, sub: dict, objects: StripeObjects, mapping: Mappi
         start, end = period.get("start"), period.get("end")
         if start is None or end is None or start < trial_end:
             continue  # a trial period (or a line without a period) is not a paid period
+        amount = line.get("amount") or 0
         discount = sum(d.get("amount") or 0 for d in line.get("discount_amounts") or [])
-        amount = mapping.usd(
-            (line.get("amount") or 0) - discount,
-            line.get("currency") or invoice.get("currency"),
-            f"invoice {invoice['id']}",
-        )
-        found.append(Line(start, end, rule.plan, cycle, amount, invoice["id"]))
+        currency = line.get("currency") or invoice.get("currency")
+        what = f"invoice {invoice['id']}"
+        if proration:
+            # The price per period, not the prorated amount: the unit price times the
+            # quantity, less the share the line's discounts take (None: from a later line).
+            unit = price.get("unit_amount")
+            full = None
+            if unit is not None:
+                share = Decimal(amount - discount) / Decimal(amount)
+                minor = (Decimal(unit) * (line.get("quantity") or 1) * share).to_integral_value(
+                    rounding=ROUND_HALF_UP
+                )
+                full = mapping.usd(int(minor), currency, what)
+            found.append(Line(start, end, rule.plan, cycle, full, invoice["id"], price["id"], True))
+        else:
+            usd = mapping.usd(amount - discount, currency, what)
+            found.append(Line(start, end, rule.plan, cycle, usd, invoice["id"], price["id"]))
     return found, None
+
+
+def _timeline(lines: list[Line], ended_at: int | None) -> list[Line] | None:
+    """The subscription's billed periods in order, with the plan changes prorations show
+    (Stripe's default: a change mid-period is charged as a proration on a later invoice, and the
+    new price's own line starts only at the next renewal); None when two plan prices are billed
+    for the same period."""
+    regular = {(line.start, line.key): line for line in lines if not line.proration}
+    starts = {line.start for line in regular.values()}
+    changes = {}
+    for point in sorted((line for line in lines if line.proration), key=lambda line: line.start):
+        if point.start in starts:
+            continue
+        later = min(
+            (
+                line
+                for line in regular.values()
+                if line.price_id == point.price_id and line.start >= point.start
+            ),
+            key=lambda line: line.start,
+            default=None,
+        )
+        price_usd = later.price_usd if later is not None else point.price_usd
+        if price_usd is not None:
+            change = replace(point, price_usd=price_usd)
+            changes[(change.start, change.key)] = change
+    ordered = sorted(
+        (
+            line
+            for line in [*regular.values(), *changes.values()]
+            if ended_at is None or line.start < ended_at
+        ),
+        key=lambda line: line.start,
+    )
+    if len({line.start for line in ordered}) < len(ordered):
+        return None
+    return ordered
 
 
 def _ended_at(sub: dict) -> int | None:
@@ -571,18 +636,23 @@ def _periods(
     if status in ("incomplete", "incomplete_expired"):
         skipped.append(_skip(sub, f"{status}: its first payment never succeeded"))
         return []
-    lines: dict[tuple, Line] = {}
+    lines: list[Line] = []
     for invoice in invoices:
         paid, problem = _paid_lines(invoice, sub, objects, mapping)
         if problem:
             skipped.append(_skip(sub, problem))
             return []
-        for line in paid:
-            lines.setdefault((line.start, line.key), line)
-    ordered = sorted(
-        (line for line in lines.values() if ended_at is None or line.start < ended_at),
-        key=lambda line: line.start,
-    )
+        lines += paid
+    ordered = _timeline(lines, ended_at)
+    if ordered is None:
+        skipped.append(
+            _skip(
+                sub,
+                "bills two plan prices for the same period: the contract has one plan "
+                "per subscription period",
+            )
+        )
+        return []
     if not ordered:
         in_trial = (sub.get("trial_end") or 0) > (ended_at or 0) or status == "trialing"
         reason = (
@@ -591,16 +661,6 @@ def _periods(
             else "no paid billing period (no invoice line of a mapped plan price)"
         )
         skipped.append(_skip(sub, reason))
-        return []
-    starts = [line.start for line in ordered]
-    if len(set(starts)) < len(starts):
-        skipped.append(
-            _skip(
-                sub,
-                "bills two plan prices for the same period: the contract has one plan "
-                "per subscription period",
-            )
-        )
         return []
     built: list[Period] = []
     for line in ordered:
@@ -639,7 +699,7 @@ def _invoice_row(
     ids: Ids,
 ) -> dict | str:
     """The raw_invoices row of an invoice, or why it is skipped."""
-    paid, _ = _paid_lines(invoice, sub, objects, mapping)
+    paid = [line for line in _paid_lines(invoice, sub, objects, mapping)[0] if not line.proration]
     transitions = invoice.get("status_transitions") or {}
     issued = transitions.get("finalized_at") or invoice.get("created")
     if paid:
@@ -791,6 +851,43 @@ def window_of(objects: StripeObjects, window: Window) -> StripeObjects:
     )
 
 
+def as_of(objects: StripeObjects, until: date) -> tuple[StripeObjects, list[dict]]:
+    """The objects as they were at the end of the day `until` (UTC), and those created later
+    (skipped): a subscription that ended later was still running. Invoice statuses stay as
+    Stripe shows them now (Stripe keeps no history of them)."""
+    cutoff = int(datetime(until.year, until.month, until.day, tzinfo=UTC).timestamp()) + 86_400
+    later: list[dict] = []
+
+    def kept(items: dict[str, dict]) -> dict[str, dict]:
+        found = {}
+        for key, item in items.items():
+            if (item.get("created") or 0) >= cutoff:
+                later.append(_skip(item, f"created after --until {until}"))
+            else:
+                found[key] = item
+        return found
+
+    subscriptions = kept(objects.subscriptions)
+    for key, sub in subscriptions.items():
+        if (_ended_at(sub) or 0) >= cutoff:
+            subscriptions[key] = {
+                **sub,
+                "status": "active",
+                "ended_at": None,
+                "canceled_at": None,
+                "cancel_at": None,
+                "cancellation_details": None,
+            }
+    found = StripeObjects(
+        kept(objects.customers),
+        dict(objects.prices),
+        subscriptions,
+        kept(objects.invoices),
+        list(objects.ignored),
+    )
+    return found, later
+
+
 def state_after(objects: StripeObjects, previous: dict | None) -> dict:
     """The cursors saved for the next --append (see next_window)."""
     previous = previous or {}
@@ -830,7 +927,8 @@ def import_stripe(
 ) -> StripeImport:
     """Import Stripe billing into the raw folder `out` (from the API with api_key, or from the
     JSON pages in json_dir); with append, only what is new or can have changed since the
-    folder's last Stripe import. `until` is the last complete day (manifest data_end)."""
+    folder's last Stripe import. With `until` (the last complete day, the manifest's data_end)
+    the rows are as of the end of that day (see as_of)."""
     if (api_key is None) == (json_dir is None):
         raise SourceError("stripe: give either an API key (STRIPE_API_KEY) or --json-dir, not both")
     out = Path(out)
@@ -843,9 +941,13 @@ def import_stripe(
         objects = window_of(read_json_dir(Path(json_dir)), window)
     else:
         objects = StripeReader(api_key, api_base=api_base, progress=step).read(window)
+    later: list[dict] = []
+    if until is not None:
+        objects, later = as_of(objects, until)
     ids = Ids.load(out) if append else Ids.fresh()
     step("stripe: converting")
     converted = convert(objects, rules, ids)
+    converted.skipped += later
     state = state_after(objects, previous)
     manifest = write_import(
         out,

@@ -499,3 +499,86 @@ def test_append_reads_only_new_objects_and_updates_a_canceled_subscription(
     assert len(after) == len(before) + 1
     assert 99_999 in {u["user_id"] for u in read_table(out, "raw_users").to_pylist()}
     assert read_table(out, "raw_invoices").num_rows == len(shapes["invoices"]) + 1
+
+
+def test_a_prorated_change_starts_the_new_period_when_it_happened(mapping):
+    """Stripe's default: an upgrade mid-period is charged as prorations on the next renewal
+    invoice, whose own line for the new price starts only at that renewal."""
+    parts = one_subscription()
+    parts["invoices"] = parts["invoices"][:1]  # basic from T0, renewed at T0 + 30 days
+    pro = a_row(2, 1, "professional")
+    sub_id = parts["subscriptions"][0]["id"]
+    renewal = an_invoice(2, pro, sub_id, T0 + 30 * DAY, 2900, 2900)
+    regular = renewal["lines"]["data"][0]
+    change = T0 + 10 * DAY
+    credit = copy.deepcopy(regular)
+    credit.update(id="il_credit", amount=-600, discount_amounts=[])
+    credit["pricing"]["price_details"]["price"] = "price_basic_monthly"
+    charge = copy.deepcopy(regular)
+    charge.update(id="il_charge", amount=1933, discount_amounts=[])
+    for line in (credit, charge):
+        line["period"] = {"start": change, "end": T0 + 30 * DAY}
+        line["parent"]["subscription_item_details"]["proration"] = True
+    renewal["lines"]["data"] = [credit, charge, regular]
+    renewal.update(total=4233, total_excluding_tax=4233, amount_paid=4233)
+    parts["invoices"].append(renewal)
+    tables, skipped = converted(parts, mapping)
+    subs = tables["raw_subscriptions"]
+    assert [(s["plan"], s["price_usd"], s["end_reason"]) for s in subs] == [
+        ("basic", Decimal("9.00"), "upgraded"),
+        ("professional", Decimal("29.00"), None),
+    ]
+    assert seconds(subs[1]["started_at"]) == change
+    renewed = tables["raw_invoices"][1]
+    assert renewed["subscription_id"] == subs[1]["subscription_id"]
+    assert renewed["amount_usd"] == Decimal("42.33")  # what was charged, prorations included
+    assert seconds(renewed["period_start"]) == T0 + 30 * DAY
+    assert skipped == []
+
+
+def test_older_api_versions_shapes_are_read_too(mapping):
+    """Before API version 2025-03-31: invoice.subscription, line.price (an object),
+    line.proration and line.type."""
+    parts = one_subscription()
+    for item in parts["invoices"]:
+        item["subscription"] = item.pop("parent")["subscription_details"]["subscription"]
+        for line in item["lines"]["data"]:
+            price_id = line.pop("pricing")["price_details"]["price"]
+            line.pop("parent")
+            line.update(
+                type="subscription",
+                proration=False,
+                price=next(p for p in PRICES.values() if p["id"] == price_id),
+            )
+    parts["prices"] = []
+    new, _ = converted(parts, mapping)
+    assert new == converted(one_subscription(), mapping)[0]
+
+
+def test_until_gives_the_rows_as_of_the_end_of_that_day(mapping, tmp_path):
+    from datetime import date
+
+    end = T0 + 100 * DAY
+    parts = one_subscription(status="canceled", ended_at=end, canceled_at=end)
+    folder = write_json_dir(parts, tmp_path / "json")
+    result = import_stripe(
+        tmp_path / "out", mapping=mapping, json_dir=folder, until=date(2025, 3, 1)
+    )  # day 59: the change to professional (day 45) happened, the cancellation did not
+    subs = read_table(tmp_path / "out", "raw_subscriptions").to_pylist()
+    assert [(s["plan"], s["end_reason"]) for s in subs] == [
+        ("basic", "upgraded"),
+        ("professional", None),
+    ]
+    assert {s["reason"] for s in result.skipped} == {"created after --until 2025-03-01"}
+    assert [s["id"] for s in result.skipped] == ["in_00000004"]
+    assert result.manifest["data_end"] == "2025-03-01"
+
+
+def test_two_customers_of_one_user_are_one_user(mapping):
+    parts = one_subscription()
+    twin = a_customer(1)
+    twin.update(id="cus_twin", created=T0 + DAY, email="other@example.com")
+    parts["customers"].append(twin)
+    tables, skipped = converted(parts, mapping)
+    assert [u["email"] for u in tables["raw_users"]] == ["u1@example.com"]
+    assert [s["id"] for s in skipped] == ["cus_twin"]
