@@ -119,6 +119,12 @@ class StripeReader:
                 lines["data"] = list(self._lines(item["id"]))
                 lines["has_more"] = False
             found.add(item)
+        for price_id in sorted(_line_prices(found.invoices.values()) - set(found.prices)):
+            price = self._call(
+                f"GET /v1/prices/{price_id}",
+                lambda price_id=price_id: v1.prices.retrieve(price_id),
+            )
+            found.add(price)
         return found
 
     def _lines(self, invoice_id: str) -> Iterator[dict]:
@@ -180,6 +186,17 @@ class StripeReader:
             return f"stripe: cannot reach {self._api_base} on {what}: {text}"
         after = f" after {NETWORK_RETRIES + 1} attempts" if status and status >= 500 else ""
         return f"stripe: the API answered {status or 'an error'} on {what}{after}: {text}"
+
+
+def _line_prices(invoices) -> set[str]:
+    """Ids of the prices invoice lines name without embedding them (newer API versions)."""
+    found = set()
+    for invoice in invoices:
+        for line in (invoice.get("lines") or {}).get("data") or []:
+            details = (line.get("pricing") or {}).get("price_details") or {}
+            if isinstance(details.get("price"), str):
+                found.add(details["price"])
+    return found
 
 
 def _created(after: int | None, strict: int = 0) -> dict:

@@ -55,6 +55,8 @@ class FakeStripe:
         self.line_page = line_page
         self.faults: list[tuple[int, dict, dict]] = []
         self.requests: list[tuple[str, dict]] = []
+        self.unlisted: set[str] = set()
+        """Ids left out of list answers but retrievable by id (e.g. an archived price)."""
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -132,7 +134,11 @@ class FakeStripe:
         )
 
     def _list(self, kind: str, query: dict) -> dict:
-        items = [item for item in self.objects[kind] if _created_matches(item, query)]
+        items = [
+            item
+            for item in self.objects[kind]
+            if _created_matches(item, query) and item["id"] not in self.unlisted
+        ]
         if kind == "subscriptions":
             status = query.get("status")
             if status is None:

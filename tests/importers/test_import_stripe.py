@@ -582,3 +582,14 @@ def test_two_customers_of_one_user_are_one_user(mapping):
     tables, skipped = converted(parts, mapping)
     assert [u["email"] for u in tables["raw_users"]] == ["u1@example.com"]
     assert [s["id"] for s in skipped] == ["cus_twin"]
+
+
+def test_a_price_missing_from_the_price_list_is_retrieved_by_id(shapes, mapping, tmp_path):
+    parts = copy.deepcopy(shapes)
+    for sub in parts["subscriptions"]:
+        sub["items"]["data"] = []  # no embedded prices: lines name prices by id only
+    with FakeStripe(parts) as fake:
+        fake.unlisted = {"price_basic_monthly"}
+        import_stripe(tmp_path / "out", mapping=mapping, api_key=fake.api_key, api_base=fake.url)
+    assert fake.count("/v1/prices/price_basic_monthly") == 1
+    assert read_table(tmp_path / "out", "raw_invoices").num_rows == len(shapes["invoices"])
