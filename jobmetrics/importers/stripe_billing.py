@@ -343,12 +343,13 @@ def convert(objects: StripeObjects, mapping: Mapping, ids: Ids) -> Converted:
     for sub in sorted(
         objects.subscriptions.values(), key=lambda s: (s.get("created") or 0, s["id"])
     ):
-        built = _periods(
-            sub, invoices_of.get(sub["id"], []), objects, mapping, user_of, ids, skipped
-        )
+        built = _periods(sub, invoices_of.get(sub["id"], []), objects, mapping, user_of, skipped)
         if built:
             periods_of[sub["id"]] = built
             periods += built
+    keys = [f"{period.source}@{period.start}" for period in periods]
+    for period, number in zip(periods, ids.periods.assign(keys), strict=True):
+        period.id = number
     invoices = []
     for sub_id, sub_invoices in invoices_of.items():
         for invoice in sub_invoices:
@@ -356,12 +357,15 @@ def convert(objects: StripeObjects, mapping: Mapping, ids: Ids) -> Converted:
                 skipped.append(_skip(invoice, f"its subscription {sub_id} is not imported"))
                 continue
             row = _invoice_row(
-                invoice, objects.subscriptions[sub_id], periods_of[sub_id], objects, mapping, ids
+                invoice, objects.subscriptions[sub_id], periods_of[sub_id], objects, mapping
             )
             if isinstance(row, str):
                 skipped.append(_skip(invoice, row))
             else:
                 invoices.append(row)
+    numbers = ids.invoices.assign([row[SOURCE_ID] for row in invoices])
+    for row, number in zip(invoices, numbers, strict=True):
+        row["invoice_id"] = number
     tables = {
         "raw_users": _table("raw_users", users),
         "raw_subscriptions": _table("raw_subscriptions", [_period_row(p) for p in periods]),
@@ -381,9 +385,14 @@ def _users(objects: StripeObjects, mapping: Mapping, ids: Ids, skipped: list[dic
     for customer in customers:
         if customer.get("deleted"):
             skipped.append(_skip(customer, "deleted in Stripe"))
-            continue
+    customers = [customer for customer in customers if not customer.get("deleted")]
+    numbered = {}
+    if mapping.number_users:  # one call: ids in creation order
+        keys = [customer["id"] for customer in customers]
+        numbered = dict(zip(keys, ids.users.assign(keys), strict=True))
+    for customer in customers:
         if mapping.number_users:
-            user_id = ids.users.assign([customer["id"]])[0]
+            user_id = numbered[customer["id"]]
         else:
             source = mapping.customers["user_id"]
             value = source.read(customer)
@@ -623,7 +632,6 @@ def _periods(
     objects: StripeObjects,
     mapping: Mapping,
     user_of: dict[str, int],
-    ids: Ids,
     skipped: list[dict],
 ) -> list[Period]:
     """The raw_subscriptions rows of one Stripe subscription (empty when it is skipped)."""
@@ -676,7 +684,7 @@ def _periods(
             built[-1].reason = _change_reason(built[-1], line, mapping)
         built.append(
             Period(
-                id=ids.periods.assign([f"{sub['id']}@{line.start}"])[0],
+                id=0,  # given by convert, for all periods at once
                 user_id=user_of[customer],
                 source=sub["id"],
                 plan=line.plan,
@@ -696,7 +704,6 @@ def _invoice_row(
     periods: list[Period],
     objects: StripeObjects,
     mapping: Mapping,
-    ids: Ids,
 ) -> dict | str:
     """The raw_invoices row of an invoice, or why it is skipped."""
     paid = [line for line in _paid_lines(invoice, sub, objects, mapping)[0] if not line.proration]
@@ -742,7 +749,7 @@ def _invoice_row(
     else:
         return f"status {state!r} is not one Stripe documents for a finalized invoice"
     return {
-        "invoice_id": ids.invoices.assign([invoice["id"]])[0],
+        "invoice_id": None,  # given by convert, for all invoices at once
         "subscription_id": period.id,
         "user_id": period.user_id,
         "issued_at": _instant(issued),
