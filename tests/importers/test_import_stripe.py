@@ -112,7 +112,8 @@ def test_api_import_gives_the_generated_rows_back(generated, shapes, mapping, tm
     # list endpoints were read page by page (100 a page, newest first)
     for kind in ("customers", "subscriptions", "invoices"):
         assert fake.count(f"/v1/{kind}") == len(shapes[kind]) // 100 + 1
-    assert all(q.get("status") == "all" for p, q in fake.requests if p == "/v1/subscriptions")
+    listed = [q for p, q in fake.requests if p == "/v1/subscriptions"]
+    assert all(q.get("status") == "all" and "data.customer" in q.values() for q in listed)
 
 
 def test_json_folder_import_gives_the_generated_rows_back(generated, shapes, mapping, tmp_path):
