@@ -24,16 +24,23 @@ from typing import Any
 import duckdb
 import jinja2
 
+from jobmetrics.ai.coverage import Coverage, read_coverage
 from jobmetrics.ai.narratives import UsageSummary
 from jobmetrics.core import settings as settings_module
 from jobmetrics.core.errors import PageError, ReportError
 from jobmetrics.reports.annotations import load_alerts, register_sql_functions
 from jobmetrics.reports.components import pack
 from jobmetrics.reports.narratives import Narrator
-from jobmetrics.reports.pages_loader import PageInstance, PageSource, expand, load_pages
+from jobmetrics.reports.pages_loader import (
+    PageInstance,
+    PageSource,
+    expand,
+    load_pages,
+    page_title,
+)
 from jobmetrics.reports.project import ProjectInfo, read_project
 from jobmetrics.reports.publish import new_version, publish
-from jobmetrics.reports.render import RenderedPage, SiteContext, render_page
+from jobmetrics.reports.render import LeftOut, RenderedPage, SiteContext, render_page
 from jobmetrics.warehouse.docs_site import DOCS_FOLDER
 from jobmetrics.warehouse.read import open_read_only
 
@@ -107,6 +114,29 @@ def _navigation(instances: list[PageInstance]) -> list[NavItem]:
         parent = by_stem.get(str(source.meta.get("nav_parent", "")))
         (parent.children if parent else items).append(group)
     return items
+
+
+def _leave_out(
+    sources: list[PageSource], coverage: Coverage
+) -> tuple[list[PageSource], list[LeftOut]]:
+    """The pages to build, and those left out because the raw data lacks an area they
+    require (front matter `requires:`), with why."""
+    kept: list[PageSource] = []
+    left_out: list[LeftOut] = []
+    for source in sources:
+        unknown = coverage.unknown(source.requires)
+        if unknown:
+            known = ", ".join(sorted(coverage.areas))
+            raise PageError(
+                source.path, 2, f"requires: unknown data area {unknown[0]!r} (known: {known})"
+            )
+        note = coverage.note(source.requires)
+        if note is None:
+            kept.append(source)
+        else:
+            title = source.group if source.param else page_title(source, {})
+            left_out.append(LeftOut(title, note))
+    return kept, left_out
 
 
 def _built_at(warehouse: Path) -> str:
@@ -183,6 +213,7 @@ def _write_page(
         root=page.root,
         url=page.url,
         nav=context["nav"],
+        left_out=context["left_out"],
         body=jinja2.utils.markupsafe.Markup(rendered.body if rendered else ""),
         show_title=not (rendered and rendered.has_heading),
         error=error,
@@ -276,11 +307,15 @@ def build_site(
     narrator = narrator or Narrator(settings_module.load())
     try:
         project = read_project()
+        coverage = read_coverage(connection)
+        sources, left_out = _leave_out(sources, coverage)
         site = SiteContext(
             down_is_good=project.down_is_good,
             definitions=project.definitions,
             narrator=narrator,
             alerts=load_alerts(connection),  # read once, marked on every chart of their metric
+            coverage=coverage,
+            left_out=tuple(left_out),
         )
         register_sql_functions(connection)  # metric_label() and unit_value() for page SQL
         instances = _expand_all(sources, connection, strict, result.errors)
@@ -289,6 +324,7 @@ def build_site(
             "nav": _navigation([instance for instance, _ in instances]),
             "built_at": _built_at(warehouse),
             "freshness": freshness,
+            "left_out": left_out,
         }
         layout = _layout()
         _copy_assets(staging)

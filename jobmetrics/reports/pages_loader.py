@@ -6,7 +6,11 @@ starts with `_` are shared snippets for `{% include %}`, not pages. Optional YAM
     ---
     title: MRR movements        # else the first "# " heading
     order: 20                   # position in the sidebar (default 100, then title)
+    requires: product_events    # data areas of dim_data_coverage (one, or a list) the page needs
     ---
+
+A page whose `requires:` names an area the raw data does not hold is left out of the site; the
+sidebar and the home page say so ("Product: left out — the raw data holds no scans or sessions").
 
 A file named `[param].md` is a template: its front matter has `params_query`, a SQL query with a
 column named `param`; the site gets one page per row, `params.<column>` holds that row's values,
@@ -45,6 +49,20 @@ class PageSource:
     def order(self) -> int:
         value = self.meta.get("order", DEFAULT_ORDER)
         return value if isinstance(value, int) else DEFAULT_ORDER
+
+    @property
+    def requires(self) -> tuple[str, ...]:
+        """The data areas (dim_data_coverage) front matter `requires:` names; PageError when it
+        is neither a name nor a list of names."""
+        value = self.meta.get("requires")
+        if value is None:
+            return ()
+        names = [value] if isinstance(value, str) else value
+        if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+            raise PageError(
+                self.path, 2, "requires: must be a data area or a list of them (product_events)"
+            )
+        return tuple(names)
 
     @property
     def group(self) -> str:

@@ -15,6 +15,7 @@ Order of work (each error names the page line it comes from):
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Mapping, Sequence
@@ -24,7 +25,9 @@ from typing import Any
 import duckdb
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
+from markupsafe import Markup
 
+from jobmetrics.ai.coverage import Coverage
 from jobmetrics.core.errors import PageError, PageProblem
 from jobmetrics.reports import anchors, components, inputs, queries, tags
 from jobmetrics.reports.annotations import Alert
@@ -81,13 +84,19 @@ def _run_queries(
     runner: queries.PageQueries,
     blocks: list[queries.SqlBlock],
     page_inputs: Mapping[str, Any],
+    coverage: Coverage,
     *,
     lineage: bool = True,
 ) -> dict[str, QueryResult]:
     results: dict[str, QueryResult] = {}
     tables: dict[str, str] = {}
     for block in blocks:
-        context = {"params": page.params, "inputs": page_inputs, **results}
+        context = {
+            "params": page.params,
+            "inputs": page_inputs,
+            "has_data": functools.partial(has_data, coverage),
+            **results,
+        }
         try:
             sql = render_string(
                 block.sql, context, name=f"sql:{block.name}", include_dir=page.source.pages_dir
@@ -111,6 +120,43 @@ def _with_dependencies(blocks: list[queries.SqlBlock], names: set[str]) -> list[
 
 
 @dataclass(frozen=True)
+class LeftOut:
+    """A page or figure left out because the raw data lacks what it needs."""
+
+    title: str
+    note: str
+
+    @property
+    def text(self) -> str:
+        """The sentence a reader sees: "Product: left out — the raw data holds no scans or
+        sessions"."""
+        return f"{self.title}: left out — {self.note}"
+
+
+def _known_areas(coverage: Coverage, function: str, areas: tuple[str, ...]) -> None:
+    unknown = coverage.unknown(areas)
+    if unknown:
+        known = ", ".join(sorted(coverage.areas))
+        raise PageProblem(f"{function}(): unknown data area {unknown[0]!r} (known: {known})")
+
+
+def has_data(coverage: Coverage, *areas: str) -> bool:
+    """`{% if has_data("marketing_spend") %}` on a page: the raw data holds every area named."""
+    _known_areas(coverage, "has_data", areas)
+    return coverage.is_present(*areas)
+
+
+def left_out_note(coverage: Coverage, title: str, *areas: str) -> Markup:
+    """`{{ left_out("Product usage", "product_events") }}` on a page: the note that says a part
+    of it is left out and why, or nothing when every area is present."""
+    _known_areas(coverage, "left_out", areas)
+    note = coverage.note(areas)
+    if note is None:
+        return Markup("")
+    return Markup('<p class="jm-left-out" role="note">{}</p>').format(LeftOut(title, note).text)
+
+
+@dataclass(frozen=True)
 class SiteContext:
     """What every page of one site build shares."""
 
@@ -123,6 +169,10 @@ class SiteContext:
     alerts: Sequence[Alert] = ()
     """Marked on the charts of their metrics (never on a templated page or a view of one slice:
     those charts show one channel or plan, not the company-wide metric an alert is about)."""
+    coverage: Coverage = field(default_factory=Coverage)
+    """The data areas the raw data holds (dim_data_coverage): pages read it as `coverage`."""
+    left_out: Sequence[LeftOut] = ()
+    """Pages left out for an absent data area: `left_out_pages` on every page."""
 
 
 def render_page(
@@ -147,13 +197,14 @@ def _read_inputs(
     runner: queries.PageQueries,
     blocks: list[queries.SqlBlock],
     body: str,
+    coverage: Coverage,
 ) -> dict[str, inputs.Input]:
     found = inputs.find_input_tags(body)
     if not found:
         return {}
     names = {tag.attributes.get("data") for tag in found} - {None}
     needed = _with_dependencies(blocks, names)
-    return inputs.resolve(found, _run_queries(page, runner, needed, inputs.NoInputs()))
+    return inputs.resolve(found, _run_queries(page, runner, needed, inputs.NoInputs(), coverage))
 
 
 def _render(
@@ -163,7 +214,7 @@ def _render(
     blocks = queries.find_sql_blocks(source.body)
     body = tags.mark_lines(_blank_blocks(source.body, blocks))
     runner = queries.PageQueries(connection)
-    page_inputs = _read_inputs(page, runner, blocks, body)
+    page_inputs = _read_inputs(page, runner, blocks, body, site.coverage)
     params_tables = (
         queries.tables_read(connection, str(source.meta["params_query"])) if source.param else set()
     )
@@ -174,7 +225,9 @@ def _render(
     default_ids: list[str] = []
     shared: dict[str, str] = {}  # components' HTML made once for every view
     for view in inputs.views(page_inputs):
-        results = _run_queries(page, runner, blocks, view.context(), lineage=view.is_default)
+        results = _run_queries(
+            page, runner, blocks, view.context(), site.coverage, lineage=view.is_default
+        )
         # Alerts are about the whole business: not marked on a view of one slice.
         view_site = site if _whole_business(view, page_inputs) else replace(site, alerts=())
         canvas = components.Canvas(
@@ -191,7 +244,7 @@ def _render(
             files=rendered.files,
             shared=shared,
         )
-        chunks, has_heading = _render_view(page, env, name, view, canvas)
+        chunks, has_heading = _render_view(page, env, name, view, canvas, site)
         ids = [_chunk_id(chunk) for chunk in chunks]
         if view.is_default:
             rendered.results, rendered.has_heading, default_ids = results, has_heading, ids
@@ -229,6 +282,7 @@ def _render_view(
     name: str,
     view: inputs.View,
     canvas: components.Canvas,
+    site: SiteContext,
 ) -> tuple[list[str], bool]:
     """One view's body as chunks of HTML (top-level blocks), and whether it has an h1."""
     context: dict[str, Any] = {
@@ -236,6 +290,9 @@ def _render_view(
         "root": page.root,
         "inputs": view.context(),
         "per_period": inputs.per_period,
+        "has_data": functools.partial(has_data, site.coverage),
+        "left_out": functools.partial(left_out_note, site.coverage),
+        "left_out_pages": [item.text for item in site.left_out],
         **canvas.results,
     }
     text = render(env, name, context)

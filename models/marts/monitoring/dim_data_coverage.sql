@@ -27,7 +27,7 @@ areas as (
         'scans' as data_area,
         'raw_scans' as source_tables,
         scans.row_count,
-        'the raw data holds no scans' as absence_note
+        'scans' as data_label
     from scans
 
     union all
@@ -36,7 +36,7 @@ areas as (
         'sessions' as data_area,
         'raw_sessions' as source_tables,
         sessions.row_count,
-        'the raw data holds no sessions' as absence_note
+        'sessions' as data_label
     from sessions
 
     union all
@@ -45,7 +45,7 @@ areas as (
         'product_events' as data_area,
         'raw_scans, raw_sessions' as source_tables,
         scans.row_count + sessions.row_count as row_count,
-        'the raw data holds no scans or sessions' as absence_note
+        'scans or sessions' as data_label
     from scans
     cross join sessions
 
@@ -55,7 +55,7 @@ areas as (
         'marketing_spend' as data_area,
         'raw_marketing_spend' as source_tables,
         marketing_spend.row_count,
-        'the raw data holds no marketing spend' as absence_note
+        'marketing spend' as data_label
     from marketing_spend
 ),
 
@@ -63,9 +63,10 @@ final as (
     select
         data_area,
         source_tables,
+        data_label,
         cast(row_count as bigint) as row_count,
         row_count > 0 as is_present,
-        absence_note
+        {{ dbt.concat(["'the raw data holds no '", 'data_label']) }} as absence_note
     from areas
 )
 
