@@ -206,3 +206,35 @@ def test_a_refused_connection_shows_where_but_not_the_password(tmp_path: Path, d
     assert "Sup3r-s3cret" not in message
     assert "host=127.0.0.1 port=1 user=reader dbname=product" in message
     assert "Connection refused" in message
+
+
+EXAMPLE = EXAMPLE_MAPPING.read_text()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            EXAMPLE.replace("from: accounts", "from: acounts"),
+            'raw_users.from: PostgreSQL: relation "acounts"',
+        ),
+        (
+            EXAMPLE.replace("incremental: updated_at", "incremental: updatd_at"),
+            "raw_users.incremental: ",
+        ),
+        (
+            "raw_users:\n  sql: select * fro accounts\n",
+            'raw_users.sql: PostgreSQL: syntax error at or near "fro"',
+        ),
+    ],
+    ids=["from", "incremental", "sql"],
+)
+def test_each_sql_part_of_the_mapping_is_named_when_rejected(
+    postgres_server: PostgresServer, product_raw: Path, tmp_path: Path, text: str, message: str
+) -> None:
+    dsn = product_database(postgres_server, product_raw, "badparts")
+    mapping = tmp_path / "product.yml"
+    mapping.write_text(text)
+    with pytest.raises(SourceError) as raised:
+        import_postgres(tmp_path / "raw", mapping=mapping, dsn=dsn, append=False)
+    assert str(raised.value).startswith(f"{mapping}: {message}")
