@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import glob
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -20,19 +20,14 @@ import pyarrow as pa
 from jobmetrics.importers.errors import SourceError
 from jobmetrics.importers.mapping import (
     ROWS_PER_BATCH,
+    Column,
     TableMapping,
-    assign_ids,
     first_line,
-    incremental_filter,
     load_mapping,
-    locate_error,
-    plan_select,
-    relation,
-    saved_after,
-    table_state,
-    to_contract,
+    read_tables,
+    write_tables,
 )
-from jobmetrics.importers.raw_folder import read_import_state, write_import
+from jobmetrics.importers.raw_folder import read_import_state
 
 SOURCE = "files"
 
@@ -71,21 +66,16 @@ def import_files(
     value the last import saw on, and rows are merged into `out` by key."""
     step = progress or (lambda _message: None)
     plan = load_mapping(mapping, source=SOURCE)
+    # every glob resolved before any file is read: a typo fails at once
+    plan = replace(plan, tables={name: _reading(table) for name, table in plan.tables.items()})
     state = read_import_state(out, SOURCE) if append else None
-    saved = dict(((state or {}).get("tables")) or {})
-    tables: dict[str, pa.Table] = {}
     connection = duckdb.connect()
     try:
         connection.execute("set TimeZone = 'UTC'")
-        for table in plan.tables.values():
-            tables[table.name], saved[table.name] = _read_table(connection, table, state, step)
+        tables, saved = read_tables(_Files(connection), plan, state, step)
     finally:
         connection.close()
-    tables, id_maps = assign_ids(out, tables)
-    step("checking and writing the raw folder")
-    return write_import(
-        out, SOURCE, tables, append=append, state={"tables": saved}, id_maps=id_maps
-    )
+    return write_tables(out, SOURCE, tables, saved, append=append, step=step)
 
 
 def source_files(mapping: TableMapping) -> tuple[str, list[Path]]:
@@ -115,49 +105,51 @@ def _suffix(path: Path) -> str:
     return suffixes[-1] if suffixes else ""
 
 
-def _read_table(
-    connection: duckdb.DuckDBPyConnection,
-    mapping: TableMapping,
-    state: dict | None,
-    step: Callable[[str], None],
-) -> tuple[pa.Table, dict]:
-    """The table's rows as a contract table, and its incremental state after this read."""
-    step(mapping.name)
+def _reading(mapping: TableMapping) -> TableMapping:
+    """The table's `from:` replaced by the DuckDB function reading the files it matches."""
     reader, files = source_files(mapping)
     listed = ", ".join("'" + str(path).replace("'", "''") + "'" for path in files)
-    mapping = replace(mapping, source=f"{reader}([{listed}], union_by_name = true) as src")
-    kinds = _kinds(connection, mapping)
-    after = saved_after(state, mapping)
-    query, columns = plan_select(mapping, kinds, after=after and after[0])
-    query = query.replace("$after", _literal(*after)) if after else query
-    pieces = []
-    rows = 0
-    try:
-        batches = connection.execute(query).to_arrow_reader(ROWS_PER_BATCH)
-        for batch in batches:
-            pieces.append(batch)
-            rows += batch.num_rows
-            step(f"{mapping.name}: {rows:,} rows")
-        maximum = _maximum(connection, mapping, after)
-    except duckdb.Error as error:
-        raise _located(connection, mapping, error) from None
-    state_after = table_state(mapping, *maximum) if mapping.incremental else None
-    if after and maximum[0] is None:  # no new rows: keep the value read from last time
-        state_after = table_state(mapping, *after)
-    return to_contract(mapping, pieces, columns), state_after
+    return replace(mapping, source=f"{reader}([{listed}], union_by_name = true) as src")
 
 
-def _kinds(connection: duckdb.DuckDBPyConnection, mapping: TableMapping) -> dict[str, str]:
-    """The kind (mapping.KINDS) of each mapped expression, from DuckDB's types."""
-    expressions = ", ".join(mapping.columns.values())
-    try:
-        types = connection.sql(f"select {expressions} from {relation(mapping)} limit 0").types
-    except duckdb.Error as error:
-        raise _located(connection, mapping, error) from None
-    return {column: _kind(str(kind)) for column, kind in zip(mapping.columns, types, strict=True)}
+class _Files:
+    """The mapping's SQL run by DuckDB over the files (mapping.Engine)."""
+
+    name = "DuckDB"
+    errors = (duckdb.Error,)
+
+    def __init__(self, connection: duckdb.DuckDBPyConnection) -> None:
+        self.connection = connection
+
+    def describe(self, select: str) -> list[tuple[str, str]]:
+        relation = self.connection.sql(select)  # bound, not run: names and types only
+        types = [_kind(str(kind)) for kind in relation.types]
+        return list(zip(relation.columns, types, strict=True))
+
+    def batches(self, select: str, columns: list[Column]) -> Iterator[pa.RecordBatch]:
+        yield from self.connection.execute(select).to_arrow_reader(ROWS_PER_BATCH)
+
+    def one(self, select: str) -> tuple:
+        return self.connection.execute(select).fetchone()
+
+    def largest(self, expression: str) -> str:
+        return f"cast(max({expression}) as varchar), typeof(max({expression}))"
+
+    def constant(self, value: str, type_name: str) -> str:
+        if not _TYPE_NAME.fullmatch(type_name):
+            raise SourceError(f"files: the saved incremental state has a bad type {type_name!r}")
+        return "cast('" + value.replace("'", "''") + f"' as {type_name})"
+
+    def fails(self, select: str) -> str | None:
+        try:
+            self.connection.execute(select)
+        except duckdb.Error as error:
+            return first_line(error)
+        return None
 
 
 def _kind(type_name: str) -> str:
+    """DuckDB type → mapping.KINDS."""
     if type_name in _INTEGERS:
         return "int"
     if type_name in ("FLOAT", "DOUBLE"):
@@ -169,39 +161,3 @@ def _kind(type_name: str) -> str:
     if type_name.startswith("TIMESTAMP"):  # TIMESTAMP, TIMESTAMP_NS, _MS, _S
         return "timestamp"
     return {"VARCHAR": "text", "BOOLEAN": "bool", "DATE": "date"}.get(type_name, "other")
-
-
-def _maximum(
-    connection: duckdb.DuckDBPyConnection, mapping: TableMapping, after: tuple[str, str] | None
-) -> tuple[str | None, str | None]:
-    """The largest incremental value among the rows read (as text) and its DuckDB type."""
-    if mapping.incremental is None:
-        return None, None
-    where = incremental_filter(mapping, after and after[0])
-    where = where.replace("$after", _literal(*after)) if after else where
-    value = f"max({mapping.incremental})"
-    return connection.execute(
-        f"select cast({value} as varchar), typeof({value}) from {relation(mapping)}{where}"
-    ).fetchone()
-
-
-def _literal(value: str, type_name: str) -> str:
-    """A saved incremental value as a SQL constant of its type."""
-    if not _TYPE_NAME.fullmatch(type_name):
-        raise SourceError(f"files: the saved incremental state has a bad type {type_name!r}")
-    return "cast('" + value.replace("'", "''") + f"' as {type_name})"
-
-
-def _located(
-    connection: duckdb.DuckDBPyConnection, mapping: TableMapping, error: duckdb.Error
-) -> SourceError:
-    """The SQL error as one line naming the mapping key whose SQL DuckDB rejects."""
-
-    def fails(sql: str) -> str | None:
-        try:
-            connection.execute(sql)
-        except duckdb.Error as probe:
-            return first_line(probe)
-        return None
-
-    return locate_error(mapping, first_line(error), fails, "DuckDB")

@@ -1,19 +1,21 @@
 """The mapping file of `jobmetrics import postgres|files`: which source rows become which raw
 contract columns (jobmetrics/importers/product.example.yml documents the format).
 
-This module loads and checks the YAML, plans the SQL both importers run (PostgreSQL on the server,
-DuckDB over CSV / Parquet files) and turns the rows read into contract tables: text or uuid keys
-get stable integer ids through IdMap, and the incremental state of `--append` is kept here.
+This module loads and checks the YAML, plans and runs the SQL of both importers through a small
+Engine interface (PostgreSQL on the server, DuckDB over CSV / Parquet files) and turns the rows
+read into contract tables: text or uuid keys get stable integer ids through IdMap, and the
+incremental state of `--append` is kept here.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
+from typing import Protocol
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -22,7 +24,7 @@ import yaml
 from jobmetrics.core.contract import ARROW_SCHEMAS, RAW_TABLES
 from jobmetrics.importers.contract_checks import SOURCE_ID, rules
 from jobmetrics.importers.errors import SourceError
-from jobmetrics.importers.raw_folder import IdMap
+from jobmetrics.importers.raw_folder import IdMap, write_import
 
 TABLE_KEYS = ("from", "sql", "columns", "incremental")
 
@@ -223,16 +225,16 @@ def plan_column(table: str, column: str, expression: str, kind: str) -> Column:
 
 
 def plan_select(
-    mapping: TableMapping, kinds: dict[str, str], *, after: str | None = None
+    mapping: TableMapping, kinds: dict[str, str], where: str = ""
 ) -> tuple[str, list[Column]]:
-    """The select reading the table's rows (from `after` on, an incremental value, if given)
-    and the columns it returns. `kinds` is the kind of each mapped expression."""
+    """The select reading the table's rows (`where`: an incremental_filter) and the columns it
+    returns. `kinds` is the kind of each mapped expression."""
     columns = [
         plan_column(mapping.name, column, expression, kinds[column])
         for column, expression in mapping.columns.items()
     ]
     select = ", ".join(f'{column.sql} as "{column.name}"' for column in columns)
-    return f"select {select} from {relation(mapping)}{incremental_filter(mapping, after)}", columns
+    return f"select {select} from {relation(mapping)}{where}", columns
 
 
 def relation(mapping: TableMapping) -> str:
@@ -241,13 +243,13 @@ def relation(mapping: TableMapping) -> str:
 
 
 def incremental_filter(mapping: TableMapping, after: str | None) -> str:
-    """` where <incremental> >= <saved max>`; the placeholder `$after` is the engine's parameter.
+    """` where <incremental> >= <after>`, `after` being the saved largest value as a SQL constant.
 
     `>=`, not `>`: rows sharing the last saved value that arrived after the last import are read
     too; rows read twice replace themselves (--append merges by key)."""
     if after is None or mapping.incremental is None:
         return ""
-    return f" where ({mapping.incremental}) >= $after"
+    return f" where ({mapping.incremental}) >= {after}"
 
 
 def with_sql_columns(mapping: TableMapping, names: list[str]) -> TableMapping:
@@ -263,20 +265,107 @@ def with_sql_columns(mapping: TableMapping, names: list[str]) -> TableMapping:
     return TableMapping(mapping.path, mapping.name, None, mapping.sql, columns, mapping.incremental)
 
 
-def locate_error(
-    mapping: TableMapping, error: str, fails: Callable[[str], str | None], engine: str
-) -> SourceError:
-    """The mapping key whose SQL fails, found by running each part alone (`fails(sql)` returns
-    the engine's first error line or None), as one SourceError."""
+class Engine(Protocol):
+    """What read_table needs from a SQL engine: PostgreSQL on the server, DuckDB over files."""
+
+    name: str  # in messages: "PostgreSQL", "DuckDB"
+    errors: tuple[type[Exception], ...]  # the engine's SQL errors
+
+    def describe(self, select: str) -> list[tuple[str, str]]:
+        """(name, kind) of each column the select returns, without reading rows."""
+
+    def batches(self, select: str, columns: list[Column]) -> Iterator[pa.RecordBatch]:
+        """The select's rows, ROWS_PER_BATCH at a time, in the columns' Arrow types."""
+
+    def one(self, select: str) -> tuple:
+        """The select's single row."""
+
+    def largest(self, expression: str) -> str:
+        """A select list: the expression's max as text, and the name of its type."""
+
+    def constant(self, value: str, type_name: str) -> str:
+        """A value saved by largest() as a SQL constant of its type."""
+
+    def fails(self, select: str) -> str | None:
+        """The first line of the engine's error when the select fails, else None."""
+
+
+def read_table(
+    engine: Engine, mapping: TableMapping, state: dict | None, step: Callable[[str], None]
+) -> tuple[pa.Table, dict | None]:
+    """The table's rows as a contract table (text ids not yet mapped), and its incremental state
+    after this read: the largest value read, or the saved one when no row was new."""
+    step(mapping.name)
+    source = relation(mapping)
+    try:
+        if mapping.sql is not None:
+            names = [name for name, _ in engine.describe(f"select * from {source}")]
+            mapping = with_sql_columns(mapping, names)
+        described = engine.describe(f"select {', '.join(mapping.columns.values())} from {source}")
+        kinds = {column: kind for column, (_, kind) in zip(mapping.columns, described, strict=True)}
+        after = saved_after(state, mapping)
+        where = incremental_filter(mapping, after and engine.constant(*after))
+        query, columns = plan_select(mapping, kinds, where)
+        pieces, rows = [], 0
+        for batch in engine.batches(query, columns):
+            pieces.append(batch)
+            rows += batch.num_rows
+            step(f"{mapping.name}: {rows:,} rows")
+        largest = None
+        if mapping.incremental is not None:
+            largest = engine.one(
+                f"select {engine.largest(mapping.incremental)} from {source}{where}"
+            )
+    except engine.errors as error:
+        raise located_error(engine, mapping, error) from None
+    if largest is None:
+        state_after = None
+    elif largest[0] is None and after:
+        state_after = table_state(mapping, *after)
+    else:
+        state_after = table_state(mapping, *largest)
+    return to_contract(mapping, pieces, columns), state_after
+
+
+def read_tables(
+    engine: Engine, plan: Mapping, state: dict | None, step: Callable[[str], None]
+) -> tuple[dict[str, pa.Table], dict]:
+    """Every mapped table read through the engine, and the incremental state to save (the
+    previous import's, updated for the tables read)."""
+    saved = dict((state or {}).get("tables") or {})
+    tables = {}
+    for mapping in plan.tables.values():
+        tables[mapping.name], saved[mapping.name] = read_table(engine, mapping, state, step)
+    return tables, {"tables": saved}
+
+
+def write_tables(
+    out: Path,
+    source: str,
+    tables: dict[str, pa.Table],
+    state: dict,
+    *,
+    append: bool,
+    step: Callable[[str], None],
+) -> dict:
+    """Text ids mapped to integers, then the raw folder written (raw_folder.write_import)."""
+    tables, id_maps = assign_ids(out, tables)
+    step("checking and writing the raw folder")
+    return write_import(out, source, tables, append=append, state=state, id_maps=id_maps)
+
+
+def located_error(engine: Engine, mapping: TableMapping, error: Exception) -> SourceError:
+    """The engine's error as one line naming the mapping key whose SQL it rejects, found by
+    running each part alone; the table alone when every part runs (an error while reading)."""
     probes = [(mapping.source_key, "1")]
     probes += [(f"columns.{column}", expression) for column, expression in mapping.columns.items()]
     if mapping.incremental:
         probes.append(("incremental", mapping.incremental))
     for key, expression in probes:
-        message = fails(f"select {expression} from {relation(mapping)} limit 0")
+        message = engine.fails(f"select {expression} from {relation(mapping)} limit 0")
         if message is not None:
-            return SourceError(f"{mapping.where(key)}: {engine}: {message}")
-    return SourceError(f"{mapping.path}: {mapping.name}: {engine}: {error}")
+            return SourceError(f"{mapping.where(key)}: {engine.name}: {message}")
+    return SourceError(f"{mapping.path}: {mapping.name}: {engine.name}: {first_line(error)}")
 
 
 def first_line(error: BaseException) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg
@@ -22,20 +22,12 @@ from jobmetrics.importers.errors import SourceError
 from jobmetrics.importers.mapping import (
     ROWS_PER_BATCH,
     Column,
-    TableMapping,
-    assign_ids,
     first_line,
-    incremental_filter,
     load_mapping,
-    locate_error,
-    plan_select,
-    relation,
-    saved_after,
-    table_state,
-    to_contract,
-    with_sql_columns,
+    read_tables,
+    write_tables,
 )
-from jobmetrics.importers.raw_folder import read_import_state, write_import
+from jobmetrics.importers.raw_folder import read_import_state
 
 SOURCE = "postgres"
 DSN_ENV = "JOBMETRICS_POSTGRES_DSN"
@@ -80,17 +72,10 @@ def import_postgres(
     plan = load_mapping(mapping, source=SOURCE)
     dsn = resolve_dsn(dsn)
     state = read_import_state(out, SOURCE) if append else None
-    tables: dict[str, pa.Table] = {}
-    saved = dict(((state or {}).get("tables")) or {})
     with _connect(dsn) as connection, connection.transaction():
         connection.execute("set local time zone 'UTC'")
-        for table in plan.tables.values():
-            tables[table.name], saved[table.name] = _read_table(connection, table, state, step)
-    tables, id_maps = assign_ids(out, tables)
-    step("checking and writing the raw folder")
-    return write_import(
-        out, SOURCE, tables, append=append, state={"tables": saved}, id_maps=id_maps
-    )
+        tables, saved = read_tables(_Server(connection), plan, state, step)
+    return write_tables(out, SOURCE, tables, saved, append=append, step=step)
 
 
 def resolve_dsn(dsn: str | None) -> str:
@@ -146,99 +131,57 @@ def _connect(dsn: str) -> psycopg.Connection:
     return connection
 
 
-def _read_table(
-    connection: psycopg.Connection,
-    mapping: TableMapping,
-    state: dict | None,
-    step: Callable[[str], None],
-) -> tuple[pa.Table, dict]:
-    """The table's rows as a contract table, and its incremental state after this read."""
-    step(mapping.name)
-    mapping, kinds = _describe(connection, mapping)
-    after = saved_after(state, mapping)
-    query, columns = plan_select(mapping, kinds, after=after and after[0])
-    query = query.replace("$after", _literal(*after)) if after else query
-    pieces: list[pa.RecordBatch] = []
-    rows = 0
-    try:
-        with connection.transaction(), connection.cursor(name=f"jm_{mapping.name}") as cursor:
-            cursor.execute(query)
-            while batch := cursor.fetchmany(ROWS_PER_BATCH):
-                pieces.append(_record_batch(batch, columns))
-                rows += len(batch)
-                step(f"{mapping.name}: {rows:,} rows")
-            maximum = _maximum(connection, mapping, after)
-    except psycopg.Error as error:
-        raise _located(connection, mapping, error) from None
-    state_after = table_state(mapping, *maximum) if mapping.incremental else None
-    if after and maximum[0] is None:  # no new rows: keep the value read from last time
-        state_after = table_state(mapping, *after)
-    return to_contract(mapping, pieces, columns), state_after
+class _Server:
+    """The mapping's SQL run on the PostgreSQL server (mapping.Engine), each statement in a
+    savepoint so that a rejected one leaves the snapshot usable for the next."""
 
+    name = "PostgreSQL"
+    errors = (psycopg.Error,)
 
-def _describe(
-    connection: psycopg.Connection, mapping: TableMapping
-) -> tuple[TableMapping, dict[str, str]]:
-    """The mapping (a `sql:` table gets its columns) and the kind of each mapped expression."""
-    try:
-        with connection.transaction(), connection.cursor() as cursor:
-            if mapping.sql is not None:
-                cursor.execute(f"select * from {relation(mapping)} limit 0")
-                mapping = with_sql_columns(mapping, [column.name for column in cursor.description])
-            expressions = ", ".join(mapping.columns.values())
-            cursor.execute(f"select {expressions} from {relation(mapping)} limit 0")
-            types = [column.type_code for column in cursor.description]
-    except psycopg.Error as error:
-        raise _located(connection, mapping, error) from None
-    kinds = {}
-    for column, oid in zip(mapping.columns, types, strict=True):
-        info = connection.adapters.types.get(oid)
-        kinds[column] = _KINDS.get(info.name if info else "", "other")
-    return mapping, kinds
+    def __init__(self, connection: psycopg.Connection) -> None:
+        self.connection = connection
 
+    def describe(self, select: str) -> list[tuple[str, str]]:
+        with self.connection.transaction(), self.connection.cursor() as cursor:
+            cursor.execute(f"{select} limit 0")
+            described = []
+            for column in cursor.description:
+                info = self.connection.adapters.types.get(column.type_code)
+                described.append((column.name, _KINDS.get(info.name if info else "", "other")))
+        return described
 
-def _maximum(
-    connection: psycopg.Connection, mapping: TableMapping, after: tuple[str, str] | None
-) -> tuple[str | None, str | None]:
-    """The largest incremental value among the rows read (as text) and its PostgreSQL type."""
-    if mapping.incremental is None:
-        return None, None
-    where = incremental_filter(mapping, after and after[0])
-    where = where.replace("$after", _literal(*after)) if after else where
-    value = f"max({mapping.incremental})"
-    return connection.execute(
-        f"select {value}::text, pg_typeof({value})::text from {relation(mapping)}{where}"
-    ).fetchone()
+    def batches(self, select: str, columns: list[Column]) -> Iterator[pa.RecordBatch]:
+        # a server-side cursor: the server keeps the result, we hold one batch of tuples at a time
+        with (
+            self.connection.transaction(),
+            self.connection.cursor(name="jobmetrics_import") as cursor,
+        ):
+            cursor.execute(select)
+            while rows := cursor.fetchmany(ROWS_PER_BATCH):
+                values = list(zip(*rows, strict=True))
+                yield pa.record_batch(
+                    [pa.array(values[index], column.arrow) for index, column in enumerate(columns)],
+                    names=[column.name for column in columns],
+                )
 
+    def one(self, select: str) -> tuple:
+        with self.connection.transaction():
+            return self.connection.execute(select).fetchone()
 
-def _literal(value: str, type_name: str) -> str:
-    """A saved incremental value as a SQL constant of its type."""
-    if not _TYPE_NAME.fullmatch(type_name):
-        raise SourceError(f"postgres: the saved incremental state has a bad type {type_name!r}")
-    return "'" + value.replace("'", "''") + "'::" + type_name
+    def largest(self, expression: str) -> str:
+        return f"max({expression})::text, pg_typeof(max({expression}))::text"
 
+    def constant(self, value: str, type_name: str) -> str:
+        if not _TYPE_NAME.fullmatch(type_name):
+            raise SourceError(f"postgres: the saved incremental state has a bad type {type_name!r}")
+        return "'" + value.replace("'", "''") + "'::" + type_name
 
-def _record_batch(rows: list[tuple], columns: list[Column]) -> pa.RecordBatch:
-    values = list(zip(*rows, strict=True))
-    return pa.record_batch(
-        [pa.array(values[index], column.arrow) for index, column in enumerate(columns)],
-        names=[column.name for column in columns],
-    )
-
-
-def _located(
-    connection: psycopg.Connection, mapping: TableMapping, error: psycopg.Error
-) -> SourceError:
-    """The SQL error as one line naming the mapping key whose SQL PostgreSQL rejects."""
-
-    def fails(sql: str) -> str | None:
+    def fails(self, select: str) -> str | None:
+        if self.connection.closed:  # the server went away: no part of the mapping is to blame
+            return None
         try:
-            with connection.transaction(), connection.cursor() as cursor:
-                cursor.execute(sql)
-        except psycopg.Error as probe:
-            return first_line(probe)
+            with self.connection.transaction(), self.connection.cursor() as cursor:
+                cursor.execute(select)
+        except psycopg.Error as error:
+            return first_line(error)
         return None
-
-    if connection.closed or isinstance(error, psycopg.OperationalError):
-        return SourceError(f"{mapping.path}: {mapping.name}: PostgreSQL: {first_line(error)}")
-    return locate_error(mapping, first_line(error), fails, "PostgreSQL")

@@ -11,6 +11,7 @@ import pytest
 from jobmetrics.core.contract import ARROW_SCHEMAS
 from jobmetrics.importers.errors import SourceError
 from jobmetrics.importers.mapping import (
+    incremental_filter,
     load_mapping,
     plan_column,
     plan_select,
@@ -159,7 +160,8 @@ def test_each_source_kind_arrives_in_one_arrow_type(
 def test_the_incremental_filter_reads_from_the_saved_value_on(tmp_path: Path) -> None:
     path = mapping_file(tmp_path, SPEND.format(spend="amount") + "  incremental: day\n")
     table = load_mapping(path, source="postgres").tables["raw_marketing_spend"]
-    everything, _ = plan_select(table, dict.fromkeys(table.columns, "text"))
-    newer, _ = plan_select(table, dict.fromkeys(table.columns, "text"), after="x")
+    kinds = dict.fromkeys(table.columns, "text")
+    everything, _ = plan_select(table, kinds, incremental_filter(table, None))
+    newer, _ = plan_select(table, kinds, incremental_filter(table, "'2025-01-31'::date"))
     assert " where " not in everything
-    assert newer == everything + " where (day) >= $after"
+    assert newer == everything + " where (day) >= '2025-01-31'::date"
