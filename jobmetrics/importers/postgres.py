@@ -4,12 +4,13 @@ mapping file names) read from PostgreSQL into a raw folder.
 Everything is read in one read-only REPEATABLE READ transaction, so the tables are one consistent
 snapshot; each table's select runs on the server (the mapping's expressions are PostgreSQL SQL)
 and its rows are fetched through a server-side cursor, ROWS_PER_BATCH at a time, into Arrow.
-The connection string comes from --dsn or JOBMETRICS_POSTGRES_DSN; no message shows its password.
+The connection string (the CLI's --dsn or JOBMETRICS_POSTGRES_DSN, core/settings.py) is any libpq
+form: `postgresql://user:password@host:5432/db` or `host=... dbname=... user=...`, with libpq's PG*
+variables and ~/.pgpass filling in what it leaves out; no message shows its password.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -30,10 +31,6 @@ from jobmetrics.importers.mapping import (
 from jobmetrics.importers.raw_folder import read_import_state
 
 SOURCE = "postgres"
-DSN_ENV = "JOBMETRICS_POSTGRES_DSN"
-"""The connection string when --dsn is not given: `postgresql://user:password@host:5432/db` or
-`host=... dbname=... user=...`; libpq's PG* variables and ~/.pgpass fill in what it leaves out."""
-
 CONNECT_TIMEOUT_S = 10
 
 _KINDS = {
@@ -61,7 +58,7 @@ def import_postgres(
     out: Path,
     *,
     mapping: Path,
-    dsn: str | None = None,
+    dsn: str,
     append: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> dict:
@@ -70,23 +67,11 @@ def import_postgres(
     the last import saw on, and every table's rows are merged into `out` by key."""
     step = progress or (lambda _message: None)
     plan = load_mapping(mapping, source=SOURCE)
-    dsn = resolve_dsn(dsn)
     state = read_import_state(out, SOURCE) if append else None
     with _connect(dsn) as connection, connection.transaction():
         connection.execute("set local time zone 'UTC'")
         tables, saved = read_tables(_Server(connection), plan, state, step)
     return write_tables(out, SOURCE, tables, saved, append=append, step=step)
-
-
-def resolve_dsn(dsn: str | None) -> str:
-    """--dsn, else JOBMETRICS_POSTGRES_DSN; SourceError when neither is set."""
-    value = (dsn or os.environ.get(DSN_ENV, "")).strip()
-    if not value:
-        raise SourceError(
-            f"postgres: no connection string: pass --dsn or set {DSN_ENV} "
-            "(e.g. postgresql://reader@db.example.com:5432/product)"
-        )
-    return value
 
 
 def shown_dsn(dsn: str) -> str:

@@ -180,17 +180,6 @@ def test_failed_connection_does_not_show_the_password(
         assert 'password authentication failed for user "postgres"' in message
 
 
-def test_dsn_comes_from_the_environment_when_not_given(
-    postgres_server: PostgresServer, product_raw: Path, tmp_path: Path, monkeypatch
-) -> None:
-    monkeypatch.delenv(postgres.DSN_ENV, raising=False)
-    with pytest.raises(SourceError, match=f"pass --dsn or set {postgres.DSN_ENV}"):
-        import_postgres(tmp_path / "raw", mapping=EXAMPLE_MAPPING, append=False)
-    monkeypatch.setenv(postgres.DSN_ENV, product_database(postgres_server, product_raw, "env"))
-    manifest = import_postgres(tmp_path / "raw", mapping=EXAMPLE_MAPPING, append=False)
-    assert manifest["row_counts"]["raw_users"] == 1_500
-
-
 @pytest.mark.parametrize(
     "dsn",
     [
