@@ -369,9 +369,9 @@ def located_error(engine: Engine, mapping: TableMapping, error: Exception) -> So
 
 
 def first_line(error: BaseException) -> str:
-    """The first line of an engine's error message."""
+    """The first line of an engine's error message, its runs of spaces made one."""
     lines = str(error).strip().splitlines()
-    return lines[0].strip() if lines else type(error).__name__
+    return " ".join(lines[0].split()) if lines else type(error).__name__
 
 
 # ---- contract tables ------------------------------------------------------------------------
