@@ -227,3 +227,12 @@ def test_each_sql_part_of_the_mapping_is_named_when_rejected(
     with pytest.raises(SourceError) as raised:
         import_postgres(tmp_path / "raw", mapping=mapping, dsn=dsn, append=False)
     assert str(raised.value).startswith(f"{mapping}: {message}")
+
+
+def test_without_postgresql_the_fixture_says_what_to_install(monkeypatch) -> None:
+    from tests.importers import postgres_server
+
+    monkeypatch.setattr(postgres_server, "PREFERRED_VERSION", "0")
+    monkeypatch.setattr(postgres_server.glob, "glob", lambda _pattern: [])
+    with pytest.raises(RuntimeError, match=r"apt-get install postgresql"):
+        postgres_server.find_bin_dir()
