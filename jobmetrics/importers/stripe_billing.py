@@ -134,6 +134,7 @@ class Mapping:
     number_users: bool  # user_id: stripe
     rates: dict[str, Decimal]
     plan_rank: dict[str, int]
+    write_users: bool = True  # raw_users: false leaves users to the product database import
 
     def rule(self, price: dict, where: str) -> PriceRule:
         """The rule of a price, by id, then lookup_key, then product; SourceError if none."""
@@ -182,9 +183,14 @@ def load_mapping(path: Path) -> Mapping:
         raise SourceError(
             f"stripe: mapping {path} must be a YAML mapping (prices:, customers:, ...)"
         )
-    unknown = sorted(set(document) - {"prices", "customers", "currency_rates"})
+    unknown = sorted(set(document) - {"prices", "customers", "currency_rates", "raw_users"})
     if unknown:
-        raise bad(unknown[0], "not a key of the mapping (prices, customers, currency_rates)")
+        raise bad(
+            unknown[0], "not a key of the mapping (prices, customers, currency_rates, raw_users)"
+        )
+    write_users = document.get("raw_users", True)
+    if not isinstance(write_users, bool):
+        raise bad("raw_users", f"{write_users!r} is not true or false")
     plan_rank = _plan_ranks()
     prices = {}
     raw_prices = document.get("prices")
@@ -219,7 +225,7 @@ def load_mapping(path: Path) -> Mapping:
         if not value > 0 or isinstance(rate, bool):
             raise bad(f"currency_rates.{currency}", f"{rate!r} is not a positive number")
         rates[str(currency).lower()] = value
-    return Mapping(path, prices, customers, number_users, rates, plan_rank)
+    return Mapping(path, prices, customers, number_users, rates, plan_rank, write_users)
 
 
 def _price_rule(key: str, spec, plan_rank: dict[str, int], bad) -> PriceRule:
@@ -955,6 +961,8 @@ def import_stripe(
     step("stripe: converting")
     converted = convert(objects, rules, ids)
     converted.skipped += later
+    if not rules.write_users:
+        del converted.tables["raw_users"]  # the folder's users (product import) are kept
     state = state_after(objects, previous)
     manifest = write_import(
         out,

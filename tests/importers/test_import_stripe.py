@@ -594,3 +594,24 @@ def test_a_price_missing_from_the_price_list_is_retrieved_by_id(shapes, mapping,
         import_stripe(tmp_path / "out", mapping=mapping, api_key=fake.api_key, api_base=fake.url)
     assert fake.count("/v1/prices/price_basic_monthly") == 1
     assert read_table(tmp_path / "out", "raw_invoices").num_rows == len(shapes["invoices"])
+
+
+def test_raw_users_false_keeps_the_folders_users(generated, shapes, tmp_path):
+    """The product database writes raw_users; Stripe adds subscriptions and invoices."""
+    import shutil
+
+    from jobmetrics.importers.raw_folder import write_import
+
+    out = tmp_path / "out"
+    users = read_table(generated, "raw_users")
+    write_import(out, "postgres", {"raw_users": users}, append=False)
+    path = mapping_yaml(tmp_path / "m.yml", raw_users="false")
+    folder = write_json_dir(shapes, tmp_path / "json")
+    import_stripe(out, mapping=path, json_dir=folder, append=True)
+    assert read_table(out, "raw_users").to_pylist() == users.to_pylist()
+    assert differences(generated, out) == {table: (0, 0) for table in NATURAL}
+    # a user the folder does not have stops the import, naming the row
+    shutil.rmtree(out)
+    write_import(out, "postgres", {"raw_users": users.slice(0, 10)}, append=False)
+    with pytest.raises(SourceError, match=r"^stripe: raw_subscriptions row .*user_id"):
+        import_stripe(out, mapping=path, json_dir=folder, append=True)
