@@ -81,7 +81,8 @@ def test_files_in_another_layout_import_as_the_generated_rows(
     out = tmp_path / "raw"
     manifest = import_files(out, mapping=mapping, append=False)
     users = (
-        "select * replace (null::varchar as full_name) from read_parquet('{}/raw_users.parquet')"
+        "select * replace (null::varchar as email, null::varchar as full_name)"
+        " from read_parquet('{}/raw_users.parquet')"
     )
     assert differing_rows(users.format(product_raw), users.format(out)) == (0, 0)
     for table in ("raw_scans", "raw_sessions", "raw_marketing_spend"):

@@ -48,10 +48,11 @@ def test_example_mapping_imports_the_generated_rows(
     )
     out = tmp_path / "raw"
     users = (
-        "select * replace (null::varchar as full_name) from read_parquet('{}/raw_users.parquet')"
+        "select * replace (null::varchar as email, null::varchar as full_name)"
+        " from read_parquet('{}/raw_users.parquet')"
     )
     assert differing_rows(users.format(product_raw), users.format(out)) == (0, 0)
-    # full_name is not mapped: no names were copied
+    # email and full_name are not mapped: no personal data was copied
     assert differing_rows(generated(out, "raw_users"), users.format(out)) == (0, 0)
     for table in ("raw_scans", "raw_sessions"):
         assert differing_rows(generated(product_raw, table), generated(out, table)) == (0, 0)
@@ -68,7 +69,7 @@ def test_uuid_keys_get_one_id_per_user_in_every_table(
 ) -> None:
     dsn = product_database(postgres_server, product_raw, "uuids", uuid_keys=True)
     mapping = tmp_path / "product.yml"
-    # the `sql:` form for users; the example's columns for scans and sessions
+    # the `sql:` form for users, mapping email (copied, as mapped); the example for the rest
     example = EXAMPLE_MAPPING.read_text().split("raw_scans:")[1]
     mapping.write_text(
         "raw_users:\n  sql: >\n"
