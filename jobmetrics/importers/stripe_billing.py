@@ -14,7 +14,9 @@ payments.py):
   (the documented price after discount). The last row ends at the subscription's ended_at, as
   `payment_failed` when Stripe's cancellation_details.reason says so, else `canceled`; a
   subscription set to cancel_at_period_end is still active, so its row runs (ended_at NULL)
-  until Stripe ends it. Proration lines are money, not periods: they do not open rows.
+  until Stripe ends it. A change Stripe charges as prorations (its default: the new price's
+  own line starts only at the next renewal) starts the new row at the prorations' period
+  start, when it happened; credits for unused time open nothing.
 - Trials: the contract has paid periods only (the generator has no trials), so a trial is not
   a row. A subscription's row starts at its first paid period (trial_end); a subscription that
   is still in, or ended during, its trial is skipped, as are its $0 trial invoices.
@@ -49,6 +51,7 @@ from jobmetrics.importers.errors import SourceError
 from jobmetrics.importers.raw_folder import (
     SOURCE_ID,
     IdMap,
+    read_import_manifest,
     read_import_state,
     write_import,
 )
@@ -943,9 +946,15 @@ def import_stripe(
     folder's last Stripe import. With `until` (the last complete day, the manifest's data_end)
     the rows are as of the end of that day (see as_of)."""
     if (api_key is None) == (json_dir is None):
-        raise SourceError("stripe: give either an API key (STRIPE_API_KEY) or --json-dir, not both")
+        raise SourceError(
+            "stripe: read from the API (STRIPE_API_KEY) or from --json-dir: one of them"
+        )
     out = Path(out)
     rules = load_mapping(mapping)
+    if append and read_import_manifest(out) is None:  # before reading a whole account
+        raise SourceError(
+            f"--append needs an import folder at {out}: run the import once without --append"
+        )
     step = progress or (lambda _message: None)
     previous = read_import_state(out, SOURCE) if append else None
     window = next_window(previous) if append else Window()

@@ -615,3 +615,11 @@ def test_raw_users_false_keeps_the_folders_users(generated, shapes, tmp_path):
     write_import(out, "postgres", {"raw_users": users.slice(0, 10)}, append=False)
     with pytest.raises(SourceError, match=r"^stripe: raw_subscriptions row .*user_id"):
         import_stripe(out, mapping=path, json_dir=folder, append=True)
+
+
+def test_append_to_a_folder_without_an_import_stops_before_reading(shapes, mapping, tmp_path):
+    with FakeStripe(shapes) as fake, pytest.raises(SourceError, match="--append needs an import"):
+        import_stripe(
+            tmp_path / "none", mapping=mapping, api_key=fake.api_key, api_base=fake.url, append=True
+        )
+    assert fake.requests == []
