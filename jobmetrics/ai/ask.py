@@ -20,6 +20,7 @@ from typing import Any
 from jobmetrics.ai import client as ai_client
 from jobmetrics.ai import sanitize
 from jobmetrics.ai.claims import Fact, Mentions, aliases_for, label, render_checked
+from jobmetrics.ai.coverage import Coverage, read_coverage
 from jobmetrics.ai.facts import is_period_column, iso_date, number
 from jobmetrics.ai.registry import Registry, read_manifest, registry_from_manifest
 from jobmetrics.ai.semantic_query import MetricQueryFailed, mf_query
@@ -32,7 +33,7 @@ from jobmetrics.ai.sql_guard import (
 from jobmetrics.core.errors import UserError
 from jobmetrics.core.formats import auto_format, format_value
 from jobmetrics.core.settings import Settings
-from jobmetrics.warehouse.read import require_warehouse
+from jobmetrics.warehouse.read import open_read_only
 from jobmetrics.warehouse.results import QueryResult, to_json_value
 
 ROWS_SHOWN_TO_MODEL = 60
@@ -183,8 +184,12 @@ def mart_nodes(manifest: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return marts
 
 
-def schema_context(settings: Settings) -> tuple[str, set[str], Registry]:
-    """The marts, their columns and the metric registry as prompt text; mart names; registry."""
+def schema_context(
+    settings: Settings, coverage: Coverage | None = None
+) -> tuple[str, set[str], Registry]:
+    """The marts, their columns and the metric registry as prompt text; mart names; registry.
+    A metric needing data the warehouse does not hold (coverage) is marked left out."""
+    coverage = coverage or Coverage()
     manifest = read_manifest(settings)
     catalog = _read_json(settings.dbt_target_dir / "catalog.json")
     registry = registry_from_manifest(manifest)
@@ -201,11 +206,20 @@ def schema_context(settings: Settings) -> tuple[str, set[str], Registry]:
             lines.append(f"- {column['name']} ({kind}): {description}")
     lines.append("\n# Metrics (the registry; mart_column is where each figure lives)")
     for metric in registry:
+        note = coverage.note(metric.requires)
+        left_out = f" LEFT OUT: {note}; it cannot be computed." if note else ""
         lines.append(
             f"- {metric.name} ({metric.label}; {metric.format}; grain {metric.grain}; "
             f"mart_column {metric.mart_column}): {metric.description} "
-            f"Computed as {metric.definition}."
+            f"Computed as {metric.definition}.{left_out}"
         )
+    absent = coverage.absent(sorted(coverage.areas))
+    if absent:
+        lines.append(
+            "\n# Data the warehouse does not hold (dim_data_coverage); figures built on it are "
+            "empty or NULL, not 0: answer that they cannot be computed, and why"
+        )
+        lines.extend(f"- {area.name}: {area.note}" for area in absent)
     return "\n".join(lines), set(marts), registry
 
 
@@ -305,8 +319,12 @@ def ask(
         raise UserError('ask needs a question, e.g. jobmetrics ask "What is MRR by month?"')
     if not settings.anthropic_api_key:
         raise UserError(NO_KEY_MESSAGE)
-    require_warehouse(settings.warehouse)
-    context, marts, registry = schema_context(settings)
+    connection = open_read_only(settings.warehouse)
+    try:
+        coverage = read_coverage(connection)
+    finally:
+        connection.close()
+    context, marts, registry = schema_context(settings, coverage)
     session = ai_client.Session(settings, http_client_factory=http_client_factory)
     result = _ask(question, session, context, marts, registry, sql_only)
     result.usage = session.usage.as_dict(settings)

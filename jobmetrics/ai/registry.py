@@ -72,6 +72,8 @@ class Metric:
     """A condition picking the mart row that holds the figure (e.g. the blended channel row)."""
     headline: bool = False
     """Summaries mention headline metrics first."""
+    requires: tuple[str, ...] = ()
+    """Data areas (dim_data_coverage) the figure needs; without them it cannot be computed."""
 
     @property
     def model(self) -> str | None:
@@ -97,6 +99,7 @@ class Metric:
             "time_column": self.time_column,
             "mart_filter": self.mart_filter,
             "headline": self.headline,
+            "requires": list(self.requires),
         }
 
 
@@ -365,6 +368,7 @@ def registry_from_manifest(manifest: dict[str, Any]) -> Registry:
             mart_column=meta.get("mart_column"),
             mart_filter=meta.get("mart_filter"),
             headline=bool(meta.get("headline", False)),
+            requires=tuple(meta.get("requires") or ()),
             time_column=time_of(node["name"]),
             definition=definition,
             inputs=inputs,

@@ -44,6 +44,7 @@ FORBIDDEN = re.compile(
 
 @dataclass(frozen=True)
 class FinanceOnly:
+    settings: settings_module.Settings
     raw: Path
     warehouse: Path
     site: Path
@@ -72,7 +73,7 @@ def finance_only(tmp_path_factory: pytest.TempPathFactory) -> FinanceOnly:
     )
     build(settings, full_refresh=True)
     build_site(settings.warehouse, settings.site_dir, narrator=Narrator(settings))
-    return FinanceOnly(settings.raw_dir, settings.warehouse, settings.site_dir)
+    return FinanceOnly(settings, settings.raw_dir, settings.warehouse, settings.site_dir)
 
 
 def visible_text(page: Path) -> str:
@@ -209,3 +210,22 @@ def test_a_page_requiring_an_unknown_data_area_is_refused_naming_it(
             pages_dir=pages_dir,
             narrator=Narrator(replace(settings_module.load(), anthropic_api_key="")),
         )
+
+
+def test_ask_is_told_which_metrics_cannot_be_computed(finance_only: FinanceOnly) -> None:
+    from jobmetrics.ai.ask import schema_context
+    from jobmetrics.ai.coverage import read_coverage
+
+    connection = duckdb.connect(str(finance_only.warehouse), read_only=True)
+    try:
+        coverage = read_coverage(connection)
+    finally:
+        connection.close()
+    context, _, _ = schema_context(finance_only.settings, coverage)
+    metrics = context.split("# Metrics", 1)[1].splitlines()
+    line = {text.split()[1]: text for text in metrics if text.startswith("- ")}
+    assert "LEFT OUT: the raw data holds no scans or sessions" in line["dau"]
+    assert "LEFT OUT: the raw data holds no scans;" in line["failure_rate"]
+    assert "LEFT OUT: the raw data holds no marketing spend" in line["cac"]
+    assert "LEFT OUT" not in line["mrr"]
+    assert "- sessions: the raw data holds no sessions" in context

@@ -1,7 +1,9 @@
 -- The key daily metrics in one long table (metric_date, metric, value, unit): the input of
 -- anomaly detection and daily threshold alerts. Metric names are the team's shared names:
 -- signups, signups__<channel>, new_mrr, churned_mrr, churned_customers, scans, failure_rate,
--- p95_processing_ms, avg_match_rate, dau. Every metric has a row for every day of data.
+-- p95_processing_ms, avg_match_rate, dau. Every metric has a row for every day of data, except
+-- that the product metrics have none when the raw data holds no scans or sessions
+-- (fct_product_daily is then empty; dim_data_coverage).
 -- The metrics are the one list daily_metrics below (name, unit, the CTE whose column of that
 -- name holds it); signups__<channel> follow the channels seed.
 
