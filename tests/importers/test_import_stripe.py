@@ -623,3 +623,27 @@ def test_append_to_a_folder_without_an_import_stops_before_reading(shapes, mappi
             tmp_path / "none", mapping=mapping, api_key=fake.api_key, api_base=fake.url, append=True
         )
     assert fake.requests == []
+
+
+def test_append_from_a_json_folder_takes_what_is_new_or_still_changing(mapping, tmp_path):
+    out = tmp_path / "out"
+    parts = one_subscription()
+    import_stripe(out, mapping=mapping, json_dir=write_json_dir(parts, tmp_path / "v1"))
+    end = T0 + 100 * DAY
+    parts["subscriptions"][0].update(status="canceled", ended_at=end, canceled_at=end)
+    parts["customers"].append(a_customer(2, created=end))
+    old_customer = parts["customers"][0]
+    old_customer["metadata"]["segment"] = "executive"
+    result = import_stripe(
+        out, mapping=mapping, json_dir=write_json_dir(parts, tmp_path / "v2"), append=True
+    )
+    subs = read_table(out, "raw_subscriptions").to_pylist()
+    assert [(s["plan"], s["end_reason"]) for s in subs] == [
+        ("basic", "upgraded"),
+        ("professional", "canceled"),
+    ]
+    users = {u["user_id"]: u["segment"] for u in read_table(out, "raw_users").to_pylist()}
+    # customer 1 is re-read as the customer of a subscription that could still change
+    assert users == {1: "executive", 2: "job_seeker"}
+    assert read_table(out, "raw_invoices").num_rows == 4
+    assert result.manifest["sources"]["stripe"]["state"]["reread_from"] is None
