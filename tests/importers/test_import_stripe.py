@@ -6,6 +6,7 @@ currencies and --append."""
 from __future__ import annotations
 
 import copy
+import json
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -647,3 +648,27 @@ def test_append_from_a_json_folder_takes_what_is_new_or_still_changing(mapping, 
     assert users == {1: "executive", 2: "job_seeker"}
     assert read_table(out, "raw_invoices").num_rows == 4
     assert result.manifest["sources"]["stripe"]["state"]["reread_from"] is None
+
+
+def test_a_json_folder_needs_every_invoice_line(mapping, tmp_path):
+    from tests.importers.stripe_shapes import list_page
+
+    parts = one_subscription()
+    first = parts["invoices"][0]
+    line = first["lines"]["data"][0]
+    first["lines"].update(data=[], has_more=True, total_count=1)
+    folder = write_json_dir(parts, tmp_path / "json")
+    with pytest.raises(SourceError, match=r"GET /v1/invoices/in_00000001/lines"):
+        import_stripe(tmp_path / "out", mapping=mapping, json_dir=folder)
+    # the lines saved as pages of the invoice's lines endpoint complete it
+    page = list_page([line], False, "/v1/invoices/in_00000001/lines")
+    (folder / "lines.json").write_text(json.dumps(page))
+    import_stripe(tmp_path / "out", mapping=mapping, json_dir=folder)
+    assert read_table(tmp_path / "out", "raw_invoices").num_rows == 4
+
+
+def test_a_json_folder_of_something_else_is_one_line(mapping, tmp_path):
+    (tmp_path / "json").mkdir()
+    (tmp_path / "json" / "x.json").write_text('{"hello": 1}')
+    with pytest.raises(SourceError, match=r"x.json is neither a Stripe list page"):
+        import_stripe(tmp_path / "out", mapping=mapping, json_dir=tmp_path / "json")
