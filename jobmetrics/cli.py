@@ -295,7 +295,9 @@ Append = Annotated[
 ]
 
 
-def _imported(progress: Progress, label: str, out: Path, run: Callable[[Progress], dict]) -> dict:
+def _imported(
+    progress: Progress, source: str, label: str, out: Path, run: Callable[[Progress], dict]
+) -> dict:
     """Run one import as a progress step and report what it wrote and what it skipped."""
     with progress.step(f"Importing {label} into {out}") as step:
         manifest = run(step)
@@ -305,9 +307,15 @@ def _imported(progress: Progress, label: str, out: Path, run: Callable[[Progress
         f"raw data from {label}: {rows} ({manifest.get('data_start')} .. "
         f"{manifest.get('data_end')}): {out}"
     )
-    for source, facts in manifest.get("sources", {}).items():
-        for reason, count in (facts.get("skipped_by_reason") or {}).items():
-            progress.note(f"{source}: {count:,} skipped: {reason}")
+    facts = manifest.get("sources", {}).get(source, {})
+    for reason, count in (facts.get("skipped_by_reason") or {}).items():
+        examples = (facts.get("skipped_examples") or {}).get(reason, [])
+        shown = ", ".join(examples) + (", …" if count > len(examples) else "")
+        progress.note(f"{source}: {count:,} skipped ({shown}): {reason}")
+    if facts.get("skipped_list"):
+        progress.note(
+            f"every object {source} skipped, with its reason: {out / facts['skipped_list']}"
+        )
     absent = manifest.get("absent_tables") or []
     if absent:
         progress.note(
@@ -343,15 +351,18 @@ def import_stripe_command(
 
     manifest = _imported(
         Progress(quiet or as_json),
+        "stripe",
         "Stripe" if json_dir is None else f"Stripe JSON in {json_dir}",
         target,
-        lambda step: import_stripe(
-            target,
-            mapping=mapping,
-            api_key=None if json_dir is not None else current.stripe_api_key,
-            json_dir=json_dir,
-            append=append,
-            progress=step.update,
+        lambda step: (
+            import_stripe(
+                target,
+                mapping=mapping,
+                api_key=None if json_dir is not None else current.stripe_api_key,
+                json_dir=json_dir,
+                append=append,
+                progress=step.update,
+            ).manifest
         ),
     )
     _emit(as_json, {"out": str(target), **manifest})
@@ -381,6 +392,7 @@ def import_postgres_command(
 
     manifest = _imported(
         Progress(quiet or as_json),
+        "postgres",
         "PostgreSQL",
         target,
         lambda step: import_postgres(
@@ -405,6 +417,7 @@ def import_files_command(
     target = out or current.raw_dir
     manifest = _imported(
         Progress(quiet or as_json),
+        "files",
         "files",
         target,
         lambda step: import_files(target, mapping=mapping, append=append, progress=step.update),

@@ -68,11 +68,12 @@ class IdMap:
 
     def assign(self, source_ids: Iterable[str]) -> list[int]:
         """The id of each source id; an unknown one gets the next id after the largest."""
-        ids = []
+        ids, top = [], max(self.known.values(), default=0)
         for source_id in source_ids:
             key = str(source_id)
             if key not in self.known:
-                self.known[key] = max(self.known.values(), default=0) + 1
+                top += 1
+                self.known[key] = top
             ids.append(self.known[key])
         return ids
 
@@ -172,7 +173,18 @@ def write_import(
             data_end=data_end,
         )
         output.write_manifest(folder, manifest)
+        if skipped:
+            (folder / skipped_file(source)).write_text(json.dumps(list(skipped), indent=1) + "\n")
+        if append:  # the other sources' lists of what they skipped stay
+            for path in out.glob(skipped_file("*")):
+                if not (folder / path.name).exists() and path.name != skipped_file(source):
+                    shutil.copy2(path, folder / path.name)
     return manifest
+
+
+def skipped_file(source: str) -> str:
+    """The file in an import folder listing every object `source` left out, with its reason."""
+    return f"_skipped_{source}.json"
 
 
 def _check_target(out: Path, *, append: bool) -> None:
@@ -335,14 +347,19 @@ def _manifest(
     now = datetime.now(UTC).replace(microsecond=0)
     sources = dict((previous or {}).get("sources", {}))
     reasons: dict[str, int] = {}
+    examples: dict[str, list[str]] = {}
     for item in skipped:
         reasons[item["reason"]] = reasons.get(item["reason"], 0) + 1
+        if len(examples.setdefault(item["reason"], [])) < 3:
+            examples[item["reason"]].append(str(item.get("id")))
     sources[source] = {
         "imported_at": now.isoformat(),
         "tables": given,
         "state": state,
         "skipped": len(skipped),
         "skipped_by_reason": reasons,
+        "skipped_examples": examples,
+        "skipped_list": skipped_file(source) if skipped else None,
     }
     return {
         "raw_contract_version": RAW_CONTRACT_VERSION,

@@ -7,6 +7,7 @@ up in a different order from run to run when it uses more than one thread).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 
 import duckdb
@@ -14,7 +15,12 @@ import duckdb
 FLOAT_TYPES = ("FLOAT", "DOUBLE")
 
 
-def _columns(con: duckdb.DuckDBPyConnection, table: str, float_decimals: int | None) -> str:
+def _columns(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    float_decimals: int | None,
+    ignore: Collection[str] = (),
+) -> str:
     names_types = con.execute(
         "select column_name, data_type from duckdb_columns()"
         " where database_name = 'left_side' and table_name = ? order by column_index",
@@ -25,6 +31,7 @@ def _columns(con: duckdb.DuckDBPyConnection, table: str, float_decimals: int | N
         if float_decimals is not None and data_type in FLOAT_TYPES
         else f'"{name}"'
         for name, data_type in names_types
+        if name not in ignore
     )
 
 
@@ -38,13 +45,18 @@ def _tables(con: duckdb.DuckDBPyConnection, catalog: str) -> set[str]:
 
 
 def differing_tables(
-    left: Path, right: Path, *, float_decimals: int | None = None
+    left: Path,
+    right: Path,
+    *,
+    float_decimals: int | None = None,
+    ignore_columns: Collection[str] = (),
 ) -> tuple[list[str], dict[str, tuple[int, int]]]:
     """(tables compared, {table: (rows only in left, rows only in right)} for those differing).
 
     Rows are compared as multisets (EXCEPT ALL both ways). A table present on one side only
     counts as differing with all its rows on that side. float_decimals rounds FLOAT and
-    DOUBLE columns before comparing; None compares them exactly.
+    DOUBLE columns before comparing; None compares them exactly. Columns named in
+    ignore_columns are left out (e.g. ids an import numbers on its own).
     """
     con = duckdb.connect()
     try:
@@ -58,7 +70,7 @@ def differing_tables(
             differences[table] = (rows, 0) if side == "left_side" else (0, rows)
         common = sorted(left_tables & right_tables)
         for table in common:
-            columns = _columns(con, table, float_decimals)
+            columns = _columns(con, table, float_decimals, ignore_columns)
             left_rows = f'select {columns} from left_side.main."{table}"'
             right_rows = f'select {columns} from right_side.main."{table}"'
             only_left, only_right = con.execute(
