@@ -37,6 +37,10 @@ from jobmetrics.warehouse.dbt_invoke import run_dbt
 STATUS_ORDER = ("pass", "warn", "error", "runtime error")
 """Statuses from best to worst, as dbt writes them."""
 
+NO_ROWS = "no rows"
+"""The status of a source table with no rows (e.g. no product events in imported billing data):
+dbt calls it an error with a newest row in year 1; it is not stale, it holds nothing yet."""
+
 
 class FreshnessError(UserError):
     """`dbt source freshness` could not run (the project does not parse, no sources.json)."""
@@ -49,7 +53,7 @@ class SourceFreshness:
     name: str
     """source_name.table_name, e.g. raw.raw_users."""
     status: str
-    """pass, warn, error or runtime error (the query failed: see message)."""
+    """pass, warn, error, runtime error (the query failed: see message) or no rows."""
     max_loaded_at: datetime | None
     """Newest value of the source's loaded_at_field (UTC)."""
     snapshotted_at: datetime | None
@@ -89,11 +93,14 @@ def _record(
     criteria: dict,
     message: str,
 ) -> SourceFreshness:
+    newest = _timestamp(max_loaded_at)
+    if newest is not None and newest.year == 1 and status != "runtime error":
+        status, newest, age_s = NO_ROWS, None, None  # max() over no rows, as dbt reports it
     return SourceFreshness(
         # source.<project>.<source_name>.<table_name>
         name=".".join(unique_id.split(".")[2:]),
         status=status,
-        max_loaded_at=_timestamp(max_loaded_at),
+        max_loaded_at=newest,
         snapshotted_at=_timestamp(snapshotted_at),
         age_hours=None if age_s is None else round(age_s / 3600, 2),
         warn_after=_threshold(criteria, "warn_after"),
@@ -206,12 +213,18 @@ def summary_line(sources: list[SourceFreshness]) -> str:
         return "not checked"
     newest = max((s.max_loaded_at for s in sources if s.max_loaded_at), default=None)
     newest_text = f", newest row {newest:%Y-%m-%d %H:%M} UTC" if newest else ""
-    stale = [f"{s.name.rsplit('.', 1)[-1]} {s.status}" for s in sources if s.status != "pass"]
+    stale = [
+        f"{s.name.rsplit('.', 1)[-1]} {s.status}"
+        for s in sources
+        if s.status not in ("pass", NO_ROWS)
+    ]
+    empty = [s.name.rsplit(".", 1)[-1] for s in sources if s.status == NO_ROWS]
     checked = max((s.snapshotted_at for s in sources if s.snapshotted_at), default=None)
     checked_text = f" (checked {checked:%Y-%m-%d %H:%M} UTC)" if checked else ""
     status = overall_status(sources)
     details = f": {', '.join(stale)}" if stale else ""
-    return f"{status}{details}{newest_text}{checked_text}"
+    empty_text = f"; no rows in {', '.join(empty)}" if empty else ""
+    return f"{status}{details}{newest_text}{empty_text}{checked_text}"
 
 
 def main() -> int:

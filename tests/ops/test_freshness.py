@@ -18,6 +18,7 @@ from jobmetrics.warehouse.freshness import (
     check_freshness,
     overall_status,
     read_sources_json,
+    summary_line,
 )
 
 
@@ -83,6 +84,31 @@ def test_a_missing_raw_file_is_a_runtime_error_not_a_crash(raw_dir: Path, tmp_pa
     assert sources["raw_scans"].status == "runtime error"
     assert "raw_scans" in sources["raw_scans"].message
     assert overall_status(list(sources.values())) == "runtime error"
+
+
+@pytest.mark.slow
+def test_a_table_without_rows_is_no_rows_not_stale(tmp_path: Path) -> None:
+    """Imported billing data without product events: empty scans and sessions are reported as
+    holding no rows, not as an error (dbt says error, newest row in year 1)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from jobmetrics.core.contract import ARROW_SCHEMAS
+
+    raw = tmp_path / "raw"
+    generate(raw, users=300, days=30)  # ends yesterday: fresh
+    for table in ("raw_scans", "raw_sessions"):
+        pq.write_table(pa.Table.from_pylist([], ARROW_SCHEMAS[table]), raw / f"{table}.parquet")
+    sources = by_table(check_freshness(raw, tmp_path / "target"))
+
+    assert sources["raw_scans"].status == sources["raw_sessions"].status == "no rows"
+    assert sources["raw_scans"].max_loaded_at is None and sources["raw_scans"].age_hours is None
+    status = overall_status(list(sources.values()))
+    assert status in ("pass", "warn")  # a day-old newest row warns late in the day
+    assert read_sources_json(tmp_path / "target" / "sources.json") == list(sources.values())
+    line = summary_line(list(sources.values()))
+    assert line.startswith(status) and "raw_scans" not in line.split("; no rows")[0]
+    assert "; no rows in raw_scans, raw_sessions (checked" in line
 
 
 def test_overall_status_is_the_worst() -> None:
