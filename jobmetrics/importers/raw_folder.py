@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import secrets
 import shutil
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -127,12 +127,15 @@ def write_import(
     skipped: Sequence[dict] = (),
     data_end: date | None = None,
     id_maps: Sequence[IdMap] = (),
+    removed: Mapping[str, Collection[int]] | None = None,
 ) -> dict:
     """Write `tables` (contract table → rows) as the raw folder `out`; return its manifest.
 
     Without append the folder is new: tables not given are written empty and listed as absent.
     With append, `out` must be an import folder: the given tables' rows replace the rows with
-    the same key (RAW_KEYS) and add the others; tables not given are kept.
+    the same key (RAW_KEYS) and add the others; tables not given are kept. `removed` names
+    rows (table → ids of its one-column key) the source no longer has (an invoice voided since
+    the last import): they are dropped from the earlier rows.
     """
     out = Path(out)
     unknown = sorted(set(tables) - set(RAW_TABLES))
@@ -145,6 +148,10 @@ def write_import(
         merged: dict[str, pa.Table] = {}
         for name in RAW_TABLES:
             earlier = read_table(out, name) if append else None
+            if earlier is not None and (removed or {}).get(name):
+                (key,) = RAW_KEYS[name]
+                gone = pa.array(sorted(removed[name]), earlier.schema.field(key).type)
+                earlier = earlier.filter(pc.invert(pc.is_in(earlier[key], value_set=gone)))
             if name in conformed:
                 merged[name] = _merge(name, earlier, conformed[name])
             else:

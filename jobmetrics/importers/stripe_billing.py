@@ -973,6 +973,7 @@ def import_stripe(
     if not rules.write_users:
         del converted.tables["raw_users"]  # the folder's users (product import) are kept
     state = state_after(objects, previous)
+    removed = _no_longer_there(objects, converted, ids) if append else {}
     manifest = write_import(
         out,
         SOURCE,
@@ -982,5 +983,26 @@ def import_stripe(
         skipped=converted.skipped,
         data_end=until,
         id_maps=[ids.users, ids.periods, ids.invoices],
+        removed=removed,
     )
     return StripeImport(manifest, converted.skipped)
+
+
+def _no_longer_there(objects: StripeObjects, converted: Converted, ids: Ids) -> dict[str, set]:
+    """Rows an earlier import wrote for objects read again that now give no row: an invoice
+    voided (or otherwise skipped) since, a subscription period its invoice lines no longer
+    show. Their ids are dropped from the folder, so an --append ends as a full import would."""
+    kept_invoices = set(converted.tables["raw_invoices"]["invoice_id"].to_pylist())
+    gone_invoices = {
+        ids.invoices.known[invoice_id]
+        for invoice_id in objects.invoices
+        if invoice_id in ids.invoices.known and ids.invoices.known[invoice_id] not in kept_invoices
+    }
+    kept_periods = set(converted.tables["raw_subscriptions"]["subscription_id"].to_pylist())
+    reread = tuple(f"{sub_id}@" for sub_id in objects.subscriptions)
+    gone_periods = {
+        number
+        for key, number in ids.periods.known.items()
+        if key.startswith(reread) and number not in kept_periods
+    }
+    return {"raw_invoices": gone_invoices, "raw_subscriptions": gone_periods}

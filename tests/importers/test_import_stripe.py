@@ -503,6 +503,26 @@ def test_append_reads_only_new_objects_and_updates_a_canceled_subscription(
     assert read_table(out, "raw_invoices").num_rows == len(shapes["invoices"]) + 1
 
 
+def test_append_drops_the_row_of_an_invoice_voided_since(shapes, mapping, tmp_path):
+    """An invoice imported while open and voided in Stripe since gives no row after --append,
+    as a full import of the account as it is now gives none."""
+    out, fresh = tmp_path / "out", tmp_path / "fresh"
+    with FakeStripe(shapes) as fake:
+        import_stripe(out, mapping=mapping, api_key=fake.api_key, api_base=fake.url)
+        before = read_table(out, "raw_invoices")
+        still_open = next(i for i in fake.objects["invoices"] if i["status"] == "open")
+        fake.put("invoices", [{**still_open, "status": "void"}])
+        import_stripe(out, mapping=mapping, api_key=fake.api_key, api_base=fake.url, append=True)
+        import_stripe(fresh, mapping=mapping, api_key=fake.api_key, api_base=fake.url)
+    after = read_table(out, "raw_invoices")
+    assert after.num_rows == before.num_rows - 1 == read_table(fresh, "raw_invoices").num_rows
+    assert "open" in before["status"].to_pylist()
+    natural = ["user_id", "issued_at", "period_start", "amount_usd", "status", "paid_at"]
+    assert sorted(map(str, after.select(natural).to_pylist())) == sorted(
+        map(str, read_table(fresh, "raw_invoices").select(natural).to_pylist())
+    )
+
+
 def test_a_prorated_change_starts_the_new_period_when_it_happened(mapping):
     """Stripe's default: an upgrade mid-period is charged as prorations on the next renewal
     invoice, whose own line for the new price starts only at that renewal."""
