@@ -16,6 +16,9 @@
                                       3.5x cheaper in CPU on tens of millions of ids)
       non_negative                    no value below zero
       accepted_values: [a, b]         no value outside the list
+      accepted_values: {seed: plans, column: plan}
+                                      no value outside a seed's column (the list a team edits in
+                                      one place; the seed must be in table_checks_seeds)
       between: {min_value, max_value} no value outside the inclusive range (either bound optional)
       later_than: other_column        no value at or before other_column (for example ended_at)
       null_when: "<SQL condition>"    NULL exactly when the condition holds
@@ -33,6 +36,11 @@
     left out fails the test, naming it), so no check is silently skipped.
 -#}
 {% macro table_checks(relations, folders, resource_type='model') %}
+    {#- Referenced while dbt parses, so every check group runs after the seeds its accepted
+        values may come from (the checks' YAML is only read when the test executes). -#}
+    {%- for seed in table_checks_seeds() -%}
+        {%- do ref(seed) -%}
+    {%- endfor -%}
     {%- if not execute -%}
         select 1 as not_executed where false
     {%- else -%}
@@ -183,6 +191,19 @@ failures as (
         {%- elif kind == 'non_negative' -%}
             {%- do counts.append((name ~ ' < 0', label ~ ': {n} below 0 (non_negative)')) -%}
         {%- elif kind == 'accepted_values' -%}
+            {%- if argument is mapping -%}
+                {%- if argument.seed not in table_checks_seeds() -%}
+                    {{ exceptions.raise_compiler_error(
+                        label ~ ": accepted_values from seed " ~ argument.seed
+                        ~ ", which is not in table_checks_seeds()"
+                    ) }}
+                {%- endif -%}
+                {%- set seed_values = run_query(
+                    'select distinct ' ~ argument.column ~ ' from ' ~ ref(argument.seed)
+                    ~ ' where ' ~ argument.column ~ ' is not null order by 1'
+                ) -%}
+                {%- set argument = seed_values.columns[0].values() | list -%}
+            {%- endif -%}
             {%- set quoted = [] -%}
             {%- for value in argument -%}
                 {%- do quoted.append("'" ~ (value | string | replace("'", "''")) ~ "'") -%}
@@ -360,3 +381,9 @@ where case when found.failures = '' then false else raise_error(found.failures) 
 {% test table_checks(model) %}
 {{ table_checks([model], folders=[]) }}
 {% endtest %}
+
+
+{#- The seeds a check's accepted values may come from (accepted_values: {seed: ..., column: ...}). -#}
+{% macro table_checks_seeds() %}
+    {{ return(['plans']) }}
+{% endmacro %}

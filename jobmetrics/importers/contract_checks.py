@@ -8,6 +8,7 @@ which the build's check (a count per rule, at any scale) does not.
 
 from __future__ import annotations
 
+import csv
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +53,8 @@ def rules(sources_yml: Path = SOURCES_YML) -> list[Rule]:
                     kind, argument = (
                         (check, None) if isinstance(check, str) else next(iter(check.items()))
                     )
+                    if kind == "accepted_values" and isinstance(argument, dict):
+                        argument = seed_values(argument["seed"], argument["column"])
                     found.append(Rule(table["name"], column["name"], kind, argument))
                 for test in column.get("data_tests", []):
                     if isinstance(test, dict) and "relationships" in test:
@@ -60,6 +63,13 @@ def rules(sources_yml: Path = SOURCES_YML) -> list[Rule]:
                             Rule(table["name"], column["name"], "relationships", arguments)
                         )
     return found
+
+
+def seed_values(seed: str, column: str) -> list[str]:
+    """The distinct values of a seed's column (accepted_values: {seed: ..., column: ...})."""
+    with (SEEDS / f"{seed}.csv").open(newline="", encoding="utf-8") as handle:
+        values = [row[column] for row in csv.DictReader(handle) if row.get(column)]
+    return list(dict.fromkeys(values))  # in the seed's order, once each
 
 
 def check(source: str, tables: dict[str, pa.Table]) -> None:

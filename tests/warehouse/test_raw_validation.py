@@ -122,7 +122,7 @@ def test_unknown_enum_value_names_table_column_and_accepted_values(bad_build) ->
     outcome, _ = bad_build
     assert failures_about(
         outcome,
-        "raw_subscriptions.plan: 1 row not in (basic, professional, premium) (accepted_values)",
+        "raw_subscriptions.plan: 1 row not in (basic, premium, professional) (accepted_values)",
     )
 
 
