@@ -2,7 +2,7 @@
 -- accepted_values tests cannot see: one row per metric; a target value on every row; the
 -- seed's unit is the unit fct_metric_targets computes the metric in (a churn target written
 -- as 5 with unit `ratio` would be 500 %, caught by the range check); a seeded metric that
--- fct_metric_targets has no months for. Returns the offending seed rows with the problem.
+-- fct_metric_targets has no months for (when the raw data holds billing data). Returns the offending seed rows with the problem.
 
 with
 
@@ -57,7 +57,8 @@ not_computed as (
         'fct_metric_targets has no month of this metric' as problem
     from targets
     left join computed on targets.metric = computed.metric
-    where computed.metric is null
+    -- every target metric needs billing data; without it fct_metric_targets has no rows
+    where computed.metric is null and {{ core_data_area_present('billing') }}
 )
 
 select * from duplicates

@@ -1,10 +1,13 @@
 -- A data area the raw data does not hold (dim_data_coverage: a billing-only import has no
--- scans, sessions or marketing spend) leaves its figures out, and only then: the product marts
--- and the signup cohorts' activity have rows exactly when there are scans or sessions, the
--- funnel's visitors stage exactly when there are sessions and its scanned-and-later stages
--- exactly when there are scans; visitors, spend and the scan-based engagement trend are NULL
--- exactly when their area is absent (0 would pretend to be a measurement). Returns each
--- broken rule with its count of offending rows.
+-- scans, sessions or marketing spend, a product-only import no subscriptions or invoices)
+-- leaves its figures out, and only then: the product marts and the signup cohorts' activity
+-- have rows exactly when there are scans or sessions, the funnel's visitors stage exactly when
+-- there are sessions, its scanned-and-later stages exactly when there are scans and its
+-- converted-and-later stages exactly when there are scans and billing; the MRR marts, plan
+-- performance and the billing metrics of fct_metric_daily have rows exactly when there is
+-- billing; visitors, spend, the scan-based engagement trend, the channels' customers and MRR
+-- and the paying/free splits of activity are NULL exactly when their area is absent (0 would
+-- pretend to be a measurement). Returns each broken rule with its count of offending rows.
 
 with
 
@@ -15,7 +18,8 @@ coverage as (
         max(case when data_area = 'product_events' and is_present then 1 else 0 end)
             as has_product_events,
         max(case when data_area = 'marketing_spend' and is_present then 1 else 0 end)
-            as has_marketing_spend
+            as has_marketing_spend,
+        max(case when data_area = 'billing' and is_present then 1 else 0 end) as has_billing
     from {{ ref('dim_data_coverage') }}
 ),
 
@@ -31,7 +35,19 @@ mart_counts as (
         (
             select count(*) from {{ ref('fct_funnel_monthly') }} as funnel
             where funnel.stage_order >= 3
-        ) as funnel_scan_stage_rows
+        ) as funnel_scan_stage_rows,
+        (
+            select count(*) from {{ ref('fct_funnel_monthly') }} as funnel
+            where funnel.stage_order >= 5
+        ) as funnel_paid_stage_rows,
+        (select count(*) from {{ ref('fct_mrr_daily') }}) as mrr_daily_rows,
+        (select count(*) from {{ ref('fct_mrr_monthly') }}) as mrr_monthly_rows,
+        (select count(*) from {{ ref('fct_mrr_monthly_by_dimension') }}) as mrr_by_dimension_rows,
+        (select count(*) from {{ ref('fct_plan_performance') }}) as plan_performance_rows,
+        (
+            select count(*) from {{ ref('fct_metric_daily') }} as metrics
+            where metrics.metric in ('new_mrr', 'churned_mrr', 'churned_customers')
+        ) as billing_metric_rows
 ),
 
 mart_rows as (
@@ -65,6 +81,43 @@ mart_rows as (
             as rule_broken,
         mart_counts.funnel_scan_stage_rows as offending_rows,
         coverage.has_scans as expects_rows
+    from mart_counts cross join coverage
+    union all
+    select
+        'fct_funnel_monthly has converted-and-later rows exactly when there are scans and billing'
+            as rule_broken,
+        mart_counts.funnel_paid_stage_rows as offending_rows,
+        coverage.has_scans * coverage.has_billing as expects_rows
+    from mart_counts cross join coverage
+    union all
+    select
+        'fct_mrr_daily has rows exactly when there is billing' as rule_broken,
+        mart_counts.mrr_daily_rows as offending_rows,
+        coverage.has_billing as expects_rows
+    from mart_counts cross join coverage
+    union all
+    select
+        'fct_mrr_monthly has rows exactly when there is billing' as rule_broken,
+        mart_counts.mrr_monthly_rows as offending_rows,
+        coverage.has_billing as expects_rows
+    from mart_counts cross join coverage
+    union all
+    select
+        'fct_mrr_monthly_by_dimension has rows exactly when there is billing' as rule_broken,
+        mart_counts.mrr_by_dimension_rows as offending_rows,
+        coverage.has_billing as expects_rows
+    from mart_counts cross join coverage
+    union all
+    select
+        'fct_plan_performance has rows exactly when there is billing' as rule_broken,
+        mart_counts.plan_performance_rows as offending_rows,
+        coverage.has_billing as expects_rows
+    from mart_counts cross join coverage
+    union all
+    select
+        'fct_metric_daily has billing metric rows exactly when there is billing' as rule_broken,
+        mart_counts.billing_metric_rows as offending_rows,
+        coverage.has_billing as expects_rows
     from mart_counts cross join coverage
 ),
 
@@ -100,15 +153,16 @@ null_failures as (
     where (funnel.visitors is null) != (coverage.has_sessions = 0)
     union all
     select
-        'fct_funnel_by_channel scanned to retained NULL exactly without scans' as rule_broken,
+        'fct_funnel_by_channel scanned to retained NULL exactly without scans, converted and'
+        || ' retained also without billing' as rule_broken,
         count(*) as offending_rows
     from {{ ref('fct_funnel_by_channel') }} as funnel
     cross join coverage
     where
         (funnel.scanned is null) != (coverage.has_scans = 0)
         or (funnel.activated is null) != (coverage.has_scans = 0)
-        or (funnel.converted is null) != (coverage.has_scans = 0)
-        or (funnel.retained is null) != (coverage.has_scans = 0)
+        or (funnel.converted is null) != (coverage.has_scans * coverage.has_billing = 0)
+        or (funnel.retained is null) != (coverage.has_scans * coverage.has_billing = 0)
     union all
     select
         'fct_customer_health.engagement_trend NULL exactly without scans' as rule_broken,
@@ -116,6 +170,38 @@ null_failures as (
     from {{ ref('fct_customer_health') }} as health
     cross join coverage
     where (health.engagement_trend is null) != (coverage.has_scans = 0)
+    union all
+    select
+        'fct_channel_performance customers and ending_mrr NULL exactly without billing'
+            as rule_broken,
+        count(*) as offending_rows
+    from {{ ref('fct_channel_performance') }} as performance
+    cross join coverage
+    where
+        (performance.new_customers is null) != (coverage.has_billing = 0)
+        or (performance.paying_customers is null) != (coverage.has_billing = 0)
+        or (performance.churned_customers is null) != (coverage.has_billing = 0)
+        or (performance.ending_mrr is null) != (coverage.has_billing = 0)
+    union all
+    select
+        'fct_product_daily paying/free splits NULL exactly without billing' as rule_broken,
+        count(*) as offending_rows
+    from {{ ref('fct_product_daily') }} as product
+    cross join coverage
+    where
+        (product.dau_paying is null) != (coverage.has_billing = 0)
+        or (product.dau_free is null) != (coverage.has_billing = 0)
+        or (product.wau_paying is null) != (coverage.has_billing = 0)
+        or (product.mau_free is null) != (coverage.has_billing = 0)
+        or (product.completed_scans_paying is null) != (coverage.has_billing = 0)
+        or (product.completed_scans_free is null) != (coverage.has_billing = 0)
+    union all
+    select
+        'fct_user_engagement.paying_days_active NULL exactly without billing' as rule_broken,
+        count(*) as offending_rows
+    from {{ ref('fct_user_engagement') }} as engagement
+    cross join coverage
+    where (engagement.paying_days_active is null) != (coverage.has_billing = 0)
 ),
 
 final as (

@@ -6,7 +6,9 @@
 with
 
 month_ends as (
+    -- without billing data fct_mrr_daily has no rows (assert_absent_data_is_null)
     select month_end_date from {{ ref('int_data_months') }}
+    where {{ core_data_area_present('billing') }}
 ),
 
 subscriptions as (

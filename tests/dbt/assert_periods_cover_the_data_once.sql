@@ -35,7 +35,8 @@ month_periods as (
         period_start_date,
         is_complete
     from {{ ref('dim_periods') }}
-    where grain = 'month'
+    -- without billing data fct_mrr_monthly has no rows (assert_absent_data_is_null)
+    where grain = 'month' and {{ core_data_area_present('billing') }}
 ),
 
 month_disagreements as (

@@ -2,11 +2,14 @@
 -- the day's MRR movements (the monthly rules applied between consecutive day ends).
 -- Built from the customer change days only: MRR is the running sum of the daily net change,
 -- so the cost grows with the number of subscription events, not customers x days.
+-- No rows when the raw data holds no subscriptions or invoices (dim_data_coverage).
 
 with
 
 days as (
     select date_day from {{ ref('int_data_days') }}
+    -- no billing data (dim_data_coverage): no rows, not days of MRR 0
+    where {{ core_data_area_present('billing') }}
 ),
 
 change_days as (

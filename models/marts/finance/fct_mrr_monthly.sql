@@ -2,6 +2,7 @@
 -- customer counts and the SaaS rates derived from them. Sums the customer months
 -- (int_customer_mrr_months, published as fct_customer_mrr_monthly), so every figure here is
 -- the sum of the customer rows of that month. Rates are NULL when their denominator is 0.
+-- No rows when the raw data holds no subscriptions or invoices (dim_data_coverage).
 
 with
 
@@ -11,6 +12,8 @@ months as (
         month_end_date,
         is_complete_month
     from {{ ref('int_data_months') }}
+    -- no billing data (dim_data_coverage): no rows, not months of MRR 0
+    where {{ core_data_area_present('billing') }}
 ),
 
 customer_months as (

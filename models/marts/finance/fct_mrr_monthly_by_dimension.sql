@@ -52,6 +52,8 @@ months as (
         month_end_date,
         is_complete_month
     from {{ ref('int_data_months') }}
+    -- no billing data (dim_data_coverage): no rows, not months of MRR 0
+    where {{ core_data_area_present('billing') }}
 ),
 
 customer_months as (

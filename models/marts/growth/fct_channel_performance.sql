@@ -7,6 +7,7 @@
 -- unknown, because a customer base that never churns has no finite lifetime.
 -- Spend (and with it CAC, LTV:CAC and payback) is NULL on every row when the raw data holds no
 -- marketing spend, visitors when it holds no sessions (dim_data_coverage): unknown, not 0.
+-- Customers and MRR (and every figure built on them) are NULL when it holds no billing data.
 
 with
 
@@ -75,11 +76,15 @@ channel_months as (
                 then coalesce(visitors.visitors, 0)
         end as visitors,
         coalesce(signups.signups, 0) as signups,
-        coalesce(customers.new_customers, 0) as new_customers,
-        coalesce(customers.paying_customers, 0) as paying_customers,
-        coalesce(customers.previous_paying_customers, 0) as previous_paying_customers,
-        coalesce(customers.churned_customers, 0) as churned_customers,
-        coalesce(customers.ending_mrr, 0) as ending_mrr
+        -- customers and MRR are NULL without billing data, and the unit economics with them
+        case when {{ core_data_area_present('billing') }} then coalesce(customers.new_customers, 0) end as new_customers,
+        case when {{ core_data_area_present('billing') }} then coalesce(customers.paying_customers, 0) end as paying_customers,
+        case
+            when {{ core_data_area_present('billing') }}
+                then coalesce(customers.previous_paying_customers, 0)
+        end as previous_paying_customers,
+        case when {{ core_data_area_present('billing') }} then coalesce(customers.churned_customers, 0) end as churned_customers,
+        case when {{ core_data_area_present('billing') }} then coalesce(customers.ending_mrr, 0) end as ending_mrr
     from months
     cross join channels
     left join spend

@@ -6,8 +6,9 @@
 -- Long format: dimension is 'all', 'acquisition_channel', 'segment' or 'device'; visitors are
 -- anonymous, so the visitors stage is NULL in the segment slice.
 -- Stages the raw data cannot measure (dim_data_coverage) have no rows: visitors without
--- sessions; scanned and every later stage of the ordered funnel without scans. The visitor
--- counts the other stages are divided by are then NULL too, not 0.
+-- sessions; scanned and every later stage of the ordered funnel without scans; converted and
+-- retained (paying) without billing data. The visitor counts the other stages are divided by
+-- are then NULL too, not 0.
 
 {% set hours_in_seconds = 'cast(3600 as ' ~ analytics_type_double() ~ ')' %}
 
@@ -189,6 +190,7 @@ stages as (
     where
         (stage_list.stage != 'visitors' or {{ core_data_area_present('sessions') }})
         and (stage_list.stage_order < 3 or {{ core_data_area_present('scans') }})
+        and (stage_list.stage_order < 5 or {{ core_data_area_present('billing') }})
 ),
 
 final as (

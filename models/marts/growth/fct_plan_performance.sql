@@ -9,6 +9,8 @@ with
 
 months as (
     select cast(month as date) as performance_month from {{ ref('int_data_months') }}
+    -- no billing data (dim_data_coverage): no rows, not plans with 0 customers
+    where {{ core_data_area_present('billing') }}
 ),
 
 plans as (

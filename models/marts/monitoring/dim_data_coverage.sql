@@ -1,7 +1,10 @@
--- One row per data area the reports need beyond billing: whether the raw data holds it, and
--- what to tell a reader when it does not. A team importing only its billing system (Stripe)
--- has empty raw_scans, raw_sessions and often raw_marketing_spend; the models, the report
--- pages and the AI read this table, the one place that says which figures can be computed.
+-- One row per data area the reports need: whether the raw data holds it, and what to tell a
+-- reader when it does not. A team importing only its billing system (Stripe) has empty
+-- raw_scans, raw_sessions and often raw_marketing_spend; a team importing only its product
+-- database has empty raw_subscriptions and raw_invoices. The models, the report pages and the
+-- AI read this table, the one place that says which figures can be computed.
+--   billing          raw_subscriptions (invoices need a subscription): MRR and its bridge,
+--                    plans, customers, payments, churn, paid funnel stages, finance metrics
 --   scans            raw_scans: scan volume, quality and speed, scanned/activated funnel
 --                    stages, scan-based engagement and customer risk
 --   sessions         raw_sessions: visitors, signup rate, the visitors funnel stage
@@ -20,6 +23,14 @@ sessions as (
 
 marketing_spend as (
     select count(*) as row_count from {{ ref('stg_marketing_spend') }}
+),
+
+subscriptions as (
+    select count(*) as row_count from {{ ref('stg_subscriptions') }}
+),
+
+invoices as (
+    select count(*) as row_count from {{ ref('stg_invoices') }}
 ),
 
 areas as (
@@ -57,6 +68,17 @@ areas as (
         marketing_spend.row_count,
         'marketing spend' as data_label
     from marketing_spend
+
+    union all
+
+    select
+        'billing' as data_area,
+        'raw_subscriptions, raw_invoices' as source_tables,
+        -- an invoice belongs to a subscription (relationships test): present = subscriptions
+        subscriptions.row_count + invoices.row_count as row_count,
+        'subscriptions or invoices' as data_label
+    from subscriptions
+    cross join invoices
 ),
 
 final as (

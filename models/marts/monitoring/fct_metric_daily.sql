@@ -3,7 +3,8 @@
 -- signups, signups__<channel>, new_mrr, churned_mrr, churned_customers, scans, failure_rate,
 -- p95_processing_ms, avg_match_rate, dau. Every metric has a row for every day of data, except
 -- that the product metrics have none when the raw data holds no scans or sessions
--- (fct_product_daily is then empty; dim_data_coverage).
+-- (fct_product_daily is then empty; dim_data_coverage), and the billing metrics (new_mrr,
+-- churned_mrr, churned_customers) none when it holds no subscriptions or invoices.
 -- The metrics are the one list daily_metrics below (name, unit, the CTE whose column of that
 -- name holds it); signups__<channel> follow the channels seed.
 
@@ -18,6 +19,7 @@
     ('avg_match_rate', 'points', 'product_daily'),
     ('dau', 'count', 'product_daily'),
 ] %}
+{%- set billing_metrics = ['new_mrr', 'churned_mrr', 'churned_customers'] %}
 
 with
 
@@ -114,6 +116,9 @@ final as (
         cast(value as {{ analytics_type_double() }}) as value,
         unit
     from metrics
+    where
+        {{ core_data_area_present('billing') }}
+        or metric not in ('{{ billing_metrics | join("', '") }}')
 )
 
 select * from final

@@ -3,6 +3,8 @@
 -- one rule). Monthly rates come from fct_mrr_monthly, unit economics from the blended row
 -- (channel = 'all') of fct_channel_performance. A month whose value is NULL (no CAC, no
 -- previous MRR) is not judged: is_on_track and gap_to_target are NULL, never "off track".
+-- Every target metric is built on billing: no rows when the raw data holds no subscriptions or
+-- invoices (dim_data_coverage).
 
 {#- Every metric a target can name, with its unit and the CTE holding it as a column. A metric
     added here must be added to the accepted values of metric in seeds/_metric_targets.yml. -#}
@@ -26,7 +28,7 @@ targets as (
 complete_months as (
     select period_start_date as month
     from {{ ref('dim_periods') }}
-    where grain = 'month' and is_complete
+    where grain = 'month' and is_complete and {{ core_data_area_present('billing') }}
 ),
 
 mrr_monthly as (

@@ -4,7 +4,8 @@
 -- stickiness, and scan volume, quality and speed. Incremental by activity_date
 -- (macros/incremental_by_date.sql): a nightly run rebuilds the last few days from the 30 days
 -- of activity before them. Without any scans or sessions in the raw data (dim_data_coverage)
--- it has no rows: zero active users would pretend to be a measurement.
+-- it has no rows: zero active users would pretend to be a measurement. Without billing data
+-- the paying/free splits are NULL.
 --
 -- Trailing-window active users are counted in one pass instead of one distinct count per day:
 -- an active day of a user keeps them in the 7-day (30-day) window until the window has passed
@@ -178,15 +179,35 @@ final as (
     select
         days.calendar_date as activity_date,
         cast(coalesce(daily_active_users.dau, 0) as bigint) as dau,
-        cast(coalesce(daily_active_users.dau_paying, 0) as bigint) as dau_paying,
-        cast(coalesce(daily_active_users.dau - daily_active_users.dau_paying, 0) as bigint)
-            as dau_free,
+        -- the paying/free splits are NULL without billing data: who pays is unknown
+        case
+            when {{ core_data_area_present('billing') }}
+                then cast(coalesce(daily_active_users.dau_paying, 0) as bigint)
+        end as dau_paying,
+        case
+            when {{ core_data_area_present('billing') }}
+                then
+                    cast(
+                        coalesce(daily_active_users.dau - daily_active_users.dau_paying, 0)
+                        as bigint
+                    )
+        end as dau_free,
         cast(trailing_active_users.wau as bigint) as wau,
-        cast(trailing_active_users.wau_paying as bigint) as wau_paying,
-        cast(trailing_active_users.wau - trailing_active_users.wau_paying as bigint) as wau_free,
+        case
+            when {{ core_data_area_present('billing') }} then cast(trailing_active_users.wau_paying as bigint)
+        end as wau_paying,
+        case
+            when {{ core_data_area_present('billing') }}
+                then cast(trailing_active_users.wau - trailing_active_users.wau_paying as bigint)
+        end as wau_free,
         cast(trailing_active_users.mau as bigint) as mau,
-        cast(trailing_active_users.mau_paying as bigint) as mau_paying,
-        cast(trailing_active_users.mau - trailing_active_users.mau_paying as bigint) as mau_free,
+        case
+            when {{ core_data_area_present('billing') }} then cast(trailing_active_users.mau_paying as bigint)
+        end as mau_paying,
+        case
+            when {{ core_data_area_present('billing') }}
+                then cast(trailing_active_users.mau - trailing_active_users.mau_paying as bigint)
+        end as mau_free,
         cast(coalesce(daily_active_users.dau, 0) as {{ analytics_type_double() }})
         / nullif(trailing_active_users.mau, 0) as stickiness,
         cast(coalesce(daily_scans.scans, 0) as bigint) as scans,
@@ -203,10 +224,14 @@ final as (
             as avg_keywords_extracted,
         cast(daily_scans.scans as {{ analytics_type_double() }})
         / nullif(daily_active_users.dau, 0) as scans_per_active_user,
-        cast(coalesce(daily_active_users.completed_scans_paying, 0) as bigint)
-            as completed_scans_paying,
-        cast(coalesce(daily_active_users.completed_scans_free, 0) as bigint)
-            as completed_scans_free
+        case
+            when {{ core_data_area_present('billing') }}
+                then cast(coalesce(daily_active_users.completed_scans_paying, 0) as bigint)
+        end as completed_scans_paying,
+        case
+            when {{ core_data_area_present('billing') }}
+                then cast(coalesce(daily_active_users.completed_scans_free, 0) as bigint)
+        end as completed_scans_free
     from days
     left join daily_active_users
         on days.calendar_date = daily_active_users.activity_date

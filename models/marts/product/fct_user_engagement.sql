@@ -110,7 +110,11 @@ final as (
         cast(coalesce(user_activity.days_active, 0) as bigint) as days_active,
         cast(coalesce(user_activity.days_active_last_30_days, 0) as bigint)
             as days_active_last_30_days,
-        cast(coalesce(user_activity.paying_days_active, 0) as bigint) as paying_days_active,
+        -- NULL without billing data: whether a day was a paying one is unknown
+        case
+            when {{ core_data_area_present('billing') }}
+                then cast(coalesce(user_activity.paying_days_active, 0) as bigint)
+        end as paying_days_active,
         user_activity.last_active_date,
         case
             when coalesce(user_scans.completed_scans_last_30_days, 0) >= 10 then 'power'
