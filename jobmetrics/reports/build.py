@@ -135,7 +135,8 @@ def _leave_out(
             kept.append(source)
         else:
             title = source.group if source.param else page_title(source, {})
-            left_out.append(LeftOut(title, note))
+            if LeftOut(title, note) not in left_out:  # plans.md and plans/[plan].md: one note
+                left_out.append(LeftOut(title, note))
     return kept, left_out
 
 
