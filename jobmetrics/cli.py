@@ -295,17 +295,26 @@ Append = Annotated[
 ]
 
 
-def _imported(
-    progress: Progress, source: str, label: str, out: Path, run: Callable[[Progress], dict]
-) -> dict:
-    """Run one import as a progress step and report what it wrote and what it skipped."""
-    with progress.step(f"Importing {label} into {out}") as step:
-        manifest = run(step)
+def _import(
+    current: settings_module.Settings,
+    source: str,
+    label: str,
+    out: Path | None,
+    quiet: bool,
+    as_json: bool,
+    run: Callable[[Path, Progress], dict],
+) -> None:
+    """Run one import into `out` (default JOBMETRICS_RAW_DIR) as a progress step, then report
+    what it wrote, what it skipped and which tables still hold no rows."""
+    target = out or current.raw_dir
+    progress = Progress(quiet or as_json)
+    with progress.step(f"Importing {label} into {target}") as step:
+        manifest = run(target, step)
     counts = manifest.get("row_counts", {})
     rows = ", ".join(f"{counts[name]:,} {name.removeprefix('raw_')}" for name in counts)
     progress.done(
         f"raw data from {label}: {rows} ({manifest.get('data_start')} .. "
-        f"{manifest.get('data_end')}): {out}"
+        f"{manifest.get('data_end')}): {target}"
     )
     facts = manifest.get("sources", {}).get(source, {})
     for reason, count in (facts.get("skipped_by_reason") or {}).items():
@@ -314,7 +323,7 @@ def _imported(
         progress.note(f"{source}: {count:,} skipped ({shown}): {reason}")
     if facts.get("skipped_list"):
         progress.note(
-            f"every object {source} skipped, with its reason: {out / facts['skipped_list']}"
+            f"every object {source} skipped, with its reason: {target / facts['skipped_list']}"
         )
     absent = manifest.get("absent_tables") or []
     if absent:
@@ -322,7 +331,7 @@ def _imported(
             f"no rows yet in {', '.join(absent)}: the pages that need them are left out of the "
             "report (add a source with --append)"
         )
-    return manifest
+    _emit(as_json, {"out": str(target), **manifest})
 
 
 @import_app.command("stripe")
@@ -341,7 +350,6 @@ def import_stripe_command(
 ) -> None:
     """Customers, subscriptions and invoices from Stripe (STRIPE_API_KEY) or saved JSON."""
     current = settings_module.load()
-    target = out or current.raw_dir
     if json_dir is None and not current.stripe_api_key:
         raise UserError(
             "STRIPE_API_KEY is not set (environment or .env): set it to a restricted read-only "
@@ -349,12 +357,14 @@ def import_stripe_command(
         )
     from jobmetrics.importers.stripe_billing import import_stripe
 
-    manifest = _imported(
-        Progress(quiet or as_json),
+    _import(
+        current,
         "stripe",
         "Stripe" if json_dir is None else f"Stripe JSON in {json_dir}",
-        target,
-        lambda step: (
+        out,
+        quiet,
+        as_json,
+        lambda target, step: (
             import_stripe(
                 target,
                 mapping=mapping,
@@ -365,7 +375,6 @@ def import_stripe_command(
             ).manifest
         ),
     )
-    _emit(as_json, {"out": str(target), **manifest})
 
 
 @import_app.command("postgres")
@@ -384,22 +393,22 @@ def import_postgres_command(
 ) -> None:
     """Users, scans and sessions (any tables the mapping names) from a PostgreSQL database."""
     current = settings_module.load()
-    target = out or current.raw_dir
     connection = dsn or current.postgres_dsn
     if not connection:
         raise UserError("no database to read: give --dsn or set JOBMETRICS_POSTGRES_DSN")
     from jobmetrics.importers.postgres import import_postgres
 
-    manifest = _imported(
-        Progress(quiet or as_json),
+    _import(
+        current,
         "postgres",
         "PostgreSQL",
-        target,
-        lambda step: import_postgres(
+        out,
+        quiet,
+        as_json,
+        lambda target, step: import_postgres(
             target, mapping=mapping, dsn=connection, append=append, progress=step.update
         ),
     )
-    _emit(as_json, {"out": str(target), **manifest})
 
 
 @import_app.command("files")
@@ -413,16 +422,17 @@ def import_files_command(
     """Any tables of the contract from CSV or Parquet files in any column layout."""
     from jobmetrics.importers.files import import_files
 
-    current = settings_module.load()
-    target = out or current.raw_dir
-    manifest = _imported(
-        Progress(quiet or as_json),
+    _import(
+        settings_module.load(),
         "files",
         "files",
-        target,
-        lambda step: import_files(target, mapping=mapping, append=append, progress=step.update),
+        out,
+        quiet,
+        as_json,
+        lambda target, step: import_files(
+            target, mapping=mapping, append=append, progress=step.update
+        ),
     )
-    _emit(as_json, {"out": str(target), **manifest})
 
 
 @app.command()
