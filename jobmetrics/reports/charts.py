@@ -194,13 +194,30 @@ def _shared_words(names: Sequence[str]) -> str:
     return ""
 
 
+def _is_whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _x_axis(values: Sequence[Any], fmt: str | None) -> dict[str, Any]:
+    """The x axis of a line, area or bar chart. A month axis ticks on the first of a month and a
+    whole-number axis (months since signup) on whole numbers: Plotly's own steps fall between
+    them on a short range ("Sep 2026, Oct 2026, Oct 2026"; 0.5 months). The dtick given is the
+    smallest step; the page (xTicks in assets/site.js) widens it where the chart is too narrow for a
+    label per month or number."""
     if fmt == "month":
-        return {"type": "date", "tickformat": "%b %Y", "hoverformat": "%b %Y"}
+        return {"type": "date", "tickformat": "%b %Y", "hoverformat": "%b %Y", "dtick": "M1"}
     if fmt == "date" or (values and isinstance(values[0], date)):
         return {"type": "date", "hoverformat": "%Y-%m-%d"}
     if values and isinstance(values[0], str):
         return {"type": "category"}
+    present = [value for value in values if value is not None]
+    if present and all(_is_whole(value) for value in present):
+        # one point at 0 (a cohort's first month) would get a range from -1 to 1
+        return {
+            "tick0": 0,
+            "dtick": 1,
+            **({"rangemode": "nonnegative"} if min(present) >= 0 else {}),
+        }
     return {}
 
 
@@ -377,6 +394,10 @@ def xy_figure(
         "automargin": True,
         "title": {"text": labels.get(x, humanize(x))},
     }
+    if layout["xaxis"].get("dtick") == "M1":
+        # The last month's label sits on its bar near the right edge, and Plotly hides a label
+        # that would run past the chart ("Nov 2026" on a phone): room for half a label.
+        layout["margin"]["r"] = 32
     if y_title is None and series:
         y_title = labels.get(ys[0], humanize(ys[0]))
     layout["yaxis"] = {

@@ -46,9 +46,61 @@
     return applyUpdate(JSON.parse(JSON.stringify(layout)), themeUpdate());
   }
 
+  // Month and whole-number x axes: charts.py gives them their smallest step (dtick "M1" or 1,
+  // so no tick falls between two months or two numbers); here it is widened to the first of
+  // these steps that leaves each label room at the chart's width (a year of months on a phone),
+  // counted over the rows drawn (a page's date range may have left some out), and the ticks
+  // start at the first month drawn, so it is always labelled.
+  var X_STEPS = { month: [1, 2, 3, 4, 6, 12, 24, 60], whole: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000] };
+
+  function xStepKind(axis) {
+    if (axis && axis.dtick === "M1") return "month";
+    if (axis && axis.dtick === 1) return "whole";
+    return null;
+  }
+
+  function xPosition(value, kind) {
+    if (value === null || value === undefined || value === "") return NaN;
+    if (kind === "whole") return Number(value);
+    var text = String(value); // "2026-09-01": months since the year 0
+    return Number(text.slice(0, 4)) * 12 + Number(text.slice(5, 7)) - 1;
+  }
+
+  // {dtick, tick0} of this chart's x axis at its width now; null when it is not stepped.
+  function xTicks(node, figure) {
+    var kind = xStepKind(figure.layout.xaxis);
+    if (!kind) return null;
+    var low = Infinity, high = -Infinity;
+    figure.data.forEach(function (trace) {
+      (Array.isArray(trace.x) ? trace.x : []).forEach(function (value) {
+        var position = xPosition(value, kind);
+        if (isNaN(position)) return;
+        low = Math.min(low, position);
+        high = Math.max(high, position);
+      });
+    });
+    if (high < low) return null;
+    var margin = figure.layout.margin || {};
+    var width = node.clientWidth - (margin.l || 80) - (margin.r || 80) - 12; // the plot's width
+    // a label's width and a gap: "Sep 2026" is about 58 px at the site's 12 px axis font
+    var chars = kind === "month" ? 8 : String(Math.round(Math.max(-low, high))).length;
+    var labelPx = 14 + 7.2 * chars;
+    var steps = X_STEPS[kind], step = steps[steps.length - 1];
+    for (var i = 0; i < steps.length; i++) {
+      if (Math.ceil((high - low + 1) / steps[i]) * labelPx <= width) { step = steps[i]; break; }
+    }
+    if (kind === "whole") return { dtick: step, tick0: 0 };
+    var year = Math.floor(low / 12), month = low % 12 + 1;
+    return { dtick: "M" + step, tick0: year + "-" + (month < 10 ? "0" : "") + month + "-01" };
+  }
+
   // Draw (or redraw) one chart; pages with inputs call it again when a filter changes.
   function plot(node, figure) {
-    return Plotly.react(node, figure.data, themedLayout(figure.layout), config).then(function () {
+    var layout = themedLayout(figure.layout);
+    var ticks = xTicks(node, figure);
+    if (ticks) Object.assign(layout.xaxis, ticks);
+    node.jmFigure = figure; // the figure drawn, for a new step when the window is resized
+    return Plotly.react(node, figure.data, layout, config).then(function () {
       node.setAttribute("data-rendered", "true");
     });
   }
@@ -94,6 +146,20 @@
       "xaxis.zerolinecolor": "#888", "yaxis.zerolinecolor": "#888",
       "xaxis.linecolor": "#ddd", "yaxis.linecolor": "#ddd"
     };
+    var resizing = false;
+    window.addEventListener("resize", function () {
+      if (resizing) return;
+      resizing = true;
+      window.requestAnimationFrame(function () {
+        resizing = false;
+        renderedCharts().forEach(function (node) {
+          var ticks = node.jmFigure ? xTicks(node, node.jmFigure) : null;
+          if (ticks && node.layout.xaxis.dtick !== ticks.dtick) {
+            Plotly.relayout(node, { "xaxis.dtick": ticks.dtick, "xaxis.tick0": ticks.tick0 });
+          }
+        });
+      });
+    });
     window.addEventListener("beforeprint", function () {
       renderedCharts().forEach(function (node) { Plotly.relayout(node, printTheme); });
     });
