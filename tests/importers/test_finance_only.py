@@ -150,6 +150,7 @@ def test_the_warehouse_says_which_data_is_absent_and_leaves_its_figures_out(
         "sessions": False,
         "product_events": False,
         "marketing_spend": False,
+        "billing": True,
     }
     assert counts == dict.fromkeys(counts, 0)
     assert blended_spend == 0
