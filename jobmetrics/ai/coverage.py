@@ -1,9 +1,10 @@
 """Which data areas the warehouse holds (dim_data_coverage), for everything that must leave out
 what cannot be computed: report pages and their figures, narratives, `jobmetrics ask`.
 
-A team that imports only its billing system has no scans, sessions or marketing spend; the
-models then leave those figures out (no rows, or NULL), and readers of the warehouse say so
-with the mart's own words ("the raw data holds no scans or sessions") instead of showing 0.
+A team that imports only its billing system has no scans, sessions or marketing spend, one that
+imports only its product database no subscriptions or invoices (area `billing`); the models
+then leave those figures out (no rows, or NULL), and readers of the warehouse say so with the
+mart's own words ("the raw data holds no subscriptions or invoices") instead of showing 0.
 """
 
 from __future__ import annotations
