@@ -5,9 +5,9 @@
 -- there are sessions, its scanned-and-later stages exactly when there are scans and its
 -- converted-and-later stages exactly when there are scans and billing; the MRR marts, plan
 -- performance and the billing metrics of fct_metric_daily have rows exactly when there is
--- billing; visitors, spend, the scan-based engagement trend, the channels' customers and MRR
--- and the paying/free splits of activity are NULL exactly when their area is absent (0 would
--- pretend to be a measurement). Returns each broken rule with its count of offending rows.
+-- billing; visitors, spend, the scan-based engagement trend, the channels' customers and MRR,
+-- the paying/free splits of activity and the customers' paying figures and status are NULL
+-- exactly when their area is absent (0 would pretend to be a measurement). Returns each broken rule with its count of offending rows.
 
 with
 
@@ -202,6 +202,19 @@ null_failures as (
     from {{ ref('fct_user_engagement') }} as engagement
     cross join coverage
     where (engagement.paying_days_active is null) != (coverage.has_billing = 0)
+    union all
+    select
+        'dim_customers paying figures and status NULL exactly without billing' as rule_broken,
+        count(*) as offending_rows
+    from {{ ref('dim_customers') }} as customers
+    cross join coverage
+    where
+        (customers.current_mrr is null) != (coverage.has_billing = 0)
+        or (customers.is_paying is null) != (coverage.has_billing = 0)
+        or (customers.customer_status is null) != (coverage.has_billing = 0)
+        or (customers.subscription_count is null) != (coverage.has_billing = 0)
+        or (customers.lifetime_revenue_usd is null) != (coverage.has_billing = 0)
+        or (customers.refunded_usd is null) != (coverage.has_billing = 0)
 ),
 
 final as (

@@ -158,6 +158,10 @@ def test_the_warehouse_marks_billing_absent_and_has_no_finance_figures(
             " or mau_free is not null"
         ).fetchone()
         (product_days,) = connection.sql("select count(*) from fct_product_daily").fetchone()
+        customers, known_paying = connection.sql(
+            "select count(*), count(current_mrr) + count(customer_status) + count(is_paying)"
+            " + count(lifetime_revenue_usd) from dim_customers"
+        ).fetchone()
     finally:
         connection.close()
     assert coverage == {
@@ -174,6 +178,7 @@ def test_the_warehouse_marks_billing_absent_and_has_no_finance_figures(
     assert known_customers == 0
     assert paying_split == 0
     assert product_days == DAYS
+    assert (customers, known_paying) == (USERS, 0)  # every user, none called never_paid
 
 
 def test_finance_pages_are_left_out_with_a_note_and_product_pages_stay(

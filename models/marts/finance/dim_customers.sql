@@ -3,7 +3,8 @@
 -- One row per user (everyone who signed up, paying or not) with signup facts, acquisition
 -- channel, segment, country, and their paying history as of the end of the data: first
 -- payment, current plan and MRR, lifetime revenue, and when they churned. Personal data
--- (e-mail, name) stays in stg_users.
+-- (e-mail, name) stays in stg_users. Without billing data (a product-only import) the paying
+-- figures and status are NULL: unknown, not 0 and never_paid.
 --
 -- Incremental by user_id (macros/incremental_by_key.sql): a nightly run rewrites the rows of
 -- the users new days can change, from all their rows. With R the lookback start
@@ -171,10 +172,12 @@ final as (
         first_plan,
         current_plan,
         current_billing_cycle,
-        cast(current_mrr as decimal(18, 6)) as current_mrr,
-        cast(current_mrr * 12 as decimal(18, 6)) as current_arr,
-        current_mrr > 0 as is_paying,
+        -- without billing data (dim_data_coverage) who pays, and how much, is unknown: NULL
+        case when {{ core_data_area_present('billing') }} then cast(current_mrr as decimal(18, 6)) end as current_mrr,
+        case when {{ core_data_area_present('billing') }} then cast(current_mrr * 12 as decimal(18, 6)) end as current_arr,
+        case when {{ core_data_area_present('billing') }} then current_mrr > 0 end as is_paying,
         case
+            when not {{ core_data_area_present('billing') }} then null
             when current_mrr > 0 then 'paying'
             when first_paid_at is not null then 'churned'
             else 'never_paid'
@@ -182,9 +185,11 @@ final as (
         case
             when current_mrr = 0 and first_paid_at is not null then last_ended_at
         end as churned_at,
-        cast(subscription_count as bigint) as subscription_count,
-        cast(lifetime_revenue_usd as decimal(18, 2)) as lifetime_revenue_usd,
-        cast(refunded_usd as decimal(18, 2)) as refunded_usd
+        case when {{ core_data_area_present('billing') }} then cast(subscription_count as bigint) end as subscription_count,
+        case
+            when {{ core_data_area_present('billing') }} then cast(lifetime_revenue_usd as decimal(18, 2))
+        end as lifetime_revenue_usd,
+        case when {{ core_data_area_present('billing') }} then cast(refunded_usd as decimal(18, 2)) end as refunded_usd
     from joined
 )
 
