@@ -6,7 +6,7 @@ import json
 import signal
 import sys
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -295,6 +295,25 @@ Append = Annotated[
 ]
 
 
+Until = Annotated[
+    str | None,
+    typer.Option(
+        help="The last day to import, YYYY-MM-DD (default: yesterday, UTC): events after it are "
+        "left for the next import, so the data ends with a complete day.",
+    ),
+]
+
+
+def _last_day(until: str | None) -> date:
+    """--until as a date; yesterday (UTC) when not given: today is not over yet."""
+    if until is None:
+        return datetime.now(UTC).date() - timedelta(days=1)
+    try:
+        return datetime.strptime(until, "%Y-%m-%d").date()
+    except ValueError:
+        raise UserError(f"--until {until!r} is not a date in YYYY-MM-DD form") from None
+
+
 def _import(
     current: settings_module.Settings,
     source: str,
@@ -345,11 +364,12 @@ def import_stripe_command(
     ] = None,
     out: ImportOut = None,
     append: Append = False,
+    until: Until = None,
     quiet: Quiet = False,
     as_json: AsJson = False,
 ) -> None:
     """Customers, subscriptions and invoices from Stripe (STRIPE_API_KEY) or saved JSON."""
-    current = settings_module.load()
+    current, last_day = settings_module.load(), _last_day(until)
     if json_dir is None and not current.stripe_api_key:
         raise UserError(
             "STRIPE_API_KEY is not set (environment or .env): set it to a restricted read-only "
@@ -371,6 +391,7 @@ def import_stripe_command(
                 api_key=None if json_dir is not None else current.stripe_api_key,
                 json_dir=json_dir,
                 append=append,
+                until=last_day,
                 progress=step.update,
             ).manifest
         ),
@@ -388,11 +409,12 @@ def import_postgres_command(
     ] = None,
     out: ImportOut = None,
     append: Append = False,
+    until: Until = None,
     quiet: Quiet = False,
     as_json: AsJson = False,
 ) -> None:
     """Users, scans and sessions (any tables the mapping names) from a PostgreSQL database."""
-    current = settings_module.load()
+    current, last_day = settings_module.load(), _last_day(until)
     connection = dsn or current.postgres_dsn
     if not connection:
         raise UserError("no database to read: give --dsn or set JOBMETRICS_POSTGRES_DSN")
@@ -406,7 +428,12 @@ def import_postgres_command(
         quiet,
         as_json,
         lambda target, step: import_postgres(
-            target, mapping=mapping, dsn=connection, append=append, progress=step.update
+            target,
+            mapping=mapping,
+            dsn=connection,
+            append=append,
+            until=last_day,
+            progress=step.update,
         ),
     )
 
@@ -416,21 +443,23 @@ def import_files_command(
     mapping: Mapping,
     out: ImportOut = None,
     append: Append = False,
+    until: Until = None,
     quiet: Quiet = False,
     as_json: AsJson = False,
 ) -> None:
     """Any tables of the contract from CSV or Parquet files in any column layout."""
     from jobmetrics.importers.files import import_files
 
+    current, last_day = settings_module.load(), _last_day(until)
     _import(
-        settings_module.load(),
+        current,
         "files",
         "files",
         out,
         quiet,
         as_json,
         lambda target, step: import_files(
-            target, mapping=mapping, append=append, progress=step.update
+            target, mapping=mapping, append=append, until=last_day, progress=step.update
         ),
     )
 

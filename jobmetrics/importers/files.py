@@ -12,6 +12,7 @@ import glob
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -59,6 +60,7 @@ def import_files(
     *,
     mapping: Path,
     append: bool = False,
+    until: date | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> dict:
     """Read the mapped CSV / Parquet files and write them as the raw folder `out`; return the
@@ -72,10 +74,10 @@ def import_files(
     connection = duckdb.connect()
     try:
         connection.execute("set TimeZone = 'UTC'")
-        tables, saved = read_tables(_Files(connection), plan, state, step)
+        tables, saved = read_tables(_Files(connection), plan, state, step, until)
     finally:
         connection.close()
-    return write_tables(out, SOURCE, tables, saved, append=append, step=step)
+    return write_tables(out, SOURCE, tables, saved, append=append, step=step, until=until)
 
 
 def source_files(mapping: TableMapping) -> tuple[str, list[Path]]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Protocol
@@ -24,7 +24,7 @@ import yaml
 from jobmetrics.core.contract import ARROW_SCHEMAS, RAW_TABLES
 from jobmetrics.importers.contract_checks import SOURCE_ID, rules
 from jobmetrics.importers.errors import SourceError
-from jobmetrics.importers.raw_folder import IdMap, write_import
+from jobmetrics.importers.raw_folder import EVENT_DAYS, IdMap, write_import
 
 TABLE_KEYS = ("from", "sql", "columns", "incremental")
 
@@ -252,6 +252,23 @@ def incremental_filter(mapping: TableMapping, after: str | None) -> str:
     return f" where ({mapping.incremental}) >= {after}"
 
 
+def _and_until(where: str, mapping: TableMapping, until: date | None) -> str:
+    """`where` extended to the rows whose event happened by the end of `until` (UTC); the same
+    filter bounds the incremental state, so rows after it are read by the next import."""
+    if until is None:
+        return where
+    cutoff = f"{until + timedelta(days=1):%Y-%m-%d} 00:00:00+00"
+    conditions = [
+        f"cast(({mapping.columns[column]}) as timestamptz) < cast('{cutoff}' as timestamptz)"
+        for column in EVENT_DAYS[mapping.name]
+        if column in mapping.columns
+    ]
+    if not conditions:
+        return where
+    joined = " and ".join(conditions)
+    return f"{where} and {joined}" if where else f" where {joined}"
+
+
 def with_sql_columns(mapping: TableMapping, names: list[str]) -> TableMapping:
     """A `sql:` table's columns: the contract columns its select returns, under their names."""
     contract = ARROW_SCHEMAS[mapping.name].names
@@ -291,10 +308,15 @@ class Engine(Protocol):
 
 
 def read_table(
-    engine: Engine, mapping: TableMapping, state: dict | None, step: Callable[[str], None]
+    engine: Engine,
+    mapping: TableMapping,
+    state: dict | None,
+    step: Callable[[str], None],
+    until: date | None = None,
 ) -> tuple[pa.Table, dict | None]:
     """The table's rows as a contract table (text ids not yet mapped), and its incremental state
-    after this read: the largest value read, or the saved one when no row was new."""
+    after this read: the largest value read, or the saved one when no row was new. With `until`,
+    only rows whose event time (EVENT_DAYS) falls on or before that day, UTC."""
     step(mapping.name)
     source = relation(mapping)
     try:
@@ -305,6 +327,7 @@ def read_table(
         kinds = {column: kind for column, (_, kind) in zip(mapping.columns, described, strict=True)}
         after = saved_after(state, mapping)
         where = incremental_filter(mapping, after and engine.constant(*after))
+        where = _and_until(where, mapping, until)
         query, columns = plan_select(mapping, kinds, where)
         pieces, rows = [], 0
         for batch in engine.batches(query, columns):
@@ -328,14 +351,18 @@ def read_table(
 
 
 def read_tables(
-    engine: Engine, plan: Mapping, state: dict | None, step: Callable[[str], None]
+    engine: Engine,
+    plan: Mapping,
+    state: dict | None,
+    step: Callable[[str], None],
+    until: date | None = None,
 ) -> tuple[dict[str, pa.Table], dict]:
     """Every mapped table read through the engine, and the incremental state to save (the
     previous import's, updated for the tables read)."""
     saved = dict((state or {}).get("tables") or {})
     tables = {}
     for mapping in plan.tables.values():
-        tables[mapping.name], saved[mapping.name] = read_table(engine, mapping, state, step)
+        tables[mapping.name], saved[mapping.name] = read_table(engine, mapping, state, step, until)
     return tables, {"tables": saved}
 
 
@@ -347,11 +374,14 @@ def write_tables(
     *,
     append: bool,
     step: Callable[[str], None],
+    until: date | None = None,
 ) -> dict:
     """Text ids mapped to integers, then the raw folder written (raw_folder.write_import)."""
     tables, id_maps = assign_ids(out, tables)
     step("checking and writing the raw folder")
-    return write_import(out, source, tables, append=append, state=state, id_maps=id_maps)
+    return write_import(
+        out, source, tables, append=append, state=state, id_maps=id_maps, data_end=until
+    )
 
 
 def located_error(engine: Engine, mapping: TableMapping, error: Exception) -> SourceError:

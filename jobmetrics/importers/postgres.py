@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from datetime import date
 from pathlib import Path
 
 import psycopg
@@ -60,6 +61,7 @@ def import_postgres(
     mapping: Path,
     dsn: str,
     append: bool = False,
+    until: date | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> dict:
     """Read the mapped tables from PostgreSQL and write them as the raw folder `out`; return the
@@ -70,8 +72,8 @@ def import_postgres(
     state = read_import_state(out, SOURCE) if append else None
     with _connect(dsn) as connection, connection.transaction():
         connection.execute("set local time zone 'UTC'")
-        tables, saved = read_tables(_Server(connection), plan, state, step)
-    return write_tables(out, SOURCE, tables, saved, append=append, step=step)
+        tables, saved = read_tables(_Server(connection), plan, state, step, until)
+    return write_tables(out, SOURCE, tables, saved, append=append, step=step, until=until)
 
 
 def shown_dsn(dsn: str) -> str:

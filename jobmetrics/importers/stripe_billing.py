@@ -363,7 +363,9 @@ def convert(objects: StripeObjects, mapping: Mapping, ids: Ids) -> Converted:
     for sub_id, sub_invoices in invoices_of.items():
         for invoice in sub_invoices:
             if sub_id not in periods_of:
-                skipped.append(_skip(invoice, f"its subscription {sub_id} is not imported"))
+                if invoice["id"] in ids.invoices.known and sub_id not in objects.subscriptions:
+                    continue  # --append: an ended subscription's invoice, kept as imported
+                skipped.append(_skip(invoice, "its subscription is not imported", sub_id))
                 continue
             row = _invoice_row(
                 invoice, objects.subscriptions[sub_id], periods_of[sub_id], objects, mapping
@@ -383,8 +385,11 @@ def convert(objects: StripeObjects, mapping: Mapping, ids: Ids) -> Converted:
     return Converted(tables, skipped)
 
 
-def _skip(item: dict, reason: str) -> dict:
-    return {"object": item.get("object", "?"), "id": item.get("id", "?"), "reason": reason}
+def _skip(item: dict, reason: str, detail: str | None = None) -> dict:
+    """What was left out and why; the reason is shared by every object left out for it (the
+    import counts objects per reason), the detail is this object's own."""
+    skipped = {"object": item.get("object", "?"), "id": item.get("id", "?"), "reason": reason}
+    return skipped | ({"detail": detail} if detail else {})
 
 
 def _users(objects: StripeObjects, mapping: Mapping, ids: Ids, skipped: list[dict]):
@@ -423,8 +428,9 @@ def _users(objects: StripeObjects, mapping: Mapping, ids: Ids, skipped: list[dic
             skipped.append(
                 _skip(
                     customer,
-                    f"same user_id {user_id} as {first_of[user_id]}: its subscriptions count "
-                    "for that user, whose details come from the first customer",
+                    "the same user_id as an earlier customer: its subscriptions count for that "
+                    "user, whose details come from the first customer",
+                    f"user_id {user_id}, first customer {first_of[user_id]}",
                 )
             )
             continue
@@ -508,10 +514,10 @@ def _is_proration(line: dict) -> bool:
 
 def _paid_lines(
     invoice: dict, sub: dict, objects: StripeObjects, mapping: Mapping
-) -> tuple[list[Line], str | None]:
+) -> tuple[list[Line], tuple[str, str] | None]:
     """(lines, problem) of an invoice: its subscription lines of mapped plan prices outside
     the trial, as paid periods (and, for a proration charging a new price, the change to it);
-    problem names an interval the contract does not have."""
+    problem (reason, detail) names an interval the contract does not have."""
     found, trial_end = [], sub.get("trial_end") or 0
     for line in (invoice.get("lines") or {}).get("data") or []:
         proration = _is_proration(line)
@@ -531,8 +537,8 @@ def _paid_lines(
         cycle = INTERVALS.get(interval)
         if cycle is None:
             return [], (
-                f"bills every {interval[1]} {interval[0]} (price {price['id']}): "
-                "the contract has monthly and annual plans only"
+                "bills at an interval the contract does not have (monthly and annual only)",
+                f"every {interval[1]} {interval[0]}, price {price['id']}",
             )
         if rule.billing_cycle and rule.billing_cycle != cycle:
             raise SourceError(
@@ -648,7 +654,7 @@ def _periods(
     status = sub.get("status")
     ended_at = _ended_at(sub)
     if customer not in user_of:
-        skipped.append(_skip(sub, f"its customer {customer} is not imported"))
+        skipped.append(_skip(sub, "its customer is not imported", customer))
         return []
     if status in ("incomplete", "incomplete_expired"):
         skipped.append(_skip(sub, f"{status}: its first payment never succeeded"))
@@ -657,7 +663,7 @@ def _periods(
     for invoice in invoices:
         paid, problem = _paid_lines(invoice, sub, objects, mapping)
         if problem:
-            skipped.append(_skip(sub, problem))
+            skipped.append(_skip(sub, *problem))
             return []
         lines += paid
     ordered = _timeline(lines, ended_at)
@@ -756,7 +762,7 @@ def _invoice_row(
             )
         status = "open" if invoice.get("next_payment_attempt") else "failed"
     else:
-        return f"status {state!r} is not one Stripe documents for a finalized invoice"
+        return "a status Stripe does not document for a finalized invoice"
     return {
         "invoice_id": None,  # given by convert, for all invoices at once
         "subscription_id": period.id,
@@ -951,10 +957,8 @@ def import_stripe(
         )
     out = Path(out)
     rules = load_mapping(mapping)
-    if append and read_import_manifest(out) is None:  # before reading a whole account
-        raise SourceError(
-            f"--append needs an import folder at {out}: run the import once without --append"
-        )
+    if append:  # before reading a whole account
+        _check_users_source(out, rules)
     step = progress or (lambda _message: None)
     previous = read_import_state(out, SOURCE) if append else None
     window = next_window(previous) if append else Window()
@@ -988,6 +992,36 @@ def import_stripe(
     return StripeImport(manifest, converted.skipped)
 
 
+def _check_users_source(out: Path, rules: Mapping) -> None:
+    """Refuse an --append that would overwrite or collide with users another source wrote:
+    Stripe's own rows would replace the product database's, and numbered customers would take
+    the product users' ids."""
+    manifest = read_import_manifest(out)
+    if manifest is None:
+        raise SourceError(
+            f"--append needs an import folder at {out}: run the import once without --append"
+        )
+    others = sorted(
+        source
+        for source, facts in manifest.get("sources", {}).items()
+        if source != SOURCE and "raw_users" in (facts.get("tables") or [])
+    )
+    if not others:
+        return
+    if rules.number_users:
+        raise SourceError(
+            f"stripe: mapping {rules.path}: customers.user_id: stripe numbers customers, but the "
+            f"users of {out} come from {', '.join(others)}: map the customer field that holds "
+            "their product user id instead (e.g. metadata.user_id)"
+        )
+    if rules.write_users:
+        raise SourceError(
+            f"stripe: mapping {rules.path}: the users of {out} come from {', '.join(others)}: "
+            "set `raw_users: false` so Stripe adds subscriptions and invoices to them instead of "
+            "replacing them"
+        )
+
+
 def _no_longer_there(objects: StripeObjects, converted: Converted, ids: Ids) -> dict[str, set]:
     """Rows an earlier import wrote for objects read again that now give no row: an invoice
     voided (or otherwise skipped) since, a subscription period its invoice lines no longer
@@ -995,14 +1029,16 @@ def _no_longer_there(objects: StripeObjects, converted: Converted, ids: Ids) -> 
     kept_invoices = set(converted.tables["raw_invoices"]["invoice_id"].to_pylist())
     gone_invoices = {
         ids.invoices.known[invoice_id]
-        for invoice_id in objects.invoices
-        if invoice_id in ids.invoices.known and ids.invoices.known[invoice_id] not in kept_invoices
+        for invoice_id, invoice in objects.invoices.items()
+        if invoice_id in ids.invoices.known
+        and ids.invoices.known[invoice_id] not in kept_invoices
+        # the invoices of a subscription not read again (ended) keep their rows
+        and _invoice_subscription(invoice) in objects.subscriptions
     }
     kept_periods = set(converted.tables["raw_subscriptions"]["subscription_id"].to_pylist())
-    reread = tuple(f"{sub_id}@" for sub_id in objects.subscriptions)
     gone_periods = {
         number
         for key, number in ids.periods.known.items()
-        if key.startswith(reread) and number not in kept_periods
+        if key.rsplit("@", 1)[0] in objects.subscriptions and number not in kept_periods
     }
     return {"raw_invoices": gone_invoices, "raw_subscriptions": gone_periods}

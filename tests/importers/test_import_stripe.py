@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -416,7 +416,11 @@ def test_objects_left_out_are_reported_with_id_and_reason(mapping):
         "in_oneoff",
         "cus_nouser",
     }
-    assert "1 week" in reasons["sub_weekly"] and "void" in reasons["in_void"]
+    assert "interval" in reasons["sub_weekly"] and "void" in reasons["in_void"]
+    details = {item["id"]: item.get("detail") for item in skipped}
+    assert details["sub_weekly"] == "every 1 week, price price_weekly"
+    # a reason names no object, so the import counts objects per reason
+    assert not any(item["id"] in item["reason"] for item in skipped)
     assert "user_id" in reasons["cus_nouser"]
     assert len(tables["raw_users"]) == 2
 
@@ -692,3 +696,88 @@ def test_a_json_folder_of_something_else_is_one_line(mapping, tmp_path):
     (tmp_path / "json" / "x.json").write_text('{"hello": 1}')
     with pytest.raises(SourceError, match=r"x.json is neither a Stripe list page"):
         import_stripe(tmp_path / "out", mapping=mapping, json_dir=tmp_path / "json")
+
+
+def test_an_import_until_a_day_then_an_append_equals_one_full_import(
+    generated, shapes, mapping, tmp_path
+):
+    """Nightly imports add up: the rows after importing up to a day and then appending the rest
+    equal those of one import of everything (nothing lost, nothing twice). The account is
+    chosen so that the append's re-read window (from the oldest subscription that could still
+    change) starts after an ended subscription that still has invoices inside the window."""
+    from jobmetrics.importers.stripe_billing import _ended_at, _invoice_subscription
+
+    middle = date.fromisoformat(START) + timedelta(days=DAYS - 20)
+    cut = int(datetime(middle.year, middle.month, middle.day, tzinfo=UTC).timestamp()) + DAY
+    objects = copy.deepcopy(shapes)
+    invoices_of: dict[str, list[dict]] = {}
+    for item in objects["invoices"]:
+        invoices_of.setdefault(_invoice_subscription(item), []).append(item)
+    started = [s for s in objects["subscriptions"] if s["created"] < cut]
+    ended = [s for s in started if _ended_at(s) and _ended_at(s) < cut]
+    live = sorted((s for s in started if s not in ended), key=lambda s: s["created"])
+    window_start = next(
+        sub["created"]
+        for sub in live
+        if any(
+            s["created"] < sub["created"]
+            and any(i["created"] >= sub["created"] for i in invoices_of.get(s["id"], []))
+            for s in ended
+        )
+    )
+    older_live = {s["id"] for s in live if s["created"] < window_start}
+    objects["subscriptions"] = [s for s in objects["subscriptions"] if s["id"] not in older_live]
+    objects["invoices"] = [
+        i for i in objects["invoices"] if _invoice_subscription(i) not in older_live
+    ]
+    staged, whole = tmp_path / "staged", tmp_path / "whole"
+    with FakeStripe(objects) as fake:
+        import_stripe(staged, mapping=mapping, api_key=fake.api_key, api_base=fake.url,
+                      until=middle)  # fmt: skip
+        halfway = read_table(staged, "raw_invoices").num_rows
+        appended = import_stripe(staged, mapping=mapping, api_key=fake.api_key,
+                                 api_base=fake.url, append=True)  # fmt: skip
+        import_stripe(whole, mapping=mapping, api_key=fake.api_key, api_base=fake.url)
+    assert 0 < halfway < read_table(whole, "raw_invoices").num_rows
+    for table in ("raw_users", "raw_subscriptions", "raw_invoices"):
+        assert read_table(staged, table).num_rows == read_table(whole, table).num_rows, table
+    assert [s for s in appended.skipped if "not imported" in s["reason"]] == []
+    # the same rows, compared on what they say (the ids differ: numbered in another order)
+    for table, columns in (
+        ("raw_subscriptions", ["user_id", "plan", "price_usd", "started_at", "ended_at"]),
+        ("raw_invoices", ["user_id", "issued_at", "amount_usd", "status", "paid_at"]),
+    ):
+        assert sorted(map(str, read_table(staged, table).select(columns).to_pylist())) == sorted(
+            map(str, read_table(whole, table).select(columns).to_pylist())
+        ), table
+
+
+def test_append_refuses_to_replace_or_collide_with_another_sources_users(
+    generated, shapes, tmp_path
+):
+    from jobmetrics.importers.raw_folder import write_import
+
+    out = tmp_path / "out"
+    write_import(out, "postgres", {"raw_users": read_table(generated, "raw_users")}, append=False)
+    with FakeStripe(shapes) as fake:
+        for extra, expected in (
+            ({}, "set `raw_users: false`"),
+            ({"customers": "{user_id: stripe}"}, "customers.user_id: stripe numbers customers"),
+        ):
+            path = mapping_yaml(tmp_path / "m.yml")
+            if extra:  # replace the customers block
+                path.write_text(
+                    path.read_text().replace("customers:\n", "customers:\n  user_id: stripe\n")
+                )
+            before = read_table(out, "raw_users")
+            with pytest.raises(SourceError, match=expected):
+                import_stripe(out, mapping=path, api_key=fake.api_key, api_base=fake.url,
+                              append=True)  # fmt: skip
+            assert read_table(out, "raw_users").equals(before)
+        with_users_kept = mapping_yaml(tmp_path / "kept.yml", raw_users="false")
+        import_stripe(out, mapping=with_users_kept, api_key=fake.api_key, api_base=fake.url,
+                      append=True)  # fmt: skip
+    assert (
+        read_table(out, "raw_users").to_pylist() == read_table(generated, "raw_users").to_pylist()
+    )
+    assert read_table(out, "raw_subscriptions").num_rows > 0
