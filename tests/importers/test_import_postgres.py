@@ -5,6 +5,7 @@ checked with DuckDB over both folders, not with the importer's code."""
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -119,6 +120,23 @@ def test_append_reads_only_rows_from_the_saved_incremental_value_on(
     assert differing_rows(f"{scans} union all {new}", generated(out, "raw_scans")) == (0, 0)
     state = json.loads((out / "_manifest.json").read_text())["sources"]["postgres"]["state"]
     assert state["tables"]["raw_scans"]["max"] > last
+
+
+def test_until_leaves_later_events_to_the_next_import(
+    postgres_server: PostgresServer, product_raw: Path, tmp_path: Path
+) -> None:
+    """--until: rows after that day (UTC) are not read, the saved state stops there too, so
+    the next --append reads them; the two imports together equal one of everything."""
+    dsn = product_database(postgres_server, product_raw, "until")
+    out, last_day = tmp_path / "raw", date(2025, 1, 31)
+    manifest = import_postgres(out, mapping=EXAMPLE_MAPPING, dsn=dsn, until=last_day)
+    assert manifest["data_end"] == "2025-01-31"
+    for table, column in (("raw_scans", "scanned_at"), ("raw_sessions", "started_at")):
+        early = f"{generated(product_raw, table)} where {column} < '2025-02-01'"
+        assert differing_rows(early, generated(out, table)) == (0, 0), table
+    import_postgres(out, mapping=EXAMPLE_MAPPING, dsn=dsn, append=True)
+    for table in ("raw_scans", "raw_sessions"):
+        assert differing_rows(generated(product_raw, table), generated(out, table)) == (0, 0)
 
 
 def test_sql_error_names_the_mapping_key_and_postgres_message(
