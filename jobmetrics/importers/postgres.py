@@ -70,9 +70,12 @@ def import_postgres(
     step = progress or (lambda _message: None)
     plan = load_mapping(mapping, source=SOURCE)
     state = read_import_state(out, SOURCE) if append else None
-    with _connect(dsn) as connection, connection.transaction():
-        connection.execute("set local time zone 'UTC'")
-        tables, saved = read_tables(_Server(connection), plan, state, step, until)
+    try:
+        with _connect(dsn) as connection, connection.transaction():
+            connection.execute("set local time zone 'UTC'")
+            tables, saved = read_tables(_Server(connection), plan, state, step, until)
+    except psycopg.Error as error:  # what the mapping's SQL did to the session, in one line
+        raise SourceError(f"postgres: {hide_secrets(first_line(error), dsn)}") from None
     return write_tables(out, SOURCE, tables, saved, append=append, step=step, until=until)
 
 
@@ -108,7 +111,17 @@ def hide_secrets(text: str, dsn: str) -> str:
 
 def _connect(dsn: str) -> psycopg.Connection:
     try:
-        connection = psycopg.connect(dsn, connect_timeout=CONNECT_TIMEOUT_S)
+        conninfo_to_dict(dsn)
+    except psycopg.Error:  # libpq's message may quote a piece of the password
+        raise SourceError(
+            "postgres: the connection string (--dsn or JOBMETRICS_POSTGRES_DSN) does not parse: "
+            "check its quoting, and percent-encode special characters in a postgresql:// URL"
+        ) from None
+    try:
+        # every transaction of the session is read-only, even one a mapping's SQL would open
+        connection = psycopg.connect(
+            dsn, connect_timeout=CONNECT_TIMEOUT_S, options="-c default_transaction_read_only=on"
+        )
     except psycopg.Error as error:
         raise SourceError(
             f"postgres: cannot connect to {shown_dsn(dsn)}: {hide_secrets(first_line(error), dsn)}"

@@ -167,6 +167,44 @@ def test_reads_in_a_read_only_transaction(
         import_postgres(tmp_path / "raw", mapping=mapping, dsn=dsn, append=False)
 
 
+def test_a_mapping_cannot_leave_the_read_only_transaction(
+    postgres_server: PostgresServer, product_raw: Path, tmp_path: Path
+) -> None:
+    """A `from:` smuggling statements (commit, then a write) is one line, and writes nothing:
+    every transaction of the import's session is read-only."""
+    dsn = product_database(postgres_server, product_raw, "smuggle")
+    mapping = tmp_path / "product.yml"
+    mapping.write_text(
+        EXAMPLE_MAPPING.read_text().replace(
+            "from: accounts",
+            'from: "accounts limit 0; commit; create table pwned (x int); select * from accounts"',
+        )
+    )
+    with pytest.raises(SourceError) as raised:
+        import_postgres(tmp_path / "raw", mapping=mapping, dsn=dsn, append=False)
+    assert str(raised.value).startswith("postgres")
+    assert "\n" not in str(raised.value)
+    with postgres_server.connect("smuggle") as connection:
+        assert connection.execute("select to_regclass('pwned')").fetchone()[0] is None
+    assert not (tmp_path / "raw").exists()
+
+
+@pytest.mark.parametrize(
+    "dsn",
+    ["postgresql://reader:s3cr3t w0rd@localhost/db", "host=localhost password=ab3 cd9 dbname=x"],
+    ids=["url-with-space", "keywords-with-space"],
+)
+def test_a_connection_string_that_does_not_parse_shows_no_part_of_it(
+    tmp_path: Path, dsn: str
+) -> None:
+    with pytest.raises(SourceError) as raised:
+        import_postgres(tmp_path / "raw", mapping=EXAMPLE_MAPPING, dsn=dsn, append=False)
+    message = str(raised.value)
+    assert "does not parse" in message
+    for piece in ("s3cr3t", "w0rd", "ab3", "cd9"):
+        assert piece not in message
+
+
 def test_a_null_key_is_reported_with_table_and_column(
     postgres_server: PostgresServer, product_raw: Path, tmp_path: Path
 ) -> None:
