@@ -284,5 +284,6 @@ def load_env_file(path: Path) -> list[str]:
         )
     names = dotenv_values(stream=io.StringIO(text), interpolate=False)
     added = [name for name, value in names.items() if value is not None and name not in os.environ]
-    load_dotenv(stream=io.StringIO(text), override=False)
+    # as written: `${NAME}` in a value (a password) is kept, not expanded
+    load_dotenv(stream=io.StringIO(text), override=False, interpolate=False)
     return added

@@ -103,7 +103,9 @@ class StripeReader:
         found = StripeObjects()
         for item in self._pages("/v1/prices", {}):
             found.add(item)
-        for item in self._pages("/v1/customers", _created(window.customers_after, 1)):
+        # at or after the cursor: a customer created in the cursor's second after the last
+        # import is read too; one read twice replaces itself (rows merge by key)
+        for item in self._pages("/v1/customers", _created(window.customers_after)):
             found.add(item)
         params = {"status": "all", "expand": ["data.customer"], **_created(window.reread_from)}
         for item in self._pages("/v1/subscriptions", params):
@@ -163,6 +165,7 @@ class StripeReader:
         text = redact(
             str(getattr(error, "user_message", None) or error._message or ""), self._api_key
         )
+        text = " ".join(text.split())  # stripe-python's connection messages span lines
         if isinstance(error, stripe.AuthenticationError):
             return f"stripe: the API refused the key (401) on {what}: {text} (check STRIPE_API_KEY)"
         if isinstance(error, stripe.PermissionError):
@@ -184,11 +187,11 @@ def _line_prices(invoices) -> set[str]:
     return found
 
 
-def _created(after: int | None, strict: int = 0) -> dict:
-    """The created filter: at or after `after` (strict=1: after it)."""
+def _created(after: int | None) -> dict:
+    """The created filter: at or after `after`."""
     if after is None:
         return {}
-    return {"created": {"gt" if strict else "gte": int(after)}}
+    return {"created": {"gte": int(after)}}
 
 
 def _retry_after(headers: dict | None, attempt: int) -> float:

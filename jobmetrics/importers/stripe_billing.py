@@ -857,7 +857,7 @@ def window_of(objects: StripeObjects, window: Window) -> StripeObjects:
     customers = {
         key: c
         for key, c in objects.customers.items()
-        if (c.get("created") or 0) > (window.customers_after or -1)
+        if (c.get("created") or 0) >= (window.customers_after or -1)
     }
     for sub in subscriptions.values():
         customer = _ref(sub.get("customer"))

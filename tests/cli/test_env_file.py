@@ -71,3 +71,16 @@ def test_the_env_file_is_git_ignored() -> None:
         ["git", "check-ignore", "--no-index", "-q", ".env"], cwd=PROJECT_ROOT, timeout=30
     )
     assert ignored.returncode == 0
+
+
+def test_values_are_taken_as_written(tmp_path: Path, monkeypatch) -> None:
+    """A password with `${` in it is not expanded (python-dotenv would, by default)."""
+    from jobmetrics.core.settings import load_env_file
+
+    env_file = tmp_path / ".env"
+    env_file.write_text("JOBMETRICS_TEST_SECRET=pa${ss}word\n")
+    monkeypatch.delenv("JOBMETRICS_TEST_SECRET", raising=False)
+    monkeypatch.setenv("ss", "EXPANDED")
+    assert load_env_file(env_file) == ["JOBMETRICS_TEST_SECRET"]
+    assert os.environ["JOBMETRICS_TEST_SECRET"] == "pa${ss}word"
+    monkeypatch.delenv("JOBMETRICS_TEST_SECRET")

@@ -156,6 +156,20 @@ def test_a_refused_key_is_one_line_without_the_key(shapes, mapping, tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+def test_an_unreachable_api_is_one_line(mapping, tmp_path):
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(SourceError) as error:
+        import_stripe(tmp_path / "out", mapping=mapping, api_key="sk_test_x" * 3,
+                      api_base=f"http://127.0.0.1:{port}")  # fmt: skip
+    message = str(error.value)
+    assert message.startswith(f"stripe: cannot reach http://127.0.0.1:{port}")
+    assert "\n" not in message and "sk_test_x" not in message
+
+
 def test_server_errors_after_the_clients_retries_are_one_line(shapes, mapping, tmp_path):
     with (
         FakeStripe(shapes) as fake,
@@ -495,7 +509,7 @@ def test_append_reads_only_new_objects_and_updates_a_canceled_subscription(
         fake.requests.clear()
         import_stripe(out, mapping=mapping, api_key=fake.api_key, api_base=fake.url, append=True)
         queries = dict((p, q) for p, q in fake.requests)
-    assert queries["/v1/customers"]["created[gt]"] == str(state["customers_created"])
+    assert queries["/v1/customers"]["created[gte]"] == str(state["customers_created"])
     assert queries["/v1/subscriptions"]["created[gte]"] == str(state["reread_from"])
     after = read_table(out, "raw_subscriptions").to_pylist()
     by_id = {s["subscription_id"]: s for s in after}
