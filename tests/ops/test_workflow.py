@@ -144,14 +144,25 @@ def _warning_step() -> dict:
     return step
 
 
-@pytest.mark.parametrize(("visibility", "warned"), [("public", True), ("private", False)])
-def test_warns_in_the_log_before_publishing_real_data_from_a_public_repository(
-    tmp_path: Path, visibility: str, warned: bool
+@pytest.mark.parametrize(
+    ("pages_public", "visibility", "warnings"),
+    [
+        ("true", "public", ["Real data on a public site", "Real data in public artifacts"]),
+        ("true", "private", ["Real data on a public site"]),  # private repo, public Pages
+        ("unknown", "private", ["Real data on a public site"]),  # cannot tell: say so
+        ("false", "private", []),  # Pages access control
+    ],
+)
+def test_warns_in_the_log_before_publishing_real_data_where_anyone_can_read_it(
+    tmp_path: Path, pages_public: str, visibility: str, warnings: list[str]
 ) -> None:
     step = _warning_step()
     assert "vars.JOBMETRICS_SOURCES != ''" in step["if"]
     fake_gh = tmp_path / "gh"
-    fake_gh.write_text(f"#!/bin/sh\necho {visibility}\n")
+    pages = "exit 1" if pages_public == "unknown" else f"echo {pages_public}"
+    fake_gh.write_text(
+        f'#!/bin/sh\ncase "$2" in */pages) {pages} ;; *) echo {visibility} ;; esac\n'
+    )
     fake_gh.chmod(0o755)
     result = subprocess.run(
         ["bash", "-euo", "pipefail", "-c", step["run"]],
@@ -165,9 +176,10 @@ def test_warns_in_the_log_before_publishing_real_data_from_a_public_repository(
         timeout=30,
     )
     assert result.returncode == 0, result.stderr
-    assert ("::warning" in result.stdout) is warned
-    if warned:
-        assert "stripe postgres" in result.stdout and "public" in result.stdout
+    shown = re.findall(r"::warning title=([^:]+)::", result.stdout)
+    assert shown == warnings
+    if warnings:
+        assert "stripe postgres" in result.stdout
 
 
 def test_passes_the_anthropic_key_from_secrets() -> None:
