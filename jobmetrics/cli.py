@@ -344,6 +344,12 @@ def _import(
         progress.note(
             f"every object {source} skipped, with its reason: {target / facts['skipped_list']}"
         )
+    empty = [name for name in facts.get("tables") or [] if not counts.get(name)]
+    if empty:
+        progress.note(
+            f"{source} gave no rows for {', '.join(empty)}: check the mapping"
+            + (" and what it skipped" if facts.get("skipped_list") else "")
+        )
     absent = manifest.get("absent_tables") or []
     if absent:
         progress.note(

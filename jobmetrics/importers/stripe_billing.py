@@ -282,6 +282,10 @@ def _dig(item: dict, path: str) -> object:
 # ------------------------------------------------------------------------------ conversion
 
 
+PRODUCT_USERS = "product_user"
+"""The IdMap kind of the product database's user ids (jobmetrics/importers/mapping.py)."""
+
+
 @dataclass
 class Ids:
     """The id maps of an import folder: customers (with user_id: stripe), subscription periods
@@ -290,13 +294,16 @@ class Ids:
     users: IdMap
     periods: IdMap
     invoices: IdMap
+    product_users: IdMap = field(default_factory=lambda: IdMap(PRODUCT_USERS, {}))
+    """The numbers the product database import gave its text user ids (uuids): a customer's
+    metadata user_id in that form finds its user through them. Read only."""
 
     KINDS = ("stripe_customer", "stripe_period", "stripe_invoice")
 
     @classmethod
     def load(cls, out: Path) -> Ids:
         """The ids an earlier import into `out` gave (for --append)."""
-        return cls(*(IdMap.load(out, kind) for kind in cls.KINDS))
+        return cls(*(IdMap.load(out, kind) for kind in cls.KINDS), IdMap.load(out, PRODUCT_USERS))
 
     @classmethod
     def fresh(cls) -> Ids:
@@ -412,14 +419,15 @@ def _users(objects: StripeObjects, mapping: Mapping, ids: Ids, skipped: list[dic
             value = source.read(customer)
             try:
                 user_id = int(str(value)) if value is not None else None
-            except ValueError:
-                user_id = None
+            except ValueError:  # a text id (uuid) the product database import numbered
+                user_id = ids.product_users.known.get(str(value))
             if user_id is None:
                 skipped.append(
                     _skip(
                         customer,
-                        f"no whole-number {source.path or 'user_id'} (the mapping's "
-                        "customers.user_id; `user_id: stripe` numbers customers instead)",
+                        f"no whole-number {source.path or 'user_id'}, nor one of the product "
+                        "database's text user ids (the mapping's customers.user_id; "
+                        "`user_id: stripe` numbers customers instead)",
                     )
                 )
                 continue

@@ -795,3 +795,26 @@ def test_append_refuses_to_replace_or_collide_with_another_sources_users(
         read_table(out, "raw_users").to_pylist() == read_table(generated, "raw_users").to_pylist()
     )
     assert read_table(out, "raw_subscriptions").num_rows > 0
+
+
+def test_customers_find_product_users_by_their_text_ids(generated, shapes, tmp_path):
+    """A product database with uuid keys (numbered by its import): a customer whose
+    metadata.user_id holds the uuid belongs to that user."""
+    from jobmetrics.importers.raw_folder import IdMap, write_import
+
+    def uuid(user_id: int) -> str:
+        return f"00000000-0000-4000-8000-{user_id:012d}"
+
+    out = tmp_path / "out"
+    users = read_table(generated, "raw_users")
+    numbers = IdMap("product_user", {uuid(i): i for i in users["user_id"].to_pylist()})
+    write_import(out, "postgres", {"raw_users": users}, append=False, id_maps=[numbers])
+    objects = copy.deepcopy(shapes)
+    for item in objects["customers"]:
+        item["metadata"]["user_id"] = uuid(int(item["metadata"]["user_id"]))
+    mapping = mapping_yaml(tmp_path / "m.yml", raw_users="false")
+    with FakeStripe(objects) as fake:
+        result = import_stripe(out, mapping=mapping, api_key=fake.api_key, api_base=fake.url,
+                               append=True)  # fmt: skip
+    assert result.skipped == []
+    assert differences(generated, out) == {table: (0, 0) for table in NATURAL}
