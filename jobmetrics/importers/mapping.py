@@ -324,6 +324,8 @@ def read_table(
             names = [name for name, _ in engine.describe(f"select * from {source}")]
             mapping = with_sql_columns(mapping, names)
         described = engine.describe(f"select {', '.join(mapping.columns.values())} from {source}")
+        if len(described) != len(mapping.columns):
+            raise _several_columns(engine, mapping)
         kinds = {column: kind for column, (_, kind) in zip(mapping.columns, described, strict=True)}
         after = saved_after(state, mapping)
         where = incremental_filter(mapping, after and engine.constant(*after))
@@ -396,6 +398,19 @@ def located_error(engine: Engine, mapping: TableMapping, error: Exception) -> So
         if message is not None:
             return SourceError(f"{mapping.where(key)}: {engine.name}: {message}")
     return SourceError(f"{mapping.path}: {mapping.name}: {engine.name}: {first_line(error)}")
+
+
+def _several_columns(engine: Engine, mapping: TableMapping) -> SourceError:
+    """The error naming the mapped expression that gives more than one column (a comma outside
+    parentheses, or a `*`)."""
+    for column, expression in mapping.columns.items():
+        count = len(engine.describe(f"select {expression} from {relation(mapping)}"))
+        if count != 1:
+            return SourceError(
+                f"{mapping.where(f'columns.{column}')}: {expression!r} gives {count} columns, "
+                "not one (a comma outside parentheses?)"
+            )
+    return SourceError(f"{mapping.path}: {mapping.name}: the columns do not match the mapping")
 
 
 def first_line(error: BaseException) -> str:

@@ -143,3 +143,17 @@ def test_an_expression_duckdb_rejects_names_the_key(tmp_path: Path) -> None:
     (tmp_path / "spend" / "a.csv").write_text("day,source,amount\n2025-01-01,referral,12.50\n")
     with pytest.raises(SourceError, match=r"raw_marketing_spend\.columns\.channel: DuckDB: "):
         import_files(tmp_path / "raw", mapping=mapping, append=False)
+
+
+def test_an_expression_giving_two_columns_names_the_key(tmp_path: Path) -> None:
+    mapping = tmp_path / "product.yml"
+    mapping.write_text(SPEND.replace("channel: source", "channel: source, day"))
+    (tmp_path / "spend").mkdir()
+    (tmp_path / "spend" / "a.csv").write_text("day,source,amount\n2025-01-01,referral,12.50\n")
+    with pytest.raises(SourceError) as raised:
+        import_files(tmp_path / "raw", mapping=mapping, append=False)
+    assert str(raised.value) == (
+        f"{mapping}: raw_marketing_spend.columns.channel: 'source, day' gives 2 columns, not one"
+        " (a comma outside parentheses?)"
+    )
+    assert not (tmp_path / "raw").exists()

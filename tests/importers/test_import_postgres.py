@@ -167,6 +167,22 @@ def test_reads_in_a_read_only_transaction(
         import_postgres(tmp_path / "raw", mapping=mapping, dsn=dsn, append=False)
 
 
+def test_an_expression_giving_two_columns_names_the_key(
+    postgres_server: PostgresServer, product_raw: Path, tmp_path: Path
+) -> None:
+    dsn = product_database(postgres_server, product_raw, "twocolumns")
+    mapping = tmp_path / "product.yml"
+    mapping.write_text(
+        EXAMPLE_MAPPING.read_text().replace("upper(country_code)", "upper(country_code), id")
+    )
+    with pytest.raises(SourceError) as raised:
+        import_postgres(tmp_path / "raw", mapping=mapping, dsn=dsn, append=False)
+    assert str(raised.value) == (
+        f"{mapping}: raw_users.columns.country: 'upper(country_code), id' gives 2 columns,"
+        " not one (a comma outside parentheses?)"
+    )
+
+
 def test_a_mapping_cannot_leave_the_read_only_transaction(
     postgres_server: PostgresServer, product_raw: Path, tmp_path: Path
 ) -> None:
