@@ -1,8 +1,10 @@
 """Run `mf query` (MetricFlow, the dbt semantic layer engine) against the warehouse.
 
-MetricFlow reads `<project>/target/semantic_manifest.json` and ignores DBT_TARGET_PATH, so when
-the dbt artifacts live elsewhere (isolated builds, tests) the query runs from a throwaway folder
-that links the project's files and points `target` at the settings' dbt target folder.
+MetricFlow reads `<project>/target/semantic_manifest.json` and ignores DBT_TARGET_PATH, so the
+query runs from a throwaway folder that links the project's files and points `target` at the
+settings' dbt target folder. Its profile is the project's with the DuckDB file opened read-only:
+dbt-duckdb otherwise opens it for writing, which fails while anyone else reads the warehouse (a
+DuckDB CLI, the report, another question) and would hold everyone else out meanwhile.
 """
 
 from __future__ import annotations
@@ -17,9 +19,11 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+import yaml
+
 from jobmetrics.core.settings import PROJECT_ROOT, Settings
 
-_PROJECT_ENTRIES = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "analyses")
+_PROJECT_ENTRIES = ("dbt_project.yml", "models", "macros", "seeds", "analyses")
 
 
 class MetricQueryFailed(Exception):
@@ -33,16 +37,22 @@ def mf_executable() -> str:
 
 @contextmanager
 def _project_dir(settings: Settings) -> Iterator[Path]:
-    if settings.dbt_target_dir.resolve() == (PROJECT_ROOT / "target").resolve():
-        yield PROJECT_ROOT
-        return
     with tempfile.TemporaryDirectory(prefix="jobmetrics-mf-") as folder:
         root = Path(folder)
         for entry in _PROJECT_ENTRIES:
             if (PROJECT_ROOT / entry).exists():
                 (root / entry).symlink_to(PROJECT_ROOT / entry)
         (root / "target").symlink_to(settings.dbt_target_dir.resolve())
+        (root / "profiles.yml").write_text(read_only_profile(), encoding="utf-8")
         yield root
+
+
+def read_only_profile() -> str:
+    """The project's profiles.yml, its DuckDB output opening the file read-only."""
+    profiles = yaml.safe_load((PROJECT_ROOT / "profiles.yml").read_text(encoding="utf-8"))
+    duckdb = profiles["jobmetrics"]["outputs"]["duckdb"]
+    duckdb["config_options"] = {**duckdb.get("config_options", {}), "access_mode": "read_only"}
+    return yaml.safe_dump(profiles, sort_keys=False)
 
 
 def _number(text: str) -> float | str | None:
