@@ -22,6 +22,11 @@
       between: {min_value, max_value} no value outside the inclusive range (either bound optional)
       later_than: other_column        no value at or before other_column (for example ended_at)
       null_when: "<SQL condition>"    NULL exactly when the condition holds
+      relationships: {to: dim_customers, field: user_id}
+                                      every value is a `field` of the table `to`: a table of
+                                      this test's list or of its `references`, a seed of
+                                      table_checks_seeds, or a source table (dbt's
+                                      relationships test, without a node of its own)
     A model's key of several columns is `config: meta: unique_combination: [a, b]`. On a source,
     every column's declared data_type is compared first with the type the engine reads
     (DESCRIBE), so a raw file written with another type, or without the column, fails naming
@@ -35,7 +40,7 @@
     table of the group's folders that declares a check must be in the group's list (a new model
     left out fails the test, naming it), so no check is silently skipped.
 -#}
-{% macro table_checks(relations, folders, resource_type='model') %}
+{% macro table_checks(relations, folders, resource_type='model', references=[]) %}
     {#- Referenced while dbt parses, so every check group runs after the seeds its accepted
         values may come from (the checks' YAML is only read when the test executes). -#}
     {%- for seed in table_checks_seeds() -%}
@@ -81,6 +86,12 @@
         {%- endfor -%}
         {#- A table whose columns are missing or of another type is reported by that alone: its
             other checks could not even be bound. The other tables are still checked. -#}
+        {#- The tables a relationships check may point to, by name (seeds and sources are
+            looked up when a check names one). -#}
+        {%- set parents = {} -%}
+        {%- for relation in relations + references -%}
+            {%- do parents.update({relation.identifier: relation}) -%}
+        {%- endfor -%}
         {%- set problems = [] -%}
         {%- set checked = [] -%}
         {%- for relation in relations -%}
@@ -99,7 +110,7 @@ failures as (
     {%- endfor %}
     {%- for relation in checked %}
     select failure, failing_rows from (
-        {{ table_checks_failures(relation, by_name[relation.identifier][0]) | indent(8) }}
+        {{ table_checks_failures(relation, by_name[relation.identifier][0], parents) | indent(8) }}
     ) as checks_{{ loop.index }}
     {{- '\n    union all' if not loop.last }}
     {%- endfor %}
@@ -170,12 +181,13 @@ failures as (
 
 
 {#- One table's checks as a query of (failure, failing_rows), one row per check. -#}
-{% macro table_checks_failures(model, node) %}
+{% macro table_checks_failures(model, node, parents={}) %}
 {%- set table = model.identifier -%}
 {%- set columns = table_checks_columns(node) -%}
 {%- set unique_combination = (node.config.meta or {}).get('unique_combination') -%}
 {%- set counts = [] -%}
 {%- set sorted_keys = [] -%}
+{%- set orphans = [] -%}
 {%- for column in columns -%}
     {%- set name = column.name -%}
     {%- for check in column.checks -%}
@@ -240,11 +252,18 @@ failures as (
                     ~ name ~ ' is null',
                 label ~ ': {n} not NULL exactly when ' ~ argument ~ ' (null_when)'
             )) -%}
+        {%- elif kind == 'relationships' -%}
+            {%- do orphans.append((
+                name,
+                table_checks_parent(argument.to, parents, label),
+                argument.field,
+                label ~ ': {n} not a ' ~ argument.field ~ ' of ' ~ argument.to ~ ' (relationships)'
+            )) -%}
         {%- else -%}
             {{ exceptions.raise_compiler_error(
                 "table_checks: unknown check '" ~ kind ~ "' on " ~ label
                 ~ " (known: not_null, unique, no_duplicates, non_negative, accepted_values,"
-                ~ " between, later_than, null_when)"
+                ~ " between, later_than, null_when, relationships)"
             ) }}
         {%- endif -%}
     {%- endfor -%}
@@ -280,6 +299,19 @@ repeated_{{ loop.index }} as (
 ),
 
 {% endfor %}
+{%- for name, parent, field, _ in orphans %}
+orphans_{{ loop.index }} as (
+    select count(*) as failing_rows
+    from {{ model }} as child
+    where
+        child.{{ name }} is not null
+        and not exists (
+            select 1 from {{ parent }} as parent
+            where parent.{{ field }} = child.{{ name }}
+        )
+),
+
+{% endfor %}
 {%- if unique_combination %}
 repeated_combinations as (
     select count(*) as failing_rows
@@ -310,6 +342,13 @@ table_failures as (
         {{ table_checks_message(message, 'failing_rows') }} as failure,
         failing_rows
     from repeated_{{ loop.index }}
+    {%- endfor %}
+    {%- for _, _, _, message in orphans %}
+    union all
+    select
+        {{ table_checks_message(message, 'failing_rows') }} as failure,
+        failing_rows
+    from orphans_{{ loop.index }}
     {%- endfor %}
     {%- if unique_combination %}
     union all
@@ -389,7 +428,27 @@ where case when found.failures = '' then false else raise_error(found.failures) 
 {% endtest %}
 
 
-{#- The seeds a check's accepted values may come from (accepted_values: {seed: ..., column: ...}). -#}
+{#- The seeds a check may read: accepted_values: {seed: ..., column: ...} and relationships to a
+    seed. Every check group refs them, so they are loaded before any check runs. -#}
 {% macro table_checks_seeds() %}
-    {{ return(['plans']) }}
+    {{ return(['channels', 'plans']) }}
+{% endmacro %}
+
+
+{#- The relation a relationships check points to: a table of the group (or its references), a
+    seed of table_checks_seeds, or a source table; a clear error for anything else. -#}
+{% macro table_checks_parent(name, parents, label) %}
+    {%- if name in parents -%}
+        {{ return(parents[name]) }}
+    {%- elif name in table_checks_seeds() -%}
+        {{ return(ref(name)) }}
+    {%- endif -%}
+    {%- for node in graph.sources.values()
+        if node.package_name == project_name and node.name == name -%}
+        {{ return(source(node.source_name, node.name)) }}
+    {%- endfor -%}
+    {{ exceptions.raise_compiler_error(
+        label ~ ": relationships to " ~ name ~ ", which is not a table of this check group (add it"
+        ~ " to its references=[...]), a seed of table_checks_seeds() or a source table"
+    ) }}
 {% endmacro %}

@@ -9,7 +9,6 @@ which the build's check (a count per rule, at any scale) does not.
 from __future__ import annotations
 
 import csv
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,10 +24,6 @@ SOURCES_YML = PROJECT_ROOT / "models" / "staging" / "raw" / "_sources.yml"
 SEEDS = PROJECT_ROOT / "seeds"
 SOURCE_ID = "source_id"
 """Optional column of an imported table: the source's own id of the row, for messages only."""
-
-_TARGET = re.compile(
-    r"""(source\(\s*'raw'\s*,\s*'(?P<table>\w+)'\s*\)|ref\(\s*'(?P<seed>\w+)'\s*\))"""
-)
 
 
 @dataclass(frozen=True)
@@ -56,12 +51,6 @@ def rules(sources_yml: Path = SOURCES_YML) -> list[Rule]:
                     if kind == "accepted_values" and isinstance(argument, dict):
                         argument = seed_values(argument["seed"], argument["column"])
                     found.append(Rule(table["name"], column["name"], kind, argument))
-                for test in column.get("data_tests", []):
-                    if isinstance(test, dict) and "relationships" in test:
-                        arguments = test["relationships"].get("arguments", test["relationships"])
-                        found.append(
-                            Rule(table["name"], column["name"], "relationships", arguments)
-                        )
     return found
 
 
@@ -141,14 +130,13 @@ def _first_violation(
 
 
 def _parent(rule: Rule) -> tuple[str, str]:
-    """The relation a relationship points to, as SQL and as the user knows it."""
-    target = _TARGET.fullmatch(rule.argument["to"].strip())
-    if target is None:
-        raise ValueError(f"{SOURCES_YML}: relationship target {rule.argument['to']!r}")
-    if target["table"]:
-        return target["table"], target["table"]
-    seed = SEEDS / f"{target['seed']}.csv"
-    return f"read_csv('{seed}', all_varchar = true)", f"seeds/{seed.name}"
+    """The relation a relationship points to (a raw table or a seed), as SQL and as the user
+    knows it."""
+    name = rule.argument["to"]
+    seed = SEEDS / f"{name}.csv"
+    if seed.is_file():
+        return f"read_csv('{seed}', all_varchar = true)", f"seeds/{seed.name}"
+    return name, name
 
 
 def _literal(value: object) -> str:

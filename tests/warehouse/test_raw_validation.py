@@ -128,7 +128,9 @@ def test_unknown_enum_value_names_table_column_and_accepted_values(bad_build) ->
 
 def test_broken_relationship_names_table_and_column(bad_build) -> None:
     outcome, _ = bad_build
-    assert failures_about(outcome, "relationships_raw_raw_sessions_user_id", "Got 1 result")
+    assert failures_about(
+        outcome, "raw_sessions.user_id: 1 row not a user_id of raw_users (relationships)"
+    )
 
 
 def test_no_finance_mart_is_built_from_bad_data(bad_build) -> None:
