@@ -1,5 +1,6 @@
 """Every command stopped by SIGTERM or Ctrl-C prints one `error: interrupted by ...` line, exits
-130 and leaves what it would have replaced as it was (builds: tests/ops/test_safe_rebuild.py)."""
+130 and leaves what it would have replaced as it was (builds: tests/ops/test_safe_rebuild.py and
+test_rebuild_inputs.py)."""
 
 from __future__ import annotations
 
