@@ -12,14 +12,17 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
-
-import anthropic
-import httpx2
+from typing import TYPE_CHECKING, Any
 
 from jobmetrics.core.settings import Settings
 
-HttpClientFactory = Callable[[], httpx2.Client]
+if TYPE_CHECKING:
+    # The SDK is imported when a call is made, not with this module: importing it takes about
+    # 1.4 s, which every `jobmetrics report` without an API key (offline narratives) would pay.
+    import anthropic
+    import httpx2
+
+HttpClientFactory = Callable[[], "httpx2.Client"]
 ANY_TOOL = "*"
 """`send(..., tool_name=ANY_TOOL)` lets the model pick any of the tools (tool_choice any)."""
 
@@ -46,6 +49,8 @@ def create_client(
     `http_client_factory` gives its HTTP client (tests pass one with a mock transport)."""
     if not settings.anthropic_api_key:
         raise NoApiKey()
+    import anthropic
+
     http_client = http_client_factory() if http_client_factory is not None else None
     return anthropic.Anthropic(
         api_key=settings.anthropic_api_key,
@@ -193,6 +198,8 @@ class Reply:
 
 
 def _reason(error: anthropic.APIError) -> str:
+    import anthropic
+
     if isinstance(error, anthropic.APITimeoutError):
         return "the request timed out"
     if isinstance(error, anthropic.RateLimitError):
@@ -263,7 +270,9 @@ def send(
     elif tool_name:
         extra["tool_choice"] = {"type": "tool", "name": tool_name}
     deadline_s = max(0.1, min(settings.ai_timeout_s, session.remaining_s()))
-    client = session.client()
+    client = session.client()  # NoApiKey without a key; imports the SDK
+    import anthropic
+
     try:
         message = _within(
             deadline_s,
