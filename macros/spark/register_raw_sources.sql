@@ -16,6 +16,8 @@
 
 {% macro spark__register_raw_sources() -%}
     {%- if execute -%}
+        {#- Each schema is created once: a `create schema` costs about a second on Derby. -#}
+        {%- set schemas = [] -%}
         {%- for source in graph.sources.values() -%}
             {%- set location = source.meta.get('external_location')
                 or source.config.get('meta', {}).get('external_location')
@@ -26,7 +28,10 @@
                     | replace('{identifier}', source.identifier)
                     | replace('{schema}', source.schema)
                     | replace("'", '') -%}
-                {%- do run_query('create schema if not exists ' ~ source.schema) -%}
+                {%- if source.schema not in schemas -%}
+                    {%- do run_query('create schema if not exists ' ~ source.schema) -%}
+                    {%- do schemas.append(source.schema) -%}
+                {%- endif -%}
                 {%- do run_query('drop table if exists ' ~ source.schema ~ '.' ~ source.identifier) -%}
                 {%- do run_query(
                     'create table ' ~ source.schema ~ '.' ~ source.identifier

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from jobmetrics.warehouse.dbt_invoke import run_dbt
@@ -55,12 +56,8 @@ def main(export_dir: Path, append_days: int) -> int:
     import os
 
     timings: dict[str, float] = {}
-    # The on-run-start hook registers the raw files too; calling it first also covers a
-    # project without the hook and starts the JVM outside the timed build.
-    register = ["run-operation", "register_raw_sources", "--target", "spark"]
-    if not _timed_dbt(register, timings, "spark_start_and_register_s"):
-        return 1
-    if not _timed_dbt(BUILD_ARGS, timings, "dbt_build_s"):
+    # The first build starts the Spark session; its on-run-start hook registers the raw files.
+    if not _timed_dbt(BUILD_ARGS, timings, "dbt_build_with_spark_start_s"):
         return 1
     if append_days:
         from jobmetrics.generator import append_days as extend
@@ -74,10 +71,15 @@ def main(export_dir: Path, append_days: int) -> int:
     spark = SparkSession.builder.getOrCreate()  # the session dbt-spark opened
     begin = time.perf_counter()
     export_dir.mkdir(parents=True, exist_ok=True)
-    for name in _mart_names(Path(os.environ["DBT_TARGET_PATH"])):
-        frame = spark.table(f"jobmetrics.{name}")
+
+    def export(name: str) -> None:
         # One file per mart, read back by DuckDB in the test.
+        frame = spark.table(f"jobmetrics.{name}")
         frame.coalesce(1).write.mode("overwrite").parquet(str(export_dir / name))
+
+    # Two at a time: each write is a small job that leaves a core idle while the driver works.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(export, _mart_names(Path(os.environ["DBT_TARGET_PATH"]))))
     timings["export_s"] = time.perf_counter() - begin
     (export_dir / "timings.json").write_text(json.dumps(timings, indent=2))
     return 0
