@@ -13,8 +13,10 @@ from jobmetrics.core.settings import PROJECT_ROOT
 
 BIN = Path(sys.executable).parent
 SQL_PATHS = ["models", "tests/dbt", "analyses"]
-LINT_BUDGET_CPU_S = 90
-"""CPU seconds (not wall time: the machine may be shared) that linting ~50 SQL files may take."""
+LINT_BUDGET_CPU_S = 150
+"""CPU seconds (not wall time: the machine may be shared) that linting ~50 SQL files may take: a
+guard against a lint that runs away (about 90 s alone; CPU time grows too when test workers
+share the two cores, 95 s in one run), not a speed target (those are `make bench`'s)."""
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
