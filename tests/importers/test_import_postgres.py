@@ -139,19 +139,26 @@ def test_until_leaves_later_events_to_the_next_import(
         assert differing_rows(generated(product_raw, table), generated(out, table)) == (0, 0)
 
 
-def test_sql_error_names_the_mapping_key_and_postgres_message(
-    postgres_server: PostgresServer, product_raw: Path, tmp_path: Path
+@pytest.mark.parametrize(
+    ("country", "problem"),
+    [
+        ("upper(country_cod)", 'PostgreSQL: column "country_cod" does not exist'),
+        (
+            "upper(country_code), id",
+            "'upper(country_code), id' gives 2 columns, not one (a comma outside parentheses?)",
+        ),
+    ],
+    ids=["unknown column", "two columns"],
+)
+def test_a_bad_expression_names_the_mapping_key_and_the_problem(
+    postgres_server: PostgresServer, product_raw: Path, tmp_path: Path, country: str, problem: str
 ) -> None:
     dsn = product_database(postgres_server, product_raw, "badsql")
     mapping = tmp_path / "product.yml"
-    mapping.write_text(
-        EXAMPLE_MAPPING.read_text().replace("upper(country_code)", "upper(country_cod)")
-    )
+    mapping.write_text(EXAMPLE_MAPPING.read_text().replace("upper(country_code)", country))
     with pytest.raises(SourceError) as raised:
         import_postgres(tmp_path / "raw", mapping=mapping, dsn=dsn, append=False)
-    assert str(raised.value) == (
-        f'{mapping}: raw_users.columns.country: PostgreSQL: column "country_cod" does not exist'
-    )
+    assert str(raised.value) == f"{mapping}: raw_users.columns.country: {problem}"
     assert not (tmp_path / "raw").exists()
 
 
@@ -165,22 +172,6 @@ def test_reads_in_a_read_only_transaction(
     )
     with pytest.raises(SourceError, match="raw_users.from: PostgreSQL: cannot execute SELECT FOR"):
         import_postgres(tmp_path / "raw", mapping=mapping, dsn=dsn, append=False)
-
-
-def test_an_expression_giving_two_columns_names_the_key(
-    postgres_server: PostgresServer, product_raw: Path, tmp_path: Path
-) -> None:
-    dsn = product_database(postgres_server, product_raw, "twocolumns")
-    mapping = tmp_path / "product.yml"
-    mapping.write_text(
-        EXAMPLE_MAPPING.read_text().replace("upper(country_code)", "upper(country_code), id")
-    )
-    with pytest.raises(SourceError) as raised:
-        import_postgres(tmp_path / "raw", mapping=mapping, dsn=dsn, append=False)
-    assert str(raised.value) == (
-        f"{mapping}: raw_users.columns.country: 'upper(country_code), id' gives 2 columns,"
-        " not one (a comma outside parentheses?)"
-    )
 
 
 def test_a_mapping_cannot_leave_the_read_only_transaction(
