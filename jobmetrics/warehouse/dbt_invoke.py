@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -66,8 +67,6 @@ def run_dbt(
     `manifest`: the project as an earlier `parse` of the same environment returned it
     (DbtOutcome.result); dbt then skips loading it again (about a second per command).
     """
-    from dbt.cli.main import dbtRunner
-
     callbacks = []
     if on_node is not None:
 
@@ -91,7 +90,9 @@ def run_dbt(
         # --quiet alone still prints error logs (and tracebacks on Ctrl-C) to stdout; the
         # failing nodes reach the caller through DbtOutcome instead.
         full_args = ["--quiet", "--log-level", "none", "--no-use-colors", *full_args]
-    with _environment(env or {}):
+    with _environment(env or {}), _fewer_collections():
+        from dbt.cli.main import dbtRunner
+
         try:
             outcome = dbtRunner(manifest=manifest, callbacks=callbacks).invoke(full_args)
         finally:
@@ -102,6 +103,22 @@ def run_dbt(
         # stop instead (a failed `docs generate` would otherwise be only a warning).
         raise interrupt
     return _summarise(outcome)
+
+
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Run the garbage collector less often while dbt runs.
+
+    dbt allocates millions of short-lived objects: at CPython's default thresholds (700, 10, 10)
+    a 10k nightly build runs about 1,250 collections (1.4 s of CPU), a first build with its full
+    parse about 1,640 (1.7 s); at these thresholds about 40 and 50 (0.6-0.9 s).
+    """
+    saved = gc.get_threshold()
+    gc.set_threshold(20_000, 20, 20)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*saved)
 
 
 def _interruption(error: BaseException | None) -> KeyboardInterrupt | None:
