@@ -94,6 +94,8 @@ def _build(progress: Progress, full_refresh: bool) -> dict:
         kind = "incremental build" if report.incremental else "full build"
         if not report.incremental and not full_refresh:
             kind += f" because {report.full_build_reason}"
+        if report.kept:
+            kind += f", {report.kept} unchanged views and seeds kept"
         progress.done(
             f"warehouse ({kind}, {report.nodes} nodes, {report.seconds:.1f} s, "
             f"{len(report.warnings)} warnings): {report.warehouse}"
@@ -102,6 +104,7 @@ def _build(progress: Progress, full_refresh: bool) -> dict:
         "warehouse": str(report.warehouse),
         "seconds": round(report.seconds, 2),
         "nodes": report.nodes,
+        "kept": report.kept,
         "incremental": report.incremental,
         "full_build_reason": report.full_build_reason,
         "up_to_date": report.up_to_date,

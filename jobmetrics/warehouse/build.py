@@ -43,6 +43,9 @@ class BuildReport:
     warnings: list[str] = field(default_factory=list)
     incremental: bool = False
     full_build_reason: str | None = None
+    kept: int = 0
+    """Views and seeds not run because the project is unchanged since the copied warehouse was
+    built (UNCHANGED_NODES): they are as that build made them."""
     up_to_date: bool = False
     """Nothing the build reads had changed since the live warehouse was built, so dbt did not
     run (only the sources' freshness was checked again)."""
@@ -176,27 +179,39 @@ def raw_data_set(manifest: dict) -> str:
     return json.dumps({key: manifest.get(key) for key in keys}, sort_keys=True)
 
 
+UNCHANGED_NODES = ("--exclude", "config.materialized:view", "resource_type:seed")
+"""The nodes an incremental build of an unchanged project leaves as its copy holds them."""
+
 PROJECT_INPUTS = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests/dbt")
 """The files of the dbt project a build reads (besides the raw folder)."""
 
 
-def build_inputs(settings: Settings) -> str:
-    """A digest of everything a build reads: the raw files (name, size, modification time, as
-    make judges them), the dbt project's files (content), the engine and the dbt version.
-    Equal digests build equal warehouses."""
+def project_inputs(settings: Settings) -> str:
+    """A digest of what the project's SQL is rendered from: the dbt project's files (content),
+    the raw folder's and the warehouse's paths (in the sources' and relations' names), the
+    engine and the dbt version. Equal digests create the same views and load the same seeds."""
     digest = hashlib.sha256()
-    digest.update(f"{settings.raw_dir.resolve()}\0{version('dbt-core')}\0".encode())
+    digest.update(f"{settings.raw_dir.resolve()}\0{settings.warehouse.resolve()}\0".encode())
+    digest.update(f"{version('dbt-core')}\0{version('dbt-duckdb')}\0".encode())
     digest.update(os.environ.get("JOBMETRICS_TARGET", "duckdb").encode())
-    for path in sorted(settings.raw_dir.iterdir()):
-        if path.is_file():
-            stat = path.stat()
-            digest.update(f"\0{path.name}\0{stat.st_size}\0{stat.st_mtime_ns}".encode())
     for name in PROJECT_INPUTS:
         root = PROJECT_ROOT / name
         for path in sorted(root.rglob("*")) if root.is_dir() else [root]:
             if path.is_file():
                 digest.update(f"\0{path.relative_to(PROJECT_ROOT)}\0".encode())
                 digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def build_inputs(settings: Settings, project: str) -> str:
+    """A digest of everything a build reads: the project (project_inputs) and the raw files
+    (name, size, modification time, as make judges them). Equal digests build equal
+    warehouses."""
+    digest = hashlib.sha256(project.encode())
+    for path in sorted(settings.raw_dir.iterdir()):
+        if path.is_file():
+            stat = path.stat()
+            digest.update(f"\0{path.name}\0{stat.st_size}\0{stat.st_mtime_ns}".encode())
     return digest.hexdigest()
 
 
@@ -214,10 +229,10 @@ def _build_info(warehouse: Path) -> dict[str, Any]:
     return dict(zip(columns, row, strict=True)) if row else {}
 
 
-def _cannot_extend(previous: Path, manifest: dict) -> str | None:
-    """Why a copy of the previous warehouse cannot be extended incrementally with this raw
-    folder (its older days would come from other data), or None when it can."""
-    recorded = _build_info(previous)
+def _cannot_extend(recorded: dict[str, Any], manifest: dict) -> str | None:
+    """Why a copy of the previous warehouse (its BUILD_INFO row: `recorded`) cannot be extended
+    incrementally with this raw folder (its older days would come from other data), or None
+    when it can."""
     if "raw_data_set" not in recorded:
         return "the previous warehouse does not record which raw data set it was built from"
     data_set, data_end = recorded["raw_data_set"], recorded["data_end"]
@@ -231,7 +246,7 @@ def _cannot_extend(previous: Path, manifest: dict) -> str | None:
     return None
 
 
-def _finalise(path: Path, manifest: dict, inputs: str) -> None:
+def _finalise(path: Path, manifest: dict, inputs: str, project: str) -> None:
     """Record the raw data set and the build's inputs, fold the write-ahead log into the file
     and flush it to disk."""
     connection = duckdb.connect(str(path))
@@ -239,8 +254,8 @@ def _finalise(path: Path, manifest: dict, inputs: str) -> None:
         connection.execute(
             f"create or replace table {BUILD_INFO} as"
             " select cast(? as varchar) as raw_data_set, cast(? as date) as data_end,"
-            " cast(? as varchar) as build_inputs",
-            [raw_data_set(manifest), manifest.get("data_end"), inputs],
+            " cast(? as varchar) as build_inputs, cast(? as varchar) as project_inputs",
+            [raw_data_set(manifest), manifest.get("data_end"), inputs, project],
         )
         connection.execute("checkpoint")
     finally:
@@ -267,6 +282,15 @@ def _failure_message(error: str) -> str:
             "(the project changed since the last build): run `jobmetrics build --full-refresh` once"
         )
     return error
+
+
+def _count_views_and_seeds(manifest: Any) -> int:
+    """The nodes UNCHANGED_NODES leaves out, counted in a parsed manifest."""
+    return sum(
+        node.resource_type == "seed" or node.config.materialized == "view"
+        for node in manifest.nodes.values()
+        if node.resource_type in ("model", "seed")
+    )
 
 
 def _write_site_artifacts(settings: Settings, env: dict[str, str], manifest: Any) -> list[str]:
@@ -373,17 +397,20 @@ def _build(settings: Settings, *, full_refresh: bool, on_node: NodeCallback | No
     with build_lock(warehouse), no_writers(warehouse):
         _remove_stale_builds(warehouse)
         new = staging_path(warehouse)
-        inputs = build_inputs(settings)
+        project = project_inputs(settings)
+        inputs = build_inputs(settings, project)
         if not full_refresh and _is_up_to_date(settings, inputs):
             return _recheck_freshness(settings, new, started)
         reason = "--full-refresh was given" if full_refresh else None
         if reason is None and not warehouse.exists():
             reason = "there is no previous warehouse"
         try:
+            recorded: dict[str, Any] = {}
             if reason is None:
                 # Incremental models extend the previous tables, so the new file starts as a copy.
                 shutil.copyfile(warehouse, new)
-                reason = _cannot_extend(new, manifest)
+                recorded = _build_info(new)
+                reason = _cannot_extend(recorded, manifest)
                 if reason is not None:
                     _remove_database(new)
             incremental = reason is None
@@ -412,6 +439,13 @@ def _build(settings: Settings, *, full_refresh: bool, on_node: NodeCallback | No
                     "the dbt project does not parse, the previous warehouse is unchanged: "
                     + parsed.first_error()
                 )
+            kept = 0
+            if incremental and recorded.get("project_inputs") == project:
+                # The copy already holds this project's views and seeds: the same SQL over the
+                # same relations, the same CSV files. Their tests still run (`empty`: excluding
+                # a node does not exclude the tests on it).
+                args += [*UNCHANGED_NODES, "--indirect-selection", "empty"]
+                kept = _count_views_and_seeds(parsed.result)
             outcome = run_dbt(args, env=env, on_node=count, manifest=parsed.result)
             if not outcome.success:
                 raise BuildFailed(
@@ -419,7 +453,7 @@ def _build(settings: Settings, *, full_refresh: bool, on_node: NodeCallback | No
                     + _failure_message(outcome.first_error())
                 )
             notes = _write_site_artifacts(settings, env, parsed.result)
-            _finalise(new, manifest, inputs)
+            _finalise(new, manifest, inputs, project)
             _swap_in(new, warehouse)
         except OSError as error:
             raise BuildFailed(
@@ -436,4 +470,5 @@ def _build(settings: Settings, *, full_refresh: bool, on_node: NodeCallback | No
         warnings=outcome.warnings + notes,
         incremental=incremental,
         full_build_reason=reason,
+        kept=kept,
     )
