@@ -159,7 +159,12 @@ def check_freshness(
     if not raw_dir.is_dir():
         raise FreshnessError(f"no raw data folder at {raw_dir}: freshness cannot be checked")
     target_dir.mkdir(parents=True, exist_ok=True)
-    args = ["source", "freshness", "--output", str(target_dir / "sources.json")]
+    output = target_dir / "sources.json"
+    args = ["source", "freshness", "--output", str(output)]
+    if manifest is not None:
+        # The build that parsed `manifest` has written manifest.json; only sources.json is new
+        # here (dbt would serialise the whole manifest again, about 0.2 s).
+        args.append("--no-write-json")
     if build_env is None:
         args += ["--target", "lint"]
         env = {"JOBMETRICS_RAW_DIR": str(raw_dir), "DBT_TARGET_PATH": str(target_dir)}
@@ -171,6 +176,8 @@ def check_freshness(
     results = getattr(outcome.result, "results", None)
     if results is None:
         raise FreshnessError(f"dbt source freshness did not run: {outcome.first_error()}")
+    if manifest is not None:
+        outcome.result.write(str(output))
     records = []
     for item in results:
         node = item.node
