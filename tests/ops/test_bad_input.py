@@ -216,10 +216,19 @@ def test_warehouse_file_that_is_not_a_database(good_raw: Path, tmp_path: Path) -
 
 
 def test_event_window_can_be_widened(good_raw: Path, previous: Path, tmp_path: Path) -> None:
-    """A data set that really starts earlier builds once JOBMETRICS_EVENTS_FROM says so."""
+    """A data set that really starts earlier than the window (the first signup minus
+    JOBMETRICS_EVENT_MARGIN_DAYS) is refused, and builds once JOBMETRICS_EVENTS_FROM says so.
+
+    A year early rather than in 1970: the build covers every day from the earliest event, and
+    55 years of days made this one build take most of a minute."""
     raw = copy_raw(good_raw, tmp_path / "raw")
-    session_in_1970(raw)
-    env = cli_env(raw, previous, JOBMETRICS_EVENTS_FROM="1970-01-01")
+    named = set_event_time(
+        raw / "raw_sessions.parquet", "session_id", "started_at", "2024-01-01 00:00:00"
+    )
+    refused = run_cli("build", "--quiet", env=cli_env(raw, previous))
+    assert refused.returncode == 2, refused.stderr
+    assert named in one_error_line(refused)
+    env = cli_env(raw, previous, JOBMETRICS_EVENTS_FROM="2024-01-01")
     result = run_cli("build", "--quiet", "--json", env=env)
     assert "started_at" not in result.stderr
     assert result.returncode == 0, result.stderr
