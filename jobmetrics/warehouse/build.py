@@ -432,8 +432,9 @@ def _build(settings: Settings, *, full_refresh: bool, on_node: NodeCallback | No
                 *([] if incremental else ["--full-refresh"]),
             ]
             env = _build_env(settings, new)
-            # One parse serves the build, the docs and the freshness check.
-            parsed = run_dbt(["parse"], env=env)
+            # One parse serves the build, the docs and the freshness check. --no-write-json: the
+            # build writes manifest.json (and semantic_manifest.json) when it ends.
+            parsed = run_dbt(["parse", "--no-write-json"], env=env)
             if not parsed.success:
                 raise BuildFailed(
                     "the dbt project does not parse, the previous warehouse is unchanged: "
