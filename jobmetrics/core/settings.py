@@ -197,7 +197,7 @@ class Settings:
     spark_threads: int
     """JOBMETRICS_SPARK_THREADS: dbt threads on Spark (profiles.yml; default 2)."""
     spark_partitions: int
-    """JOBMETRICS_SPARK_PARTITIONS: Spark shuffle partitions (profiles.yml; default 2)."""
+    """JOBMETRICS_SPARK_PARTITIONS: Spark shuffle partitions (profiles.yml; default 1)."""
     stripe_api_key: str = field(repr=False)
     """STRIPE_API_KEY: a Stripe secret or restricted (read-only) key for `jobmetrics import
     stripe` (default empty: import from --json-dir instead)."""
@@ -252,7 +252,7 @@ def load() -> Settings:
             "JOBMETRICS_SPARK_MEMORY", "2g", r"\d+[kmgt]?", "a JVM size such as 2g or 512m"
         ),
         spark_threads=_number("JOBMETRICS_SPARK_THREADS", "2", int, at_least=1),
-        spark_partitions=_number("JOBMETRICS_SPARK_PARTITIONS", "2", int, at_least=1),
+        spark_partitions=_number("JOBMETRICS_SPARK_PARTITIONS", "1", int, at_least=1),
         stripe_api_key=_api_key("STRIPE_API_KEY"),
         postgres_dsn=_env("JOBMETRICS_POSTGRES_DSN", ""),
     )
