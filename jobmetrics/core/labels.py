@@ -3,6 +3,7 @@ never_scanned), shared by the report components, the charts, the narratives and 
 
 from __future__ import annotations
 
+import functools
 import re
 
 _ACRONYMS = {
@@ -81,7 +82,12 @@ def humanize(name: object) -> str:
     GB → United Kingdom.
     Text that is not a raw name (a label, "Dec 2025", "5-10") is returned unchanged, so any
     value can be passed."""
-    column = str(name)
+    return _label(str(name))
+
+
+@functools.lru_cache(maxsize=4096)
+def _label(column: str) -> str:
+    # Cached: a site build asks for the same few hundred labels about 57,000 times.
     if column in _LABELS:
         return _LABELS[column]
     if column in _COUNTRIES:
