@@ -147,12 +147,12 @@ class PageQueries:
         try:
             self._store_what_is_read(body)
             # Same line as the SQL's first line, so DuckDB's `LINE n` stays the block's line n.
-            if self.stored is not None and name not in self.stored and self._one_query(body):
-                cursor = self.connection.execute(body)
-                self.fetched_only[table] = body
-            else:
+            if (self.stored is None or name in self.stored) or not self._one_query(body):
                 self.connection.execute(f"create or replace temp table {table} as {body}")
                 cursor = self.connection.execute(f"select * from {table}")
+            else:
+                cursor = self.connection.execute(body)
+                self.fetched_only[table] = body
             columns = [column[0] for column in cursor.description]
             rows = cursor.fetchall()
         except duckdb.Error as error:
