@@ -1,16 +1,15 @@
 """Named SQL blocks of a page: find them, run them read-only in order, expose their results.
 
 A block is a fenced code block whose info string is `sql <name>`. A later block reads an earlier
-result with `${name}`; such a result is kept as a temporary table of the page's own connection, so
-`${name}` becomes a reference to that table and the warehouse itself is never written. A result
-no block reads is only fetched (about a fifth less query time over the default site's ~600).
+result with `${name}`; each result is kept as a temporary table of the page's own connection, so
+`${name}` becomes a reference to that table and the warehouse itself is never written.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import duckdb
@@ -60,11 +59,6 @@ def find_sql_blocks(source: str) -> list[SqlBlock]:
             )
         )
     return blocks
-
-
-def read_by_later_blocks(blocks: Sequence[SqlBlock]) -> set[str]:
-    """Names of the blocks whose results another block reads with `${name}`."""
-    return {match.group(1) for block in blocks for match in REFERENCE.finditer(block.sql)}
 
 
 def temp_table(name: str, body: str = "") -> str:
@@ -122,15 +116,10 @@ class PageQueries:
     """The results of one page's queries on the page's own connection, across its views.
 
     A query whose SQL (inputs filled in, earlier results named by their tables) is the same in
-    two views runs once: its table is named after its SQL (temp_table). Only the results of the
-    blocks in `stored` (read_by_later_blocks; None: all) become temporary tables; a result that
-    a later query names anyway (a `${name}` written by the page's Jinja) is stored then."""
+    two views runs once: its table is named after its SQL (temp_table)."""
 
     connection: duckdb.DuckDBPyConnection
-    stored: Collection[str] | None = None
     done: dict[str, tuple[QueryResult, str]] = field(default_factory=dict)
-    fetched_only: dict[str, str] = field(default_factory=dict)
-    """Table name → SQL of the results fetched without a table, in case a later query reads one."""
 
     def run(
         self, name: str, sql: str, line: int, known: Mapping[str, str], *, lineage: bool = True
@@ -145,14 +134,9 @@ class PageQueries:
         if table in self.done:
             return self.done[table]
         try:
-            self._store_what_is_read(body)
             # Same line as the SQL's first line, so DuckDB's `LINE n` stays the block's line n.
-            if (self.stored is None or name in self.stored) or not self._one_query(body):
-                self.connection.execute(f"create or replace temp table {table} as {body}")
-                cursor = self.connection.execute(f"select * from {table}")
-            else:
-                cursor = self.connection.execute(body)
-                self.fetched_only[table] = body
+            self.connection.execute(f"create or replace temp table {table} as {body}")
+            cursor = self.connection.execute(f"select * from {table}")
             columns = [column[0] for column in cursor.description]
             rows = cursor.fetchall()
         except duckdb.Error as error:
@@ -170,18 +154,3 @@ class PageQueries:
         )
         self.done[table] = (result, table)
         return result, table
-
-    def _one_query(self, body: str) -> bool:
-        """True when the SQL is one query (a SELECT), which can run as it is; anything else goes
-        through `create temp table ... as`, which accepts only a query, as before."""
-        try:
-            statements = self.connection.extract_statements(body)
-        except duckdb.Error:
-            return False
-        return len(statements) == 1 and statements[0].type == duckdb.StatementType.SELECT
-
-    def _store_what_is_read(self, body: str) -> None:
-        for table in [table for table in self.fetched_only if table in body]:
-            self.connection.execute(
-                f"create or replace temp table {table} as {self.fetched_only.pop(table)}"
-            )

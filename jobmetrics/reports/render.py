@@ -213,7 +213,7 @@ def _render(
     source = page.source
     blocks = queries.find_sql_blocks(source.body)
     body = tags.mark_lines(_blank_blocks(source.body, blocks))
-    runner = queries.PageQueries(connection, stored=queries.read_by_later_blocks(blocks))
+    runner = queries.PageQueries(connection)
     page_inputs = _read_inputs(page, runner, blocks, body, site.coverage)
     params_tables = (
         queries.tables_read(connection, str(source.meta["params_query"])) if source.param else set()

@@ -12,7 +12,7 @@ import pytest
 
 from jobmetrics.reports import PageError
 from jobmetrics.reports.components import humanize
-from jobmetrics.reports.queries import PageQueries, find_sql_blocks, read_by_later_blocks
+from jobmetrics.reports.queries import find_sql_blocks
 from jobmetrics.reports.render import render_page
 
 KPI_PAGE = """---
@@ -119,54 +119,6 @@ def test_metric_registry_flags_by_metric_and_mart_column(tmp_path: Path) -> None
     }
     missing = replace(current, dbt_target_dir=tmp_path / "nowhere")
     assert read_project(settings=missing).down_is_good == {}
-
-
-def _temp_tables(connection: duckdb.DuckDBPyConnection) -> set[str]:
-    rows = connection.execute("select table_name from duckdb_tables() where temporary").fetchall()
-    return {row[0] for row in rows}
-
-
-def test_only_results_a_later_query_reads_are_stored_as_tables() -> None:
-    connection = duckdb.connect()
-    connection.execute("create table t as select range as n from range(5)")
-    page = (
-        "```sql numbers\nselect n from t\n```\n"
-        "```sql evens\nselect n from ${numbers} where n % 2 = 0 order by n\n```\n"
-        "```sql total\nselect sum(n) as s from t\n```\n"
-    )
-    blocks = find_sql_blocks(page)
-    assert read_by_later_blocks(blocks) == {"numbers"}
-    runner = PageQueries(connection, stored=read_by_later_blocks(blocks))
-    results, tables = {}, {}
-    for block in blocks:
-        results[block.name], tables[block.name] = runner.run(
-            block.name, block.sql, block.line, tables
-        )
-    assert results["evens"].rows == [(0,), (2,), (4,)]
-    assert results["total"].rows == [(10,)]
-    assert _temp_tables(connection) == {tables["numbers"]}
-    # A query naming a result that was only fetched (a `${total}` the page's Jinja wrote) gets
-    # it stored first.
-    again, _ = runner.run("again", "select s * 2 as d from ${total}", 9, tables)
-    assert again.rows == [(20,)]
-    assert _temp_tables(connection) == {tables["numbers"], tables["total"]}
-    # Anything but one query runs through `create temp table ... as`, as before: refused.
-    with pytest.raises(Exception, match="query 'dropped'"):
-        runner.run("dropped", "drop table t", 12, tables)
-    assert connection.execute("select count(*) from t").fetchone() == (5,)
-
-
-def test_a_reference_written_by_the_page_jinja_reads_the_result(build) -> None:
-    page = """# Latest
-```sql months
-select month, ending_mrr from fct_mrr_monthly
-```
-```sql latest
-select max(month) as month from {{ '${' ~ 'months' ~ '}' }}
-```
-Latest: {{ latest.month | month }}.
-"""
-    assert "Latest: Dec 2025." in html_of(build({"index.md": page}))
 
 
 def test_later_queries_read_earlier_results(build, page_data) -> None:
