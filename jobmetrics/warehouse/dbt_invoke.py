@@ -90,7 +90,7 @@ def run_dbt(
         # --quiet alone still prints error logs (and tracebacks on Ctrl-C) to stdout; the
         # failing nodes reach the caller through DbtOutcome instead.
         full_args = ["--quiet", "--log-level", "none", "--no-use-colors", *full_args]
-    with _environment(env or {}), _fewer_collections():
+    with _environment(env or {}), _fewer_collections(), _parse_kept_across_folders():
         from dbt.cli.main import dbtRunner
 
         try:
@@ -119,6 +119,41 @@ def _fewer_collections() -> Iterator[None]:
         yield
     finally:
         gc.set_threshold(*saved)
+
+
+@contextmanager
+def _parse_kept_across_folders() -> Iterator[None]:
+    """Let dbt reuse its saved parse when only the folder of the DuckDB file changed.
+
+    dbt keys its saved parse (target/partial_parse.msgpack) on every connection setting and
+    parses all ~570 files again (about 4.5 s) when one differs, the DuckDB file's path included:
+    a build into another folder, or a test's warehouse in its own temporary folder, paid a full
+    parse. What a parse produces depends on the path only through `target.path` in Jinja,
+    which this project never reads (tests/warehouse/test_dbt_project.py checks); the database
+    name, which every node carries, is derived from the file name and stays in the key.
+    """
+    import pprint
+
+    from dbt.contracts.files import FileHash
+    from dbt.parser.manifest import ManifestLoader
+
+    original = ManifestLoader.build_manifest_state_check
+
+    def state_check(loader: ManifestLoader) -> Any:
+        check = original(loader)
+        keys = sorted(
+            (key, value)
+            for key, value in loader.root_project.credentials.connection_info()
+            if key != "path"
+        )
+        check.profile_hash = FileHash.from_contents(pprint.pformat(keys))
+        return check
+
+    ManifestLoader.build_manifest_state_check = state_check
+    try:
+        yield
+    finally:
+        ManifestLoader.build_manifest_state_check = original
 
 
 def _interruption(error: BaseException | None) -> KeyboardInterrupt | None:

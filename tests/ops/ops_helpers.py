@@ -17,16 +17,27 @@ import duckdb
 
 JOBMETRICS = Path(sys.executable).parent / "jobmetrics"
 DUCKDB_CLI = Path(sys.executable).parent / "duckdb"
+SAVED_PARSE = "partial_parse.msgpack"
 
 
 def cli_env(raw_dir: Path, warehouse: Path, **extra: str) -> dict[str, str]:
-    """The environment of a `jobmetrics` run on raw_dir and warehouse, with dbt output in tmp."""
+    """The environment of a `jobmetrics` run on raw_dir and warehouse, with dbt output in tmp.
+
+    dbt's target folder starts with the saved parse of this test session's builds, as a
+    deployment's has one after its first build: dbt parses again only what the changed
+    environment touches (about 1 s) instead of the whole project (about 5 s).
+    """
     env = {
         key: value
         for key, value in os.environ.items()
         if not key.startswith("JOBMETRICS_") and key != "ANTHROPIC_API_KEY"
     }
     scratch = warehouse.parent
+    saved_parse = Path(os.environ.get("DBT_TARGET_PATH", "target")) / SAVED_PARSE
+    # (a warehouse folder the test wants absent stays absent)
+    if saved_parse.is_file() and scratch.is_dir() and not (scratch / "target").exists():
+        (scratch / "target").mkdir()
+        shutil.copyfile(saved_parse, scratch / "target" / SAVED_PARSE)
     env.update(
         {
             "JOBMETRICS_RAW_DIR": str(raw_dir),
