@@ -33,7 +33,8 @@ def cli_env(raw_dir: Path, warehouse: Path, **extra: str) -> dict[str, str]:
         if not key.startswith("JOBMETRICS_") and key != "ANTHROPIC_API_KEY"
     }
     scratch = warehouse.parent
-    saved_parse = Path(os.environ.get("DBT_TARGET_PATH", "target")) / SAVED_PARSE
+    # this session's target folder (tests/conftest.py, isolated_dbt_artifacts)
+    saved_parse = Path(os.environ["DBT_TARGET_PATH"]) / SAVED_PARSE
     # (a warehouse folder the test wants absent stays absent)
     if saved_parse.is_file() and scratch.is_dir() and not (scratch / "target").exists():
         (scratch / "target").mkdir()

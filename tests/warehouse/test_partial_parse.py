@@ -1,4 +1,4 @@
-"""dbt reuses its saved parse when only the warehouse's folder changes (about 4.5 s a build).
+"""dbt reuses its saved parse when only the warehouse's folder changes (about 4-5 s a build).
 
 run_dbt leaves the DuckDB file's path out of the key dbt checks its saved parse against
 (jobmetrics/warehouse/dbt_invoke.py); that is right only while no Jinja in the project reads
@@ -30,13 +30,14 @@ def _project_files() -> list[Path]:
 
 
 def test_no_jinja_in_the_project_reads_the_warehouse_path() -> None:
+    files = _project_files()
     readers = [
         f"{path.relative_to(PROJECT_ROOT)}:{number}"
-        for path in _project_files()
+        for path in files
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
         if READS_TARGET_PATH.search(line)
     ]
-    assert len(_project_files()) > 100
+    assert len(files) > 100
     assert readers == []
 
 
