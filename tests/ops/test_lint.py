@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import resource
 import subprocess
 import sys
@@ -24,15 +25,27 @@ def run(*args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.slow
-def test_sqlfluff_passes_on_every_model_and_singular_test() -> None:
+def test_sqlfluff_passes_on_every_model_and_singular_test(tmp_path: Path) -> None:
+    """...and keeps dbt's saved parse of the lint target apart from the builds' one."""
     paths = [path for path in SQL_PATHS if (PROJECT_ROOT / path).is_dir()]
+    # The lint's own saved parse in this test's folder instead of the repository's target/lint.
+    override = tmp_path / "lint.cfg"
+    override.write_text(f"[sqlfluff:templater:dbt]\ntarget_path = {tmp_path / 'lint-target'}\n")
+    builds_parse = Path(os.environ["DBT_TARGET_PATH"]) / "partial_parse.msgpack"
+    builds_parse_before = builds_parse.read_bytes() if builds_parse.exists() else None
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    result = run(str(BIN / "sqlfluff"), "lint", *paths, "--disable-progress-bar", "--nocolor")
+    result = run(
+        str(BIN / "sqlfluff"), "lint", *paths, "--config", str(override),
+        "--disable-progress-bar", "--nocolor",
+    )  # fmt: skip
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-4000:]
     assert "All Finished" in result.stdout + result.stderr
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     assert cpu < LINT_BUDGET_CPU_S, f"sqlfluff used {cpu:.0f} CPU seconds"
+    assert (tmp_path / "lint-target" / "partial_parse.msgpack").is_file()
+    builds_parse_after = builds_parse.read_bytes() if builds_parse.exists() else None
+    assert builds_parse_after == builds_parse_before, "linting replaced the builds' saved parse"
 
 
 def test_sqlfluff_config_renders_through_dbt_against_the_lint_target() -> None:
@@ -44,6 +57,8 @@ def test_sqlfluff_config_renders_through_dbt_against_the_lint_target() -> None:
     assert config["sqlfluff"]["templater"] == "dbt"
     assert config["sqlfluff"]["dialect"] == "duckdb"
     assert config["sqlfluff:templater:dbt"]["target"] == "lint"
+    # Not target/ itself, where `jobmetrics build` keeps its saved parse.
+    assert Path(config["sqlfluff:templater:dbt"]["target_path"]).parent == Path("target")
     profiles = (PROJECT_ROOT / "profiles.yml").read_text()
     assert 'path: ":memory:"' in profiles.split("lint:", 1)[1]
 
