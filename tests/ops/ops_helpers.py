@@ -84,7 +84,14 @@ def start_cli_with(fault: str, *args: str, env: dict[str, str]) -> subprocess.Po
 
 
 def finish(process: subprocess.Popen, timeout: float = 600) -> subprocess.CompletedProcess:
-    out, err = process.communicate(timeout=timeout)
+    """Wait for `process`; on timeout kill it (a stray build would hold a core for the rest of
+    the run) and raise subprocess.TimeoutExpired as communicate does."""
+    try:
+        out, err = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        raise
     return subprocess.CompletedProcess(process.args, process.returncode, out, err)
 
 

@@ -26,7 +26,8 @@ def run(*args: str) -> subprocess.CompletedProcess:
 
 @pytest.mark.slow
 def test_sqlfluff_passes_on_every_model_and_singular_test(tmp_path: Path) -> None:
-    """...and keeps dbt's saved parse of the lint target apart from the builds' one."""
+    """...and writes dbt's saved parse of the lint target where `target_path` says, leaving
+    the builds' saved parse alone (.sqlfluff points it at target/lint: the test below)."""
     paths = [path for path in SQL_PATHS if (PROJECT_ROOT / path).is_dir()]
     # The lint's own saved parse in this test's folder instead of the repository's target/lint.
     override = tmp_path / "lint.cfg"
