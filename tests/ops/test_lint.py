@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from ops_helpers import SAVED_PARSE
 
 from jobmetrics.core.settings import PROJECT_ROOT
 
@@ -32,7 +33,7 @@ def test_sqlfluff_passes_on_every_model_and_singular_test(tmp_path: Path) -> Non
     # The lint's own saved parse in this test's folder instead of the repository's target/lint.
     override = tmp_path / "lint.cfg"
     override.write_text(f"[sqlfluff:templater:dbt]\ntarget_path = {tmp_path / 'lint-target'}\n")
-    builds_parse = Path(os.environ["DBT_TARGET_PATH"]) / "partial_parse.msgpack"
+    builds_parse = Path(os.environ["DBT_TARGET_PATH"]) / SAVED_PARSE
     builds_parse_before = builds_parse.read_bytes() if builds_parse.exists() else None
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     result = run(
@@ -44,7 +45,7 @@ def test_sqlfluff_passes_on_every_model_and_singular_test(tmp_path: Path) -> Non
     assert "All Finished" in result.stdout + result.stderr
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     assert cpu < LINT_BUDGET_CPU_S, f"sqlfluff used {cpu:.0f} CPU seconds"
-    assert (tmp_path / "lint-target" / "partial_parse.msgpack").is_file()
+    assert (tmp_path / "lint-target" / SAVED_PARSE).is_file()
     builds_parse_after = builds_parse.read_bytes() if builds_parse.exists() else None
     assert builds_parse_after == builds_parse_before, "linting replaced the builds' saved parse"
 

@@ -86,10 +86,6 @@ class _Logger:
         self.lines.append(msg.info.name)
 
 
-def _fire(manager: EventManager, event: Any, level: EventLevel | None = None) -> None:
-    manager.fire_event(event, level=level)
-
-
 def test_quiet_run_drops_only_events_nobody_reads() -> None:
     manager = EventManager()
     seen: list[str] = []
@@ -100,10 +96,10 @@ def test_quiet_run_drops_only_events_nobody_reads() -> None:
     manager.add_callback(on_event)
     query = {"conn_name": "c", "sql": "select 1", "node_info": NODE_INFO}
     with _events_built_only_when_read([on_event]):
-        _fire(manager, NodeStart(node_info=NODE_INFO))
-        _fire(manager, SQLQuery(**query))  # debug, read by nobody: dropped
-        _fire(manager, Note(msg="careful"), level=EventLevel.WARN)
-        _fire(manager, NodeFinished(node_info=NODE_INFO, run_result={"status": "success"}))
+        manager.fire_event(NodeStart(node_info=NODE_INFO))
+        manager.fire_event(SQLQuery(**query))  # debug, read by nobody: dropped
+        manager.fire_event(Note(msg="careful"), level=EventLevel.WARN)
+        manager.fire_event(NodeFinished(node_info=NODE_INFO, run_result={"status": "success"}))
     assert seen == ["NodeStart", "Note", "NodeFinished"]
 
     # Another callback, or a logger: every event reaches them, as without the patch.
@@ -111,18 +107,18 @@ def test_quiet_run_drops_only_events_nobody_reads() -> None:
     other: list[str] = []
     manager.add_callback(lambda msg: other.append(msg.info.name))
     with _events_built_only_when_read([on_event]):
-        _fire(manager, SQLQuery(**query))
+        manager.fire_event(SQLQuery(**query))
     assert seen == other == ["SQLQuery"]
     logged = EventManager()
     logger = _Logger()
     logged.loggers.append(logger)  # what add_logger stores
     with _events_built_only_when_read([on_event]):
-        _fire(logged, SQLQuery(**query))
+        logged.fire_event(SQLQuery(**query))
     assert logger.lines == ["SQLQuery"]
 
     # The patch ends with the run.
     seen.clear()
     single = EventManager()
     single.add_callback(on_event)
-    _fire(single, SQLQuery(**query))
+    single.fire_event(SQLQuery(**query))
     assert seen == ["SQLQuery"]
