@@ -269,8 +269,10 @@ def send(
         extra["tool_choice"] = {"type": "any"}
     elif tool_name:
         extra["tool_choice"] = {"type": "tool", "name": tool_name}
-    deadline_s = max(0.1, min(settings.ai_timeout_s, session.remaining_s()))
     client = session.client()  # NoApiKey without a key; imports the SDK
+    # After the client: importing the SDK takes seconds on a busy machine, and it is part of
+    # the run's budget like the requests.
+    deadline_s = max(0.1, min(settings.ai_timeout_s, session.remaining_s()))
     import anthropic
 
     try:
@@ -287,7 +289,7 @@ def send(
         )
     except TimeoutError:
         session.record_failure()
-        raise AIUnavailable(f"no complete reply within {deadline_s:g} s") from None
+        raise AIUnavailable(f"no complete reply within {round(deadline_s, 1):g} s") from None
     except anthropic.APIError as error:
         session.record_failure()
         raise AIUnavailable(_reason(error)) from error

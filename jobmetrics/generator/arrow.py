@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pyarrow as pa
 
-from jobmetrics.core.contract import MONEY, TIMESTAMP
+from jobmetrics.core.contract_arrow import MONEY, TIMESTAMP
 
 
 def timestamps(seconds: np.ndarray, null: np.ndarray | None = None) -> pa.Array:

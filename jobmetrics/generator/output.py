@@ -18,7 +18,8 @@ import pyarrow.parquet as pq
 
 from jobmetrics.core import locks
 from jobmetrics.core.atomic import replace_folder
-from jobmetrics.core.contract import ARROW_SCHEMAS, MANIFEST_NAME
+from jobmetrics.core.contract import MANIFEST_NAME
+from jobmetrics.core.contract_arrow import ARROW_SCHEMAS
 from jobmetrics.generator.errors import GeneratorError
 
 ROW_GROUP_SIZE = 1_000_000

@@ -21,7 +21,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import yaml
 
-from jobmetrics.core.contract import ARROW_SCHEMAS, RAW_TABLES
+from jobmetrics.core.contract import RAW_TABLES
+from jobmetrics.core.contract_arrow import ARROW_SCHEMAS
 from jobmetrics.importers.contract_checks import SOURCE_ID, rules
 from jobmetrics.importers.errors import SourceError
 from jobmetrics.importers.raw_folder import EVENT_DAYS, IdMap, write_import

@@ -17,13 +17,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from jobmetrics.core.contract import (
-    ARROW_SCHEMAS,
-    MANIFEST_NAME,
-    RAW_CONTRACT_VERSION,
-    RAW_KEYS,
-    RAW_TABLES,
-)
+from jobmetrics.core.contract import MANIFEST_NAME, RAW_CONTRACT_VERSION, RAW_KEYS, RAW_TABLES
+from jobmetrics.core.contract_arrow import ARROW_SCHEMAS
 from jobmetrics.generator import output
 from jobmetrics.importers import contract_checks
 from jobmetrics.importers.contract_checks import SOURCE_ID

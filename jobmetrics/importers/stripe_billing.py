@@ -45,7 +45,7 @@ from pathlib import Path
 import pyarrow as pa
 import yaml
 
-from jobmetrics.core.contract import ARROW_SCHEMAS
+from jobmetrics.core.contract_arrow import ARROW_SCHEMAS
 from jobmetrics.core.settings import PROJECT_ROOT
 from jobmetrics.importers.errors import SourceError
 from jobmetrics.importers.raw_folder import (

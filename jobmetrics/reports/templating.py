@@ -6,7 +6,6 @@ import functools
 import re
 import traceback
 import unicodedata
-from decimal import Decimal
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from jobmetrics.core import sql
 from jobmetrics.core.errors import PageProblem
 from jobmetrics.core.formats import FORMATS, format_value
 from jobmetrics.core.labels import humanize
@@ -25,17 +25,6 @@ def slug(value: object) -> str:
     text = unicodedata.normalize("NFKD", str(value)).encode("ascii", "ignore").decode()
     text = re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()
     return text or "page"
-
-
-def sql_literal(value: object) -> str:
-    """A value as a SQL literal, for `{{ params.channel | sql }}` in a templated page's query."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float | Decimal):
-        return str(value)
-    return "'" + str(value).replace("'", "''") + "'"
 
 
 class PageEnvironment(jinja2.Environment):
@@ -84,7 +73,7 @@ def environment(
     env.filters["fmt"] = lambda value, fmt=None: format_value(value, fmt)
     env.filters["slug"] = slug
     env.filters["label"] = humanize  # a category value as the reader sees it (GB → United Kingdom)
-    env.filters["sql"] = sql_literal
+    env.filters["sql"] = sql.literal  # {{ params.channel | sql }} in a page's query
     return env
 
 

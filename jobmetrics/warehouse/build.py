@@ -23,7 +23,7 @@ from typing import Any
 
 import duckdb
 
-from jobmetrics.core import locks
+from jobmetrics.core import locks, sql
 from jobmetrics.core.atomic import replace_file
 from jobmetrics.core.errors import BuildFailed, BuildLocked, UserError, WarehouseInUse
 from jobmetrics.core.settings import PROJECT_ROOT, Settings, duckdb_file_problem
@@ -253,9 +253,10 @@ def _finalise(path: Path, manifest: dict, inputs: str, project: str) -> None:
     try:
         connection.execute(
             f"create or replace table {BUILD_INFO} as"
-            " select cast(? as varchar) as raw_data_set, cast(? as date) as data_end,"
-            " cast(? as varchar) as build_inputs, cast(? as varchar) as project_inputs",
-            [raw_data_set(manifest), manifest.get("data_end"), inputs, project],
+            f" select cast({sql.literal(raw_data_set(manifest))} as varchar) as raw_data_set,"
+            f" cast({sql.literal(manifest.get('data_end'))} as date) as data_end,"
+            f" cast({sql.literal(inputs)} as varchar) as build_inputs,"
+            f" cast({sql.literal(project)} as varchar) as project_inputs"
         )
         connection.execute("checkpoint")
     finally:

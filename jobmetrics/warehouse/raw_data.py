@@ -8,6 +8,7 @@ from pathlib import Path
 
 import duckdb
 
+from jobmetrics.core import sql
 from jobmetrics.core.contract import MANIFEST_NAME, RAW_COLUMNS, RAW_TABLES
 from jobmetrics.core.errors import UserError
 from jobmetrics.generator.version import GENERATOR_MAJOR, is_compatible
@@ -57,8 +58,8 @@ def parquet_columns(path: Path) -> dict[str, str]:
     connection = duckdb.connect()
     try:
         rows = connection.execute(
-            "select column_name, column_type from (describe select * from read_parquet(?))",
-            [str(path)],
+            "select column_name, column_type from"
+            f" (describe select * from read_parquet({sql.literal(path)}))"
         ).fetchall()
     except duckdb.Error as error:
         first = str(error).strip().splitlines()[0]
@@ -121,11 +122,11 @@ def event_window(
 
 
 def _first_signup(raw_dir: Path) -> str:
+    users = sql.literal(raw_dir / "raw_users.parquet")
     connection = duckdb.connect()
     try:
-        first = connection.execute(
-            "select min(signed_up_at) from read_parquet(?)", [str(raw_dir / "raw_users.parquet")]
-        ).fetchone()[0]
+        query = f"select min(signed_up_at) from read_parquet({users})"
+        first = connection.execute(query).fetchone()[0]
     finally:
         connection.close()
     return str(first.date()) if first is not None else str(date.today())
@@ -141,10 +142,11 @@ def check_event_times(raw_dir: Path, earliest: datetime, latest: datetime, why: 
             path = raw_dir / f"{table}.parquet"
             for column in columns:
                 found = connection.execute(
-                    f"select {row_id}, {column} from read_parquet(?)"
-                    f" where cast({column} as timestamp) not between ? and ?"
-                    f" order by {column} limit 1",
-                    [str(path), earliest, latest],
+                    f"select {row_id}, {column} from read_parquet({sql.literal(path)})"
+                    f" where cast({column} as timestamp) not between"
+                    f" cast({sql.literal(earliest)} as timestamp)"
+                    f" and cast({sql.literal(latest)} as timestamp)"
+                    f" order by {column} limit 1"
                 ).fetchone()
                 if found is not None:
                     raise UserError(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
+import anthropic  # noqa: F401 - imported here: its seconds are not what these tests time
 import httpx2
 import pytest
 from fake_anthropic import FakeApi, error_reply
@@ -69,6 +70,30 @@ def test_a_build_ends_within_its_budget(ai_settings, endpoint):
         "Automatic summary — Claude unavailable (the AI time budget of 2.5 s for this run is spent)"
     )
     assert [block.label for block in blocks[3:]] == [spent] * 5
+
+
+def test_setting_up_the_client_counts_against_the_budget(ai_settings):
+    """Importing the SDK and creating its client can take seconds on a busy machine: the
+    request after it gets only what is left of the run's budget."""
+    settings = replace(
+        ai_settings, ai_timeout_s=3.0, ai_budget_s=2.5, ai_breaker_failures=100, ai_max_retries=0
+    )
+    api = FakeApi([hang])
+
+    def slow_setup() -> httpx2.Client:
+        time.sleep(2.0)
+        return api.factory()
+
+    narrator = narratives.Narrator(settings, http_client_factory=slow_setup)
+    started = time.monotonic()
+    blocks = [narrator.write(topic, results) for topic, results in _pages(3)]
+    elapsed = time.monotonic() - started
+    # 2 s of setup, then what is left of the 2.5 s budget; counted from after the setup, the
+    # request would have had the whole 2.5 s.
+    assert 2.5 <= elapsed < 3.5
+    assert len(api.requests) == 1
+    assert blocks[0].label.startswith("Automatic summary — Claude unavailable (no complete reply")
+    assert all(block.source == "offline" for block in blocks)
 
 
 @pytest.mark.parametrize(

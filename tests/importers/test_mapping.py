@@ -8,7 +8,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from jobmetrics.core.contract import ARROW_SCHEMAS
+from jobmetrics.core.contract_arrow import ARROW_SCHEMAS
 from jobmetrics.importers.errors import SourceError
 from jobmetrics.importers.mapping import (
     incremental_filter,

@@ -15,7 +15,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from jobmetrics.core.contract import ARROW_SCHEMAS, RAW_TABLES
+from jobmetrics.core.contract import RAW_TABLES
+from jobmetrics.core.contract_arrow import ARROW_SCHEMAS
 from jobmetrics.importers.errors import SourceError
 from jobmetrics.importers.raw_folder import (
     SOURCE_ID,

@@ -93,7 +93,7 @@ def test_a_table_without_rows_is_no_rows_not_stale(tmp_path: Path) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from jobmetrics.core.contract import ARROW_SCHEMAS
+    from jobmetrics.core.contract_arrow import ARROW_SCHEMAS
 
     raw = tmp_path / "raw"
     generate(raw, users=300, days=30)  # ends yesterday: fresh
