@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -136,8 +137,9 @@ class Session:
     """The API calls of one build (all its narratives) or one question.
 
     Bounds them: each request has one deadline for connect plus the whole response (including
-    the SDK's retries), the session has one time budget, and a circuit breaker stops calling
-    after `breaker` consecutive failures. Counts their tokens.
+    the SDK's retries), the session has one time budget for all its calls together (setting up
+    the SDK included; the report's own work between calls is not counted), and a circuit
+    breaker stops calling after `breaker` consecutive failures. Counts their tokens.
     """
 
     def __init__(
@@ -151,12 +153,25 @@ class Session:
         self.http_client_factory = http_client_factory
         self.usage = Usage()
         self.budget_s = settings.ai_budget_s if budget_s is None else budget_s
-        self.started = time.monotonic()
+        self.spent_s = 0.0
+        """Seconds spent in calls (their setup included) that have ended."""
+        self._call_started: float | None = None
         self.consecutive_failures = 0
         self._client: anthropic.Anthropic | None = None
 
     def remaining_s(self) -> float:
-        return self.budget_s - (time.monotonic() - self.started)
+        running = 0.0 if self._call_started is None else time.monotonic() - self._call_started
+        return self.budget_s - self.spent_s - running
+
+    @contextmanager
+    def calling(self) -> Iterator[None]:
+        """Count the time inside against the budget."""
+        self._call_started = time.monotonic()
+        try:
+            yield
+        finally:
+            self.spent_s += time.monotonic() - self._call_started
+            self._call_started = None
 
     def refusal(self) -> str:
         """Why no further call is made ('' while calls are allowed)."""
@@ -269,30 +284,33 @@ def send(
         extra["tool_choice"] = {"type": "any"}
     elif tool_name:
         extra["tool_choice"] = {"type": "tool", "name": tool_name}
-    client = session.client()  # NoApiKey without a key; imports the SDK
-    # After the client: importing the SDK takes seconds on a busy machine, and it is part of
-    # the run's budget like the requests.
-    deadline_s = max(0.1, min(settings.ai_timeout_s, session.remaining_s()))
-    import anthropic
+    with session.calling():
+        client = session.client()  # NoApiKey without a key; imports the SDK
+        # After the client: importing the SDK takes seconds on a busy machine, and it is part
+        # of the budget like the requests.
+        deadline_s = max(0.1, min(settings.ai_timeout_s, session.remaining_s()))
+        import anthropic
 
-    try:
-        message = _within(
-            deadline_s,
-            lambda: client.messages.create(
-                model=settings.ai_model,
-                max_tokens=settings.ai_max_tokens,
-                system=[{"type": "text", "text": system, "cache_control": {"type": "ephemeral"}}],
-                messages=messages,
-                timeout=deadline_s,
-                **extra,
-            ),
-        )
-    except TimeoutError:
-        session.record_failure()
-        raise AIUnavailable(f"no complete reply within {round(deadline_s, 1):g} s") from None
-    except anthropic.APIError as error:
-        session.record_failure()
-        raise AIUnavailable(_reason(error)) from error
+        try:
+            message = _within(
+                deadline_s,
+                lambda: client.messages.create(
+                    model=settings.ai_model,
+                    max_tokens=settings.ai_max_tokens,
+                    system=[
+                        {"type": "text", "text": system, "cache_control": {"type": "ephemeral"}}
+                    ],
+                    messages=messages,
+                    timeout=deadline_s,
+                    **extra,
+                ),
+            )
+        except TimeoutError:
+            session.record_failure()
+            raise AIUnavailable(f"no complete reply within {round(deadline_s, 1):g} s") from None
+        except anthropic.APIError as error:
+            session.record_failure()
+            raise AIUnavailable(_reason(error)) from error
     session.usage.calls += 1
     session.consecutive_failures = 0
     try:

@@ -72,6 +72,24 @@ def test_a_build_ends_within_its_budget(ai_settings, endpoint):
     assert [block.label for block in blocks[3:]] == [spent] * 5
 
 
+def test_the_budget_counts_the_calls_not_the_report_around_them(ai_settings):
+    """A report that spends longer on its own queries than the whole budget still asks."""
+    settings = replace(
+        ai_settings, ai_timeout_s=1.0, ai_budget_s=1.5, ai_breaker_failures=100, ai_max_retries=0
+    )
+    api = FakeApi([hang])
+    narrator = narratives.Narrator(settings, http_client_factory=api.factory)
+    blocks = []
+    for topic, results in _pages(3):
+        time.sleep(1.6)  # the pages' queries and rendering before each narrative
+        blocks.append(narrator.write(topic, results))
+    assert len(api.requests) == 2  # 1 s, then the last 0.5 s of the budget
+    unavailable = "Automatic summary — Claude unavailable"
+    assert blocks[0].label == f"{unavailable} (no complete reply within 1 s)"
+    assert blocks[1].label.startswith(f"{unavailable} (no complete reply within 0.")
+    assert blocks[2].label == (f"{unavailable} (the AI time budget of 1.5 s for this run is spent)")
+
+
 def test_setting_up_the_client_counts_against_the_budget(ai_settings):
     """Importing the SDK and creating its client can take seconds on a busy machine: the
     request after it gets only what is left of the run's budget."""
