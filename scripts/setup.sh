@@ -15,7 +15,15 @@ EXTRAS="${JOBMETRICS_EXTRAS:-dev,spark}"
 STAMP=.venv/.setup-stamp
 WANT="$(cat pyproject.toml requirements.lock | sha256sum | cut -d' ' -f1) $EXTRAS"
 
+# Bytecode for the package's own modules: where PYTHONDONTWRITEBYTECODE is set (as on our CI
+# machines) every process compiled them from source again, about 0.03-0.06 s each. Compiles only
+# what changed since the last run (0.05 s when nothing did).
+compile_package() {
+    .venv/bin/python -m compileall -q jobmetrics >/dev/null
+}
+
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$WANT" ] && [ -x .venv/bin/jobmetrics ]; then
+    compile_package
     exit 0
 fi
 
@@ -24,4 +32,5 @@ echo "Installing JobMetrics into .venv (pinned by requirements.lock) ..."
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 .venv/bin/python -m pip install --quiet --disable-pip-version-check \
     --constraint requirements.lock --editable ".[$EXTRAS]"
+compile_package
 echo "$WANT" > "$STAMP"

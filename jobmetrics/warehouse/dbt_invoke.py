@@ -97,6 +97,7 @@ def run_dbt(
         _parse_kept_across_folders(),
         _events_built_only_when_read(callbacks if quiet else None),
         _templates_compiled_once(_target_folder(args) / JINJA_CACHE),
+        _type_testers_shared(),
     ):
         from dbt.cli.main import dbtRunner
 
@@ -172,6 +173,46 @@ def _parse_kept_across_folders() -> Iterator[None]:
         ManifestLoader.build_manifest_state_check = original
 
 
+@contextmanager
+def _type_testers_shared() -> Iterator[None]:
+    """One agate type tester per set of text columns, as dbt already shares its default one.
+
+    dbt turns every query result into an agate table (a test's failure count, each statement's
+    empty result) and builds a new type tester for each; its date and datetime types each set
+    up a parsedatetime calendar, reading locale tables: about 3 % of a nightly build's Python.
+    A type tester holds only its settings, and dbt's dates are parsed with a fixed format
+    (`strptime`), never by the calendar.
+    """
+    import agate
+    from dbt_common.clients import agate_helper
+
+    build_type_tester = agate_helper.build_type_tester
+    empty_table = agate_helper.empty_table
+    testers: dict[tuple, Any] = {}
+
+    def shared_type_tester(
+        text_columns: Any, string_null_values: Any = ("null", "")
+    ) -> agate.TypeTester:
+        key = (
+            frozenset(text_columns),
+            None if string_null_values is None else tuple(string_null_values),
+        )
+        if key not in testers:
+            testers[key] = build_type_tester(text_columns, string_null_values)
+        return testers[key]
+
+    def shared_empty_table() -> agate.Table:
+        return agate.Table(rows=[], column_types=agate_helper.DEFAULT_TYPE_TESTER)
+
+    agate_helper.build_type_tester = shared_type_tester
+    agate_helper.empty_table = shared_empty_table
+    try:
+        yield
+    finally:
+        agate_helper.build_type_tester = build_type_tester
+        agate_helper.empty_table = empty_table
+
+
 JINJA_CACHE = "jinja"
 """The folder in dbt's target folder where compiled templates are kept."""
 JINJA_CACHE_FILES = 4_000
@@ -226,12 +267,14 @@ def _templates_compiled_once(folder: Path) -> Iterator[None]:
     dbt compiles every macro it calls and every node's SQL from its Jinja source in every
     process: about 330 templates, a second of a nightly build. Here `Environment.compile` looks
     up the code by a digest of the source and of everything in the environment the code
-    depends on (`_environment_key`, the versions of Python, Jinja and dbt) and compiles only
-    what it has not seen, storing it as Jinja's own bytecode cache does (`jinja2.bccache`). A
-    file that is unreadable or from another version is compiled again and replaced.
+    depends on (`_environment_key`; the versions of Python, Jinja, dbt and dbt-common) and
+    compiles only what it has not seen, storing it as Jinja's own bytecode cache does
+    (`jinja2.bccache`). A file that is unreadable or from another version is compiled again
+    and replaced.
     """
     import hashlib
     import sys
+    from importlib.metadata import version
 
     import jinja2
     from dbt.version import __version__ as dbt_version
@@ -239,7 +282,7 @@ def _templates_compiled_once(folder: Path) -> Iterator[None]:
     from jinja2.bccache import Bucket
 
     compile_template = jinja2.Environment.compile
-    versions = repr((sys.version, jinja2.__version__, dbt_version))
+    versions = repr((sys.version, jinja2.__version__, dbt_version, version("dbt-common")))
 
     def compile_once(
         env: jinja2.Environment,
