@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -274,6 +275,7 @@ def _templates_compiled_once(folder: Path) -> Iterator[None]:
     """
     import hashlib
     import sys
+    import threading
     from importlib.metadata import version
 
     import jinja2
@@ -309,7 +311,8 @@ def _templates_compiled_once(folder: Path) -> Iterator[None]:
         bucket.code = compile_template(env, source, name, filename, raw, defer_init)
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            partial = folder / f"{digest}.{os.getpid()}.tmp"
+            # (dbt's two threads may compile the same template at once)
+            partial = folder / f"{digest}.{os.getpid()}.{threading.get_ident()}.tmp"
             with partial.open("wb") as out:
                 bucket.write_bytecode(out)
             os.replace(partial, path)
@@ -327,8 +330,13 @@ def _templates_compiled_once(folder: Path) -> Iterator[None]:
 
 def _prune(folder: Path) -> None:
     """Remove the older half of the compiled templates once there are too many (each edit of a
-    model or macro leaves its old compiled form behind)."""
+    model or macro leaves its old compiled form behind), and files a killed run left half
+    written."""
     try:
+        hour_ago = time.time() - 3600
+        for partial in folder.glob("*.tmp"):
+            if partial.stat().st_mtime < hour_ago:
+                partial.unlink(missing_ok=True)
         files = list(folder.glob("*.bin"))
         if len(files) <= JINJA_CACHE_FILES:
             return

@@ -122,3 +122,23 @@ def test_a_build_leaves_the_compiled_templates_for_the_next(built_settings) -> N
     the templates of every macro and model it compiled."""
     folder = Path(os.environ["DBT_TARGET_PATH"]) / JINJA_CACHE
     assert len(list(folder.glob("*.bin"))) > 100
+
+
+def test_the_folder_is_pruned_oldest_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from jobmetrics.warehouse import dbt_invoke
+
+    monkeypatch.setattr(dbt_invoke, "JINJA_CACHE_FILES", 10)
+    for age in range(12):  # file 0 is the newest
+        path = tmp_path / f"{age:02d}.bin"
+        path.write_bytes(b"x")
+        os.utime(path, (1_700_000_000 - age, 1_700_000_000 - age))
+    stale, fresh = tmp_path / "a.1.2.tmp", tmp_path / "b.1.2.tmp"
+    stale.write_bytes(b"x")
+    fresh.write_bytes(b"x")
+    os.utime(stale, (1_700_000_000, 1_700_000_000))
+    dbt_invoke._prune(tmp_path)
+    kept = sorted(path.name for path in tmp_path.glob("*.bin"))
+    assert kept == [f"{age:02d}.bin" for age in range(6)]  # the newest half
+    assert not stale.exists() and fresh.exists()
+    dbt_invoke._prune(tmp_path)  # under the limit: nothing more removed
+    assert len(list(tmp_path.glob("*.bin"))) == 6
