@@ -24,5 +24,11 @@ bench-ai: setup
 bench-site: setup
 	@.venv/bin/python scripts/bench_site.py
 
+## SQLFluff on the models and singular tests, ruff on the Python (the suite runs both too).
+lint: setup
+	@.venv/bin/sqlfluff lint models tests/dbt --disable-progress-bar
+	@.venv/bin/ruff check .
+	@.venv/bin/ruff format --check .
+
 clean:
 	rm -rf data site .site.versions target logs
