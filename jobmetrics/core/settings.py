@@ -132,6 +132,12 @@ def _path(name: str, default: str) -> Path:
     return path if path.is_absolute() else PROJECT_ROOT / path
 
 
+def dbt_target_path() -> Path:
+    """dbt's target folder (DBT_TARGET_PATH, default target/), as the environment says now;
+    `load()` keeps it as `dbt_target_dir`."""
+    return _path("DBT_TARGET_PATH", "target")
+
+
 @dataclass(frozen=True)
 class Settings:
     """A snapshot of the environment taken when `load()` is called."""
@@ -218,7 +224,7 @@ def load() -> Settings:
         raw_dir=_path("JOBMETRICS_RAW_DIR", "data/raw"),
         warehouse=_warehouse("JOBMETRICS_WAREHOUSE", "data/jobmetrics.duckdb"),
         site_dir=_path("JOBMETRICS_SITE_DIR", "site"),
-        dbt_target_dir=_path("DBT_TARGET_PATH", "target"),
+        dbt_target_dir=dbt_target_path(),
         threads=_number("JOBMETRICS_THREADS", "2", int, at_least=1),
         memory_limit=_matching(
             "JOBMETRICS_MEMORY_LIMIT", "8GB", MEMORY_SIZE, "a size such as 8GB, 512MB or 2GiB"

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jobmetrics.core.settings import PROJECT_ROOT
+from jobmetrics.core.settings import PROJECT_ROOT, dbt_target_path
 
 NodeCallback = Callable[[str, str], None]
 """Called with (event, node name) as nodes start ("start") and finish (their status)."""
@@ -116,10 +116,9 @@ def run_dbt(
 
 def _target_folder(args: list[str]) -> Path:
     """dbt's target folder for these arguments in the current environment."""
-    folder = os.environ.get("DBT_TARGET_PATH") or "target"
     if "--target-path" in args[:-1]:
-        folder = args[args.index("--target-path") + 1]
-    return PROJECT_ROOT / folder  # an absolute path stays as it is
+        return PROJECT_ROOT / args[args.index("--target-path") + 1]  # absolute stays absolute
+    return dbt_target_path()
 
 
 @contextmanager

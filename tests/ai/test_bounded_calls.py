@@ -87,7 +87,7 @@ def test_the_budget_counts_the_calls_not_the_report_around_them(ai_settings):
     unavailable = "Automatic summary — Claude unavailable"
     assert blocks[0].label == f"{unavailable} (no complete reply within 1 s)"
     assert blocks[1].label.startswith(f"{unavailable} (no complete reply within 0.")
-    assert blocks[2].label == (f"{unavailable} (the AI time budget of 1.5 s for this run is spent)")
+    assert blocks[2].label == f"{unavailable} (the AI time budget of 1.5 s for this run is spent)"
 
 
 def test_setting_up_the_client_counts_against_the_budget(ai_settings):
