@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from jobmetrics.core.code_cache import cache_file, generated_code_kept
 from jobmetrics.core.settings import PROJECT_ROOT, dbt_target_path
 
 NodeCallback = Callable[[str, str], None]
@@ -95,6 +96,7 @@ def run_dbt(
     with (
         _environment(env or {}),
         _fewer_collections(),
+        _generated_code_compiled_once(_target_folder(args)),
         _parse_kept_across_folders(),
         _events_built_only_when_read(callbacks if quiet else None),
         _templates_compiled_once(_target_folder(args) / JINJA_CACHE),
@@ -112,6 +114,17 @@ def run_dbt(
         # stop instead (a failed `docs generate` would otherwise be only a warning).
         raise interrupt
     return _summarise(outcome)
+
+
+def _generated_code_compiled_once(target: Path) -> Any:
+    """dbt's dataclasses and their mashumaro serialisers: their generated Python compiled once
+    and kept in dbt's target folder (jobmetrics/core/code_cache.py), from the first import of
+    dbt on."""
+    import dataclasses
+
+    from mashumaro.core.meta.code import builder
+
+    return generated_code_kept(cache_file(target), [dataclasses, builder])
 
 
 def _target_folder(args: list[str]) -> Path:
