@@ -118,15 +118,18 @@ def test_a_damaged_or_foreign_file_is_compiled_again_and_replaced(
     assert counts == {"compiled": 0, "reused": 1, "single_use": 0}  # rewritten whole
 
 
-def test_exec_without_namespaces_and_a_module_of_its_own_exec(tmp_path: Path) -> None:
+def test_exec_with_and_without_namespaces_and_a_module_of_its_own_exec(tmp_path: Path) -> None:
     module = types.ModuleType("own_exec")
-    code = "def run():\n    value = 41\n    exec('result = value + 1')\n    return result\n"
-    code += "def run_module_level():\n    exec('made_here = True', globals())\n"
+    code = "def run_module_level():\n    exec('made_here = True', globals())\n"
+    code += "def run_in_own_namespace():\n    exec('seen_here = made_here')\n"
     exec(compile(code, "<own_exec>", "exec", dont_inherit=True), vars(module))
     marker = object()
     with generated_code_kept(cache_file(tmp_path), [module]) as counts:
         module.run_module_level()
     assert module.made_here is True and counts["compiled"] == 1
+    with generated_code_kept(cache_file(tmp_path), [module]) as counts:
+        module.run_in_own_namespace()  # no namespaces given: the caller's, as the builtin's
+    assert counts["compiled"] == 1 and not hasattr(module, "seen_here")
     module.exec = marker
     with generated_code_kept(cache_file(tmp_path), [module]):
         assert module.exec is not marker
