@@ -23,6 +23,7 @@ import os
 import re
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,8 +31,8 @@ from types import CodeType, ModuleType
 from typing import Any
 
 # Past this many snippets the file starts again from one run's: each library upgrade leaves
-# its old snippets behind (a dbt build uses about 4,500).
-MAX_ENTRIES = 30_000
+# its old snippets behind. A dbt build keeps about 1,500 (1.5 MB, read in 0.015 s).
+MAX_ENTRIES = 8_000
 # The flags a module's `exec` passes on to the compiler: its `from __future__` imports (not
 # nested_scopes, whose flag is the code flag of every nested function and is not passed on).
 _FUTURE_FLAGS = 0
@@ -65,6 +66,10 @@ def _load(path: Path) -> dict[bytes, CodeType]:
 def _save(path: Path, codes: dict[bytes, CodeType]) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        hour_ago = time.time() - 3600
+        for left_over in path.parent.glob(f"{path.name}.*.tmp"):  # of killed runs
+            if left_over.stat().st_mtime < hour_ago:
+                left_over.unlink(missing_ok=True)
         partial = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         partial.write_bytes(_HEADER + marshal.dumps(codes))
         os.replace(partial, path)

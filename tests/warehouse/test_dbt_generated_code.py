@@ -118,6 +118,31 @@ def test_a_damaged_or_foreign_file_is_compiled_again_and_replaced(
     assert counts == {"compiled": 0, "reused": 1, "single_use": 0}  # rewritten whole
 
 
+def test_too_many_snippets_keep_only_the_last_runs_and_old_partial_files_go(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    from jobmetrics.core import code_cache
+
+    monkeypatch.setattr(code_cache, "MAX_ENTRIES", 3)
+    path = cache_file(tmp_path)
+    killed = path.with_name(f"{path.name}.999.1.tmp")
+    killed.write_bytes(b"half")
+    os.utime(killed, (1, 1))
+    recent = path.with_name(f"{path.name}.998.1.tmp")
+    recent.write_bytes(b"being written")
+    for number in range(3):
+        module = module_running(f"value = {number}\n", future_annotations=False)
+        with generated_code_kept(path, [module]):
+            module.run({})
+    assert len(code_cache._load(path)) == 3 and not killed.exists() and recent.exists()
+    module = module_running("value = 3\n", future_annotations=False)
+    with generated_code_kept(path, [module]):
+        module.run({})
+    assert len(code_cache._load(path)) == 1  # only what the last run used
+
+
 def test_exec_with_and_without_namespaces_and_a_module_of_its_own_exec(tmp_path: Path) -> None:
     module = types.ModuleType("own_exec")
     code = "def run_module_level():\n    exec('made_here = True', globals())\n"
