@@ -2,7 +2,8 @@
 process killed midway) sees either the old or the new one, never neither or half of one.
 
 Used by the generator (the raw folder), the warehouse build (the DuckDB file) and the report site
-(its link to the current version).
+(its link to the current version); `write_file` by the caches dbt's runs keep (compiled templates
+and generated code) and dbt's docs page.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import ctypes
 import errno
 import os
 import shutil
+import threading
+import time
 from pathlib import Path
 
 _RENAME_EXCHANGE = 2
@@ -45,6 +48,25 @@ def replace_file(new: Path, target: Path) -> None:
     """Put `new` (a file or a symbolic link) in place of `target` with one rename(2)."""
     os.replace(new, target)
     sync_folder(target.parent)
+
+
+def write_file(path: Path, data: bytes) -> None:
+    """Write `data` to `path` in one step: into `<name>.<pid>.<thread>.tmp` beside it (each
+    writer its own, when processes or threads write the same file at once), then renamed into
+    place. Not flushed to disk: for caches, which a lost write only makes slower. A killed
+    writer leaves its partial file: `remove_partials`."""
+    partial = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    partial.write_bytes(data)
+    os.replace(partial, path)
+
+
+def remove_partials(folder: Path, pattern: str, older_than_s: float = 3600.0) -> None:
+    """Remove the partial files of `write_file` matching `pattern` in `folder` that nobody has
+    written to for `older_than_s` (their writer was killed)."""
+    before = time.time() - older_than_s
+    for partial in folder.glob(pattern):
+        if partial.stat().st_mtime < before:
+            partial.unlink(missing_ok=True)
 
 
 def previous_name(target: Path) -> Path:

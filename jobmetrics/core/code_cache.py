@@ -19,16 +19,15 @@ import builtins
 import hashlib
 import importlib.util
 import marshal
-import os
 import re
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import CodeType, ModuleType
 from typing import Any
+
+from jobmetrics.core.atomic import remove_partials, write_file
 
 # Past this many snippets the file starts again from one run's: each library upgrade leaves
 # its old snippets behind. A dbt build keeps about 1,500 (1.5 MB, read in 0.015 s).
@@ -66,13 +65,8 @@ def _load(path: Path) -> dict[bytes, CodeType]:
 def _save(path: Path, codes: dict[bytes, CodeType]) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        hour_ago = time.time() - 3600
-        for left_over in path.parent.glob(f"{path.name}.*.tmp"):  # of killed runs
-            if left_over.stat().st_mtime < hour_ago:
-                left_over.unlink(missing_ok=True)
-        partial = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-        partial.write_bytes(_HEADER + marshal.dumps(codes))
-        os.replace(partial, path)
+        remove_partials(path.parent, f"{path.name}.*.tmp")  # of killed runs
+        write_file(path, _HEADER + marshal.dumps(codes))
     except OSError:
         pass  # a read-only or full disk: compiled again next time
 

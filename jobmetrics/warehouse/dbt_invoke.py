@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import gc
 import os
-import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from jobmetrics.core.atomic import remove_partials, write_file
 from jobmetrics.core.code_cache import cache_file, generated_code_kept
 from jobmetrics.core.settings import PROJECT_ROOT, dbt_target_path
 
@@ -287,7 +287,6 @@ def _templates_compiled_once(folder: Path) -> Iterator[None]:
     """
     import hashlib
     import sys
-    import threading
     from importlib.metadata import version
 
     import jinja2
@@ -323,11 +322,7 @@ def _templates_compiled_once(folder: Path) -> Iterator[None]:
         bucket.code = compile_template(env, source, name, filename, raw, defer_init)
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            # (dbt's two threads may compile the same template at once)
-            partial = folder / f"{digest}.{os.getpid()}.{threading.get_ident()}.tmp"
-            with partial.open("wb") as out:
-                bucket.write_bytecode(out)
-            os.replace(partial, path)
+            write_file(path, bucket.bytecode_to_string())  # dbt's two threads may write at once
         except OSError:
             pass  # a read-only or full disk: compiled again next time
         return bucket.code
@@ -345,10 +340,7 @@ def _prune(folder: Path) -> None:
     model or macro leaves its old compiled form behind), and files a killed run left half
     written."""
     try:
-        hour_ago = time.time() - 3600
-        for partial in folder.glob("*.tmp"):
-            if partial.stat().st_mtime < hour_ago:
-                partial.unlink(missing_ok=True)
+        remove_partials(folder, "*.tmp")
         files = list(folder.glob("*.bin"))
         if len(files) <= JINJA_CACHE_FILES:
             return

@@ -19,6 +19,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from jobmetrics.core.atomic import write_file
 from jobmetrics.core.errors import UserError
 from jobmetrics.warehouse.dbt_invoke import run_dbt
 from jobmetrics.warehouse.read import require_warehouse
@@ -64,9 +65,7 @@ def write_docs_page(static_page: Path, site_dir: Path) -> Path:
     html = make_offline(static_page.read_text(encoding="utf-8"))
     out = site_dir / DOCS_FOLDER / "index.html"
     out.parent.mkdir(parents=True, exist_ok=True)
-    partial = out.with_name(out.name + ".tmp")
-    partial.write_text(html, encoding="utf-8")
-    partial.replace(out)
+    write_file(out, html.encode("utf-8"))
     return out
 
 
