@@ -34,14 +34,24 @@ from jobmetrics.core.atomic import remove_partials, write_file
 MAX_ENTRIES = 8_000
 # The flags a module's `exec` passes on to the compiler: its `from __future__` imports (not
 # nested_scopes, whose flag is the code flag of every nested function and is not passed on).
-_FUTURE_FLAGS = 0
+FUTURE_FLAGS = 0
 for _feature in __future__.all_feature_names:
     if _feature != "nested_scopes":
-        _FUTURE_FLAGS |= getattr(__future__, _feature).compiler_flag
+        FUTURE_FLAGS |= getattr(__future__, _feature).compiler_flag
 _ABSENT = object()
 _RANDOM_NAME = re.compile(r"[0-9a-f]{32}")  # uuid4().hex
 # Code objects in marshal form are only read back by the same Python build.
 _HEADER = importlib.util.MAGIC_NUMBER + repr((sys.version, sys.flags.optimize)).encode() + b"\n"
+
+
+_WRAPPERS: set[CodeType] = set()
+
+
+def passes_exec_on(function: Any) -> Any:
+    """Mark `function` as an `exec` that calls this one for its caller (a decorator): its
+    frame is skipped when finding the calling code's namespaces and future flags."""
+    _WRAPPERS.add(function.__code__)
+    return function
 
 
 def cache_file(folder: Path) -> Path:
@@ -49,26 +59,51 @@ def cache_file(folder: Path) -> Path:
     return folder / f"generated-code.{sys.implementation.cache_tag}.bin"
 
 
-def _load(path: Path) -> dict[bytes, CodeType]:
+def read_kept(path: Path, header: bytes) -> Any:
+    """What write_kept stored in `path` under `header`; None if missing, damaged or written
+    under another header (another Python, other libraries)."""
     try:
         data = path.read_bytes()
-        if not data.startswith(_HEADER):
-            return {}
-        stored = marshal.loads(data[len(_HEADER) :])
+        if not data.startswith(header):
+            return None
+        return marshal.loads(data[len(header) :])
     except (OSError, ValueError, EOFError, TypeError):
-        return {}  # missing, damaged or another format: compiled again and rewritten
-    if not isinstance(stored, dict):
-        return {}
-    return {key: code for key, code in stored.items() if isinstance(code, CodeType)}
+        return None
 
 
-def _save(path: Path, codes: dict[bytes, CodeType]) -> None:
+def write_kept(path: Path, header: bytes, value: Any) -> None:
+    """Store `value` (what `marshal` stores: code objects, tuples, dicts, constants) atomically;
+    a read-only or full disk only means it is made again next time."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         remove_partials(path.parent, f"{path.name}.*.tmp")  # of killed runs
-        write_file(path, _HEADER + marshal.dumps(codes))
+        write_file(path, header + marshal.dumps(value))
     except OSError:
-        pass  # a read-only or full disk: compiled again next time
+        pass
+
+
+def _load(path: Path) -> dict[bytes, CodeType]:
+    stored = read_kept(path, _HEADER)
+    if not isinstance(stored, dict):
+        return {}  # missing, damaged or another format: compiled again and rewritten
+    return {key: code for key, code in stored.items() if isinstance(code, CodeType)}
+
+
+@contextmanager
+def exec_replaced(execs: dict[ModuleType, Any]) -> Iterator[None]:
+    """Give each module its own `exec` (found before the builtin by the module's own calls),
+    and put back what the module had."""
+    before = {module: module.__dict__.get("exec", _ABSENT) for module in execs}
+    for module, function in execs.items():
+        module.exec = function
+    try:
+        yield
+    finally:
+        for module, previous in before.items():
+            if previous is _ABSENT:
+                module.__dict__.pop("exec", None)
+            else:
+                module.exec = previous
 
 
 @contextmanager
@@ -86,10 +121,12 @@ def generated_code_kept(path: Path, modules: list[ModuleType]) -> Iterator[dict[
 
     def cached_exec(source: Any, globals_: Any = None, locals_: Any = None, /, **kw: Any) -> None:
         caller = sys._getframe(1)
+        while caller.f_code in _WRAPPERS:
+            caller = caller.f_back
         if globals_ is None:  # exec(source): the caller's namespaces, as the builtin does
             globals_, locals_ = caller.f_globals, caller.f_locals
         if isinstance(source, str):
-            flags = caller.f_code.co_flags & _FUTURE_FLAGS
+            flags = caller.f_code.co_flags & FUTURE_FLAGS
             if _RANDOM_NAME.search(source):
                 counts["single_use"] += 1
                 code = compile(source, "<string>", "exec", flags=flags, dont_inherit=True)
@@ -109,16 +146,9 @@ def generated_code_kept(path: Path, modules: list[ModuleType]) -> Iterator[dict[
             source = code
         builtins.exec(source, globals_, locals_, **kw)
 
-    before = {module: module.__dict__.get("exec", _ABSENT) for module in modules}
-    for module in modules:
-        module.exec = cached_exec  # found before the builtin by the module's own calls
     try:
-        yield counts
+        with exec_replaced({module: cached_exec for module in modules}):
+            yield counts
     finally:
-        for module, previous in before.items():
-            if previous is _ABSENT:
-                module.__dict__.pop("exec", None)
-            else:
-                module.exec = previous
         if counts["compiled"]:
-            _save(path, codes if len(codes) <= MAX_ENTRIES else used)
+            write_kept(path, _HEADER, codes if len(codes) <= MAX_ENTRIES else used)

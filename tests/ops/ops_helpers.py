@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 
 from jobmetrics.core.code_cache import cache_file
+from jobmetrics.core.serialiser_cache import cache_file as serialisers_file
 from jobmetrics.warehouse.dbt_invoke import JINJA_CACHE
 
 JOBMETRICS = Path(sys.executable).parent / "jobmetrics"
@@ -26,10 +27,11 @@ SAVED_PARSE = "partial_parse.msgpack"
 def cli_env(raw_dir: Path, warehouse: Path, **extra: str) -> dict[str, str]:
     """The environment of a `jobmetrics` run on raw_dir and warehouse, with dbt output in tmp.
 
-    dbt's target folder starts with the saved parse, the compiled templates and the compiled
-    generated code of this test session's builds, as a deployment's has them after its first
-    build: dbt parses again only what the changed environment touches (about 1 s) instead of
-    the whole project (about 5 s), and compiles no macro or class method again.
+    dbt's target folder starts with the saved parse, the compiled templates, the compiled
+    generated code and the written serialisers of this test session's builds, as a
+    deployment's has them after its first build: dbt parses again only what the changed
+    environment touches (about 1 s) instead of the whole project (about 5 s), and compiles no
+    macro or class method again.
     """
     env = {
         key: value
@@ -46,8 +48,9 @@ def cli_env(raw_dir: Path, warehouse: Path, **extra: str) -> dict[str, str]:
         shutil.copyfile(saved_parse, scratch / "target" / SAVED_PARSE)
         if (session_target / JINJA_CACHE).is_dir():
             shutil.copytree(session_target / JINJA_CACHE, scratch / "target" / JINJA_CACHE)
-        if cache_file(session_target).is_file():
-            shutil.copyfile(cache_file(session_target), cache_file(scratch / "target"))
+        for kept in (cache_file, serialisers_file):  # compiled code, written serialisers
+            if kept(session_target).is_file():
+                shutil.copyfile(kept(session_target), kept(scratch / "target"))
     env.update(
         {
             "JOBMETRICS_RAW_DIR": str(raw_dir),

@@ -166,21 +166,28 @@ import json, sys
 from jobmetrics.warehouse import dbt_invoke
 
 seen = {}
-kept = dbt_invoke.generated_code_kept
 
-def counted(path, modules):
-    seen["path"] = str(path)
-    context = kept(path, modules)
-    seen["counts"] = context.__enter__()
-    class Wrapper:
-        def __enter__(self):
-            return seen["counts"]
-        def __exit__(self, *exc):
-            return context.__exit__(*exc)
-    return Wrapper()
+def counted(name, kept):
+    # run_dbt's context manager, its counts (and the file's path) kept for the report below
+    def wrapper(path, *more):
+        seen[name + "_path"] = str(path)
+        context = kept(path, *more)
+        seen[name] = context.__enter__()
+        class Wrapper:
+            def __enter__(self):
+                return seen[name]
+            def __exit__(self, *exc):
+                return context.__exit__(*exc)
+        return Wrapper()
+    return wrapper
 
-dbt_invoke.generated_code_kept = counted
+dbt_invoke.generated_code_kept = counted("counts", dbt_invoke.generated_code_kept)
+dbt_invoke.serialisers_kept = counted("serialisers", dbt_invoke.serialisers_kept)
 outcome = dbt_invoke.run_dbt(["parse", "--no-write-json"])
+# What dbt writes as manifest.json, serialised by this process's to_dict methods
+written = outcome.result.writable_manifest().to_dict()
+written.pop("metadata")
+seen["manifest"] = json.dumps(written, sort_keys=True, default=str)
 print(json.dumps({"success": outcome.success, **seen}))
 """
 
@@ -211,10 +218,16 @@ def test_a_dbt_process_compiles_no_generated_code_its_folder_has(tmp_path: Path)
         assert done.returncode == 0, done.stderr[-3000:]
         runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
     first, second, third = runs
-    assert all(run["success"] and run["path"] == str(cache_file(target)) for run in runs)
+    assert all(run["success"] and run["counts_path"] == str(cache_file(target)) for run in runs)
     assert sum(first["counts"].values()) > 1000  # dbt's classes: thousands of snippets
     assert second["counts"]["reused"] > 1000
     # mashumaro names some helpers after a random UUID: those snippets are compiled each time
     assert third["counts"]["compiled"] == 0
     assert third["counts"]["reused"] == second["counts"]["reused"] + second["counts"]["compiled"]
     assert 0 < third["counts"]["single_use"] < sum(third["counts"].values()) / 10
+    # mashumaro's serialisers (jobmetrics/core/serialiser_cache.py): the first process writes
+    # them, the later ones replay them, and the manifest comes out the same
+    assert first["serialisers"]["written"] > 1000
+    assert third["serialisers"]["written"] == 0
+    assert third["serialisers"]["replayed"] > 1000
+    assert first["manifest"] == second["manifest"] == third["manifest"]

@@ -1,0 +1,155 @@
+"""mashumaro's serialisers are written once and replayed in later processes.
+
+`serialisers_kept` (jobmetrics/core/serialiser_cache.py), which run_dbt applies before dbt is
+imported. Each process here imports a module of mashumaro classes, as dbt's classes are built
+at import; the expectation is the same module imported without the cache.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from jobmetrics.core.serialiser_cache import cache_file
+from jobmetrics.core.settings import PROJECT_ROOT
+
+MODELS = """
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Optional
+
+from mashumaro import DataClassDictMixin
+from mashumaro.types import SerializationStrategy
+
+
+class Plan(enum.Enum):
+    FREE = "free"
+    PRO = "pro"
+
+
+class Cents(SerializationStrategy):
+    def serialize(self, value):
+        return round(value * 100)
+
+    def deserialize(self, value):
+        return value / 100
+
+
+@dataclass
+class Invoice(DataClassDictMixin):
+    number: str
+    issued_at: datetime
+    amount: float = field(metadata={"serialization_strategy": Cents()})
+
+
+@dataclass
+class Customer(DataClassDictMixin):
+    name: str
+    plan: Plan
+    invoices: list[Invoice] = field(default_factory=list)
+    tags: dict[str, int] = field(default_factory=dict)
+    referrer: Optional["Customer"] = None
+    note: Optional[str] = None
+
+
+@dataclass
+class Account(DataClassDictMixin):
+    owner: Customer
+    seats: int = 1
+"""
+
+IMPORT = """
+import json, sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+mode, path = sys.argv[2], Path(sys.argv[3])
+if mode == "cache":
+    from jobmetrics.core.serialiser_cache import serialisers_kept
+    context = serialisers_kept(path)
+else:
+    import contextlib
+    context = contextlib.nullcontext({})
+with context as counts:
+    import models
+    from datetime import datetime
+    invoice = models.Invoice("A-1", datetime(2026, 1, 2, 3, 4, 5), 12.34)
+    owner = models.Customer("Ada", models.Plan.PRO, [invoice], {"seats": 3},
+                            models.Customer("Bob", models.Plan.FREE))
+    account = models.Account(owner, seats=4)
+    packed = account.to_dict()
+    back = models.Account.from_dict(packed)
+    print(json.dumps({"packed": packed, "equal": back == account,
+                      "back": back.to_dict(), "counts": counts}, default=str))
+"""
+
+
+def run(folder: Path, mode: str, path: Path) -> dict:
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(IMPORT), str(folder), mode, str(path)],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture
+def models(tmp_path: Path) -> Path:
+    folder = tmp_path / "models"
+    folder.mkdir()
+    (folder / "models.py").write_text(MODELS)
+    return folder
+
+
+def test_replayed_serialisers_pack_and_unpack_as_written_ones(models: Path, tmp_path: Path):
+    path = cache_file(tmp_path / "target")
+    plain = run(models, "plain", path)
+    first, second = run(models, "cache", path), run(models, "cache", path)
+    assert plain["equal"] and plain["packed"]["owner"]["invoices"][0]["amount"] == 1234
+    for result in (first, second):
+        assert result["packed"] == plain["packed"] and result["back"] == plain["back"]
+        assert result["equal"]
+    # Customer and Account: from_dict and to_dict each. Invoice's amount has its own
+    # strategy, set on the class by the builder, not by the code: written every time.
+    assert first["counts"]["written"] >= 4 and first["counts"]["replayed"] == 0
+    assert second["counts"] == {
+        "written": 0,
+        "replayed": first["counts"]["written"],
+        "not_kept": first["counts"]["not_kept"],
+    }
+    assert second["counts"]["not_kept"] >= 2
+
+
+@pytest.mark.parametrize(
+    "damage",
+    ["garbage", "truncated", "other libraries", "empty"],
+)
+def test_a_damaged_or_foreign_file_is_written_again(models: Path, tmp_path: Path, damage: str):
+    path = cache_file(tmp_path / "target")
+    plain = run(models, "plain", path)
+    written = run(models, "cache", path)["counts"]["written"]
+    data = path.read_bytes()
+    header_end = data.index(b"\n", len(importlib.util.MAGIC_NUMBER)) + 1
+    path.write_bytes(
+        {
+            "garbage": os.urandom(len(data)),
+            "truncated": data[: header_end + (len(data) - header_end) // 2],
+            "other libraries": data[: header_end - 9] + b"00000000\n" + data[header_end:],
+            "empty": b"",
+        }[damage]
+    )
+    again = run(models, "cache", path)
+    assert again["packed"] == plain["packed"] and again["equal"]
+    assert again["counts"]["written"] == written and again["counts"]["replayed"] == 0
+    assert run(models, "cache", path)["counts"]["replayed"] == written
