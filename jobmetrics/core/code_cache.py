@@ -75,10 +75,11 @@ def write_kept(path: Path, header: bytes, value: Any) -> None:
     """Store `value` (what `marshal` stores: code objects, tuples, dicts, constants) atomically;
     a read-only or full disk only means it is made again next time."""
     try:
+        data = header + marshal.dumps(value)
         path.parent.mkdir(parents=True, exist_ok=True)
         remove_partials(path.parent, f"{path.name}.*.tmp")  # of killed runs
-        write_file(path, header + marshal.dumps(value))
-    except OSError:
+        write_file(path, data)
+    except (OSError, ValueError):  # ValueError: something marshal cannot store
         pass
 
 

@@ -68,8 +68,9 @@ def _installed() -> bytes:
     return hashlib.blake2b(fingerprint, digest_size=16, usedforsecurity=False).hexdigest().encode()
 
 
-def _header() -> bytes:
-    return importlib.util.MAGIC_NUMBER + b"serialisers " + _installed() + b"\n"
+def installed_header(kind: str) -> bytes:
+    """The header of a file of `kind` that holds only what these libraries produce."""
+    return importlib.util.MAGIC_NUMBER + kind.encode() + b" " + _installed() + b"\n"
 
 
 def _find(module: str, qualname: str) -> Any:
@@ -162,7 +163,7 @@ def serialisers_kept(path: Path) -> Iterator[dict[str, int]]:
     from mashumaro.core.meta.code import builder as builder_module
     from mashumaro.core.meta.types import common, pack, unpack
 
-    header = _header()
+    header = installed_header("serialisers")
     recordings = read_kept(path, header)
     if not isinstance(recordings, dict):
         recordings = {}  # missing, damaged, or from other libraries: written again

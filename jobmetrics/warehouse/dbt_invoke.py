@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import gc
+import json
 import os
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from jobmetrics.core.atomic import remove_partials, write_file
-from jobmetrics.core.code_cache import cache_file, generated_code_kept
+from jobmetrics.core.code_cache import cache_file, generated_code_kept, read_kept, write_kept
 from jobmetrics.core.serialiser_cache import cache_file as serialisers_file
-from jobmetrics.core.serialiser_cache import serialisers_kept
+from jobmetrics.core.serialiser_cache import installed_header, serialisers_kept
 from jobmetrics.core.settings import PROJECT_ROOT, dbt_target_path
 
 NodeCallback = Callable[[str, str], None]
@@ -105,6 +106,7 @@ def run_dbt(
         _templates_compiled_once(_target_folder(args) / JINJA_CACHE),
         _type_testers_shared(),
         _manifest_written_once(args),
+        _json_schemas_built_once(_target_folder(args) / JSON_SCHEMAS),
     ):
         from dbt.cli.main import dbtRunner
 
@@ -228,6 +230,56 @@ def _manifest_written_once(args: list[str]) -> Iterator[None]:
         yield
     finally:
         requires.parse_manifest = parse_manifest
+
+
+JSON_SCHEMAS = "json-schemas.bin"
+"""The file in dbt's target folder where the classes' JSON schemas are kept."""
+_JSON_SCHEMAS: dict[str, dict] = {}
+"""dbt classes' JSON schemas by module and qualified name, this process's and the file's."""
+
+
+@contextmanager
+def _json_schemas_built_once(path: Path) -> Iterator[None]:
+    """dbt classes' JSON schemas built once and kept in `path`, not built in every process.
+
+    dbt checks the project file, the profile and its credentials, the selectors and packages
+    against their classes' JSON schemas. It builds each schema once per process (an lru_cache
+    on `dbtClassMixin.json_schema`), but building them is 0.15-0.3 s of each process: mashumaro
+    walks every field and writes a serialiser for each default value, about 540 of them. A
+    schema depends only on its class, which the installed libraries define: the file is read
+    only by a process with the same ones (jobmetrics.core.serialiser_cache.installed_header).
+    The one caller, `dbtClassMixin.validate`, only reads the schema.
+    """
+    from dbt_common.dataclass_schema import dbtClassMixin
+
+    header = installed_header("json-schemas")
+    if not _JSON_SCHEMAS:
+        kept = read_kept(path, header)  # {name: the schema as JSON text}
+        with suppress(AttributeError, TypeError, ValueError):  # damaged: built again
+            _JSON_SCHEMAS.update((name, json.loads(text)) for name, text in kept.items())
+    built = dbtClassMixin.__dict__["json_schema"]
+    new = 0
+
+    def json_schema(cls: type) -> dict:
+        nonlocal new
+        name = f"{cls.__module__}.{cls.__qualname__}"
+        schema = _JSON_SCHEMAS.get(name)
+        if schema is None:
+            schema = built.__func__(cls)
+            if "<" not in name:  # a class defined in a function: its name is not its own
+                _JSON_SCHEMAS[name] = schema
+                new += 1
+        return schema
+
+    dbtClassMixin.json_schema = classmethod(json_schema)
+    try:
+        yield
+    finally:
+        dbtClassMixin.json_schema = built
+        if new:
+            with suppress(TypeError, ValueError):  # a default JSON cannot hold: not kept
+                texts = {name: json.dumps(schema) for name, schema in _JSON_SCHEMAS.items()}
+                write_kept(path, header, texts)
 
 
 @contextmanager

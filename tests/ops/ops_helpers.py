@@ -17,7 +17,7 @@ import duckdb
 
 from jobmetrics.core.code_cache import cache_file
 from jobmetrics.core.serialiser_cache import cache_file as serialisers_file
-from jobmetrics.warehouse.dbt_invoke import JINJA_CACHE
+from jobmetrics.warehouse.dbt_invoke import JINJA_CACHE, JSON_SCHEMAS
 
 JOBMETRICS = Path(sys.executable).parent / "jobmetrics"
 DUCKDB_CLI = Path(sys.executable).parent / "duckdb"
@@ -28,7 +28,7 @@ def cli_env(raw_dir: Path, warehouse: Path, **extra: str) -> dict[str, str]:
     """The environment of a `jobmetrics` run on raw_dir and warehouse, with dbt output in tmp.
 
     dbt's target folder starts with the saved parse, the compiled templates, the compiled
-    generated code and the written serialisers of this test session's builds, as a
+    generated code, the written serialisers and JSON schemas of this test session's builds, as a
     deployment's has them after its first build: dbt parses again only what the changed
     environment touches (about 1 s) instead of the whole project (about 5 s), and compiles no
     macro or class method again.
@@ -48,9 +48,12 @@ def cli_env(raw_dir: Path, warehouse: Path, **extra: str) -> dict[str, str]:
         shutil.copyfile(saved_parse, scratch / "target" / SAVED_PARSE)
         if (session_target / JINJA_CACHE).is_dir():
             shutil.copytree(session_target / JINJA_CACHE, scratch / "target" / JINJA_CACHE)
-        for kept in (cache_file, serialisers_file):  # compiled code, written serialisers
-            if kept(session_target).is_file():
-                shutil.copyfile(kept(session_target), kept(scratch / "target"))
+        # compiled code, written serialisers, JSON schemas
+        for kept in (cache_file(session_target), serialisers_file(session_target)):
+            if kept.is_file():
+                shutil.copyfile(kept, scratch / "target" / kept.name)
+        if (session_target / JSON_SCHEMAS).is_file():
+            shutil.copyfile(session_target / JSON_SCHEMAS, scratch / "target" / JSON_SCHEMAS)
     env.update(
         {
             "JOBMETRICS_RAW_DIR": str(raw_dir),

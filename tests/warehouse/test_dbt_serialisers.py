@@ -1,12 +1,16 @@
-"""mashumaro's serialisers are written once and replayed in later processes.
+"""mashumaro's serialisers are written once and replayed in later processes, and dbt's JSON
+schemas built once and read back.
 
 `serialisers_kept` (jobmetrics/core/serialiser_cache.py), which run_dbt applies before dbt is
 imported. Each process here imports a module of mashumaro classes, as dbt's classes are built
-at import; the expectation is the same module imported without the cache.
+at import; the expectation is the same module imported without the cache. The JSON schemas
+(`_json_schemas_built_once` in jobmetrics/warehouse/dbt_invoke.py) are compared with
+mashumaro's own and checked by validating good and bad data.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 import os
@@ -16,9 +20,12 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from dbt_common.dataclass_schema import StrEnum, ValidationError, dbtClassMixin
 
-from jobmetrics.core.serialiser_cache import cache_file
+from jobmetrics.core.code_cache import read_kept, write_kept
+from jobmetrics.core.serialiser_cache import cache_file, installed_header
 from jobmetrics.core.settings import PROJECT_ROOT
+from jobmetrics.warehouse import dbt_invoke
 
 MODELS = """
 import enum
@@ -153,3 +160,90 @@ def test_a_damaged_or_foreign_file_is_written_again(models: Path, tmp_path: Path
     assert again["packed"] == plain["packed"] and again["equal"]
     assert again["counts"]["written"] == written and again["counts"]["replayed"] == 0
     assert run(models, "cache", path)["counts"]["replayed"] == written
+
+
+# dbt's JSON schemas (run_dbt's _json_schemas_built_once): built once, kept in the target folder
+
+
+class Materialization(StrEnum):
+    TABLE = "table"
+    VIEW = "view"
+
+
+@dataclasses.dataclass
+class ProjectSettings(dbtClassMixin):
+    name: str
+    threads: int = 1
+    tags: list[str] = dataclasses.field(default_factory=list)
+    # a str subclass in the schema (its default), as in dbt's own: kept as JSON text
+    materialized: Materialization = Materialization.VIEW
+
+
+def test_json_schemas_are_built_once_and_read_back(tmp_path: Path, monkeypatch) -> None:
+    from mashumaro.jsonschema import build_json_schema
+
+    path = tmp_path / "target" / dbt_invoke.JSON_SCHEMAS
+    expected = build_json_schema(ProjectSettings).to_dict()  # mashumaro itself, no cache
+    monkeypatch.setattr(dbt_invoke, "_JSON_SCHEMAS", {})
+    own = dbtClassMixin.__dict__["json_schema"]
+    with dbt_invoke._json_schemas_built_once(path):
+        ProjectSettings.validate({"name": "demo", "threads": 2})
+        with pytest.raises(ValidationError, match="threads"):
+            ProjectSettings.validate({"name": "demo", "threads": "two"})
+        assert ProjectSettings.json_schema() is ProjectSettings.json_schema()
+    assert dbtClassMixin.__dict__["json_schema"] is own  # put back
+    name = f"{__name__}.ProjectSettings"
+    assert json.loads(read_kept(path, installed_header("json-schemas"))[name]) == expected
+
+    # a new process: the schema comes from the file, mashumaro is not asked
+    monkeypatch.setattr(dbt_invoke, "_JSON_SCHEMAS", {})
+    monkeypatch.setattr(dbtClassMixin, "json_schema", classmethod(lambda cls: 1 / 0))
+    with dbt_invoke._json_schemas_built_once(path):
+        assert ProjectSettings.json_schema() == expected
+        with pytest.raises(ValidationError, match="name"):
+            ProjectSettings.validate({"threads": 2})
+        with pytest.raises(ValidationError, match="ephemeral"):
+            ProjectSettings.validate({"name": "demo", "materialized": "ephemeral"})
+
+
+@pytest.mark.parametrize("damage", [b"", b"garbage", None])
+def test_json_schemas_are_built_again_from_a_damaged_or_foreign_file(
+    tmp_path: Path, monkeypatch, damage: bytes | None
+) -> None:
+    path = tmp_path / dbt_invoke.JSON_SCHEMAS
+    name = f"{__name__}.ProjectSettings"
+    if damage is None:  # another set of libraries installed: another header
+        write_kept(path, b"other libraries\n", {name: json.dumps({"type": "null"})})
+    else:
+        path.write_bytes(damage)
+    monkeypatch.setattr(dbt_invoke, "_JSON_SCHEMAS", {})
+    with dbt_invoke._json_schemas_built_once(path):
+        ProjectSettings.validate({"name": "demo"})
+        with pytest.raises(ValidationError):
+            ProjectSettings.validate({"name": None})
+    assert json.loads(read_kept(path, installed_header("json-schemas"))[name])["type"] == "object"
+
+
+def test_a_class_defined_in_a_function_is_not_kept(tmp_path: Path, monkeypatch) -> None:
+    def local_class(text: bool) -> type:
+        if text:
+
+            @dataclasses.dataclass
+            class Local(dbtClassMixin):
+                value: str
+
+        else:
+
+            @dataclasses.dataclass
+            class Local(dbtClassMixin):
+                value: int
+
+        return Local
+
+    monkeypatch.setattr(dbt_invoke, "_JSON_SCHEMAS", {})
+    with dbt_invoke._json_schemas_built_once(tmp_path / dbt_invoke.JSON_SCHEMAS):
+        local_class(False).validate({"value": 1})
+        # the same qualified name, another class: its own schema
+        with pytest.raises(ValidationError):
+            local_class(True).validate({"value": 1})
+    assert dbt_invoke._JSON_SCHEMAS == {}
