@@ -203,7 +203,7 @@ def _manifest_written_once(args: list[str]) -> Iterator[None]:
 
     A `build` that loads the project itself writes manifest.json and semantic_manifest.json
     twice: after parsing (requires.parse_manifest) and again when it ends, with the compiled
-    SQL. The first is overwritten before anything reads it, and costs about 0.3 s at 10k.
+    SQL. The first is overwritten before anything reads it, and costs about 0.2 s at 10k.
     Only a process killed between the two writes notices: it leaves the previous command's
     files, as a kill during parsing does. `parse`, `docs` and the other commands keep theirs.
     """

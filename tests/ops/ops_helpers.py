@@ -48,12 +48,14 @@ def cli_env(raw_dir: Path, warehouse: Path, **extra: str) -> dict[str, str]:
         shutil.copyfile(saved_parse, scratch / "target" / SAVED_PARSE)
         if (session_target / JINJA_CACHE).is_dir():
             shutil.copytree(session_target / JINJA_CACHE, scratch / "target" / JINJA_CACHE)
-        # compiled code, written serialisers, JSON schemas
-        for kept in (cache_file(session_target), serialisers_file(session_target)):
-            if kept.is_file():
-                shutil.copyfile(kept, scratch / "target" / kept.name)
-        if (session_target / JSON_SCHEMAS).is_file():
-            shutil.copyfile(session_target / JSON_SCHEMAS, scratch / "target" / JSON_SCHEMAS)
+        kept = (  # compiled code, written serialisers, JSON schemas
+            cache_file(session_target),
+            serialisers_file(session_target),
+            session_target / JSON_SCHEMAS,
+        )
+        for path in kept:
+            if path.is_file():
+                shutil.copyfile(path, scratch / "target" / path.name)
     env.update(
         {
             "JOBMETRICS_RAW_DIR": str(raw_dir),
