@@ -17,7 +17,7 @@ import duckdb
 
 from jobmetrics.core.code_cache import cache_file
 from jobmetrics.core.serialiser_cache import cache_file as serialisers_file
-from jobmetrics.warehouse.dbt_invoke import JINJA_CACHE, JSON_SCHEMAS
+from jobmetrics.warehouse.dbt_invoke import JINJA_CACHE, JSON_SCHEMAS, SAVED_PARSE_OBJECTS
 
 JOBMETRICS = Path(sys.executable).parent / "jobmetrics"
 DUCKDB_CLI = Path(sys.executable).parent / "duckdb"
@@ -27,11 +27,11 @@ SAVED_PARSE = "partial_parse.msgpack"
 def cli_env(raw_dir: Path, warehouse: Path, **extra: str) -> dict[str, str]:
     """The environment of a `jobmetrics` run on raw_dir and warehouse, with dbt output in tmp.
 
-    dbt's target folder starts with the saved parse, the compiled templates, the compiled
-    generated code, the written serialisers and JSON schemas of this test session's builds, as a
-    deployment's has them after its first build: dbt parses again only what the changed
-    environment touches (about 1 s) instead of the whole project (about 5 s), and compiles no
-    macro or class method again.
+    dbt's target folder starts with the saved parse (and its objects), the compiled templates,
+    the compiled generated code, the written serialisers and JSON schemas of this test session's
+    builds, as a deployment's has them after its first build: dbt parses again only what the
+    changed environment touches (about 1 s) instead of the whole project (about 5 s), and
+    compiles no macro or class method again.
     """
     env = {
         key: value
@@ -48,10 +48,11 @@ def cli_env(raw_dir: Path, warehouse: Path, **extra: str) -> dict[str, str]:
         shutil.copyfile(saved_parse, scratch / "target" / SAVED_PARSE)
         if (session_target / JINJA_CACHE).is_dir():
             shutil.copytree(session_target / JINJA_CACHE, scratch / "target" / JINJA_CACHE)
-        kept = (  # compiled code, written serialisers, JSON schemas
+        kept = (  # compiled code, written serialisers, JSON schemas, the parse's objects
             cache_file(session_target),
             serialisers_file(session_target),
             session_target / JSON_SCHEMAS,
+            session_target / SAVED_PARSE_OBJECTS,
         )
         for path in kept:
             if path.is_file():

@@ -223,7 +223,11 @@ def test_a_dbt_process_compiles_no_generated_code_its_folder_has(tmp_path: Path)
     assert second["counts"]["reused"] > 1000
     # mashumaro names some helpers after a random UUID: those snippets are compiled each time
     assert third["counts"]["compiled"] == 0
-    assert third["counts"]["reused"] == second["counts"]["reused"] + second["counts"]["compiled"]
+    # no more than the second ran (less, where it reads the saved parse's objects instead of
+    # decoding it: dbt_invoke._saved_parse_unpickled)
+    assert (
+        1000 < third["counts"]["reused"] <= sum(second["counts"][k] for k in ("reused", "compiled"))
+    )
     assert 0 < third["counts"]["single_use"] < sum(third["counts"].values()) / 10
     # mashumaro's serialisers (jobmetrics/core/serialiser_cache.py): the first process writes
     # them, the later ones replay them, and the manifest comes out the same
