@@ -36,6 +36,7 @@ COLUMNS = (
     "avg_keywords_extracted",
     "p50_processing_ms",
     "p95_processing_ms",
+    "last_scan_date",
 )
 Key = tuple[date, str, str]
 
@@ -94,6 +95,7 @@ def expected_slices(raw_dir: Path) -> dict[Key, dict[str, float | int | None]]:
             ),
             "p50_processing_ms": float(np.percentile(times, 50, method="linear")),
             "p95_processing_ms": float(np.percentile(times, 95, method="linear")),
+            "last_scan_date": max(row["scanned_at"].date() for row in rows),
         }
     return expected
 
@@ -112,7 +114,7 @@ def test_scans_by_dimension_match_the_raw_scans(raw_dir: Path, warehouse: Path) 
     assert set(found) == set(expected)
     for key, columns in sorted(expected.items()):
         for column, value in columns.items():
-            if value is None or isinstance(value, int):
+            if value is None or isinstance(value, int | date):
                 assert found[key][column] == value, (key, column)
             else:
                 assert found[key][column] == pytest.approx(value, rel=1e-9), (key, column)

@@ -14,6 +14,9 @@
 --                  never in another
 --   unbanded       no slice has a NULL value (a keyword count no band holds would make one:
 --                  its scans would still add up, so slices_add_up alone misses a gap)
+--   newest_day     the 'all' row's last_scan_date is the month's newest day with scans in
+--                  fct_product_daily, and the newest of each dimension's slices; every
+--                  slice's lies in its month (a nightly build re-aggregates from it)
 
 with
 
@@ -32,6 +35,7 @@ keyword_bands as (
 daily_months as (
     select
         cast({{ dbt.date_trunc('month', 'activity_date') }} as date) as scan_month,
+        max(case when scans > 0 then activity_date end) as last_scan_date,
         sum(scans) as scans,
         sum(completed_scans) as completed_scans,
         sum(failed_scans) as failed_scans,
@@ -75,7 +79,8 @@ dimension_sums as (
         sum(completed_scans) as completed_scans,
         sum(failed_scans) as failed_scans,
         sum(scanning_users) as scanning_users_sum,
-        max(scanning_users) as scanning_users_max
+        max(scanning_users) as scanning_users_max,
+        max(last_scan_date) as last_scan_date
     from slices
     where dimension != 'all'
     group by scan_month, dimension
@@ -127,6 +132,26 @@ failed_band as (
         )
 ),
 
+newest_day as (
+    select
+        slices.scan_month,
+        'newest_day' as check_name,
+        {{ dbt.concat(['slices.dimension', "': '", 'slices.dimension_value']) }} as dimension_value
+    from slices
+    left join daily_months
+        on slices.scan_month = daily_months.scan_month
+    left join dimension_sums
+        on
+            slices.scan_month = dimension_sums.scan_month
+            and slices.dimension = dimension_sums.dimension
+    where
+        slices.last_scan_date < slices.scan_month
+        or slices.last_scan_date >= {{ dbt.dateadd('month', 1, 'slices.scan_month') }}
+        or (slices.dimension = 'all' and slices.last_scan_date != daily_months.last_scan_date)
+        or (slices.dimension != 'all' and slices.last_scan_date > daily_months.last_scan_date)
+        or dimension_sums.last_scan_date != daily_months.last_scan_date
+),
+
 unbanded as (
     select
         scan_month,
@@ -139,6 +164,8 @@ unbanded as (
 select * from all_is_daily
 union all
 select * from unbanded
+union all
+select * from newest_day
 union all
 select * from slices_add_up
 union all

@@ -5,8 +5,10 @@
 -- (macros/analytics_dimension_rollup.sql): dimension is 'all', 'resume_format',
 -- 'job_category' or 'keywords_band'; the keyword bands are the keyword_bands seed.
 -- Incremental by month (macros/incremental_by_date.sql with scan_month as the key): a nightly
--- run re-aggregates whole months from the month holding the lookback start (the last two
--- months), because a month's percentiles and distinct users need all of its scans.
+-- run re-aggregates whole months, because a month's percentiles and distinct users need all of
+-- its scans, from the month holding the lookback start: incremental_lookback_days before the
+-- newest scan day in the table (last_scan_date), the first day fct_scans re-selects. Mid-month
+-- that is the current month alone; in a month's first days, the previous one too.
 
 with
 
@@ -14,13 +16,14 @@ rebuilt_months as (
     -- the first month this run writes: every month on a full build
     select
         cast(
-            {{ dbt.date_trunc('month', incremental_rebuild_start('scan_month')) }} as date
+            {{ dbt.date_trunc('month', incremental_rebuild_start('last_scan_date')) }} as date
         ) as rebuild_from
 ),
 
 scans as (
     select
         cast({{ dbt.date_trunc('month', 'scan_date') }} as date) as scan_month,
+        scan_date,
         user_id,
         status,
         match_rate,
@@ -45,6 +48,7 @@ banded_scans as (
     -- band with no limits
     select
         scans.scan_month,
+        scans.scan_date,
         scans.user_id,
         scans.processing_ms,
         scans.resume_format,
@@ -86,6 +90,7 @@ slices as (
             'avg_keywords_extracted': 'avg(completed_keywords_extracted)',
             'p50_processing_ms': analytics_percentile('processing_ms', 0.5),
             'p95_processing_ms': analytics_percentile('processing_ms', 0.95),
+            'last_scan_date': 'max(scan_date)',
         }
     ) }}
 ),
@@ -103,7 +108,8 @@ final as (
         cast(avg_match_rate as {{ analytics_type_double() }}) as avg_match_rate,
         cast(avg_keywords_extracted as {{ analytics_type_double() }}) as avg_keywords_extracted,
         cast(p50_processing_ms as {{ analytics_type_double() }}) as p50_processing_ms,
-        cast(p95_processing_ms as {{ analytics_type_double() }}) as p95_processing_ms
+        cast(p95_processing_ms as {{ analytics_type_double() }}) as p95_processing_ms,
+        cast(last_scan_date as date) as last_scan_date
     from slices
 )
 
