@@ -7,13 +7,19 @@ is checked here against dbt doing the same thing itself.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from dbt.contracts.graph.manifest import Manifest
-from dbt.parser.manifest import extended_mashumaro_encoder, extended_mashumuro_decoder
+from dbt.parser.manifest import (
+    ManifestLoader,
+    extended_mashumaro_encoder,
+    extended_mashumuro_decoder,
+)
 from dbt_common import behavior_flags
 from dbt_common.clients import system
 
@@ -106,11 +112,34 @@ def test_a_damaged_or_foreign_pickle_is_decoded_again_and_replaced(
     assert read_kept(kept, HEADER)[1] == pickled  # replaced by a good one
 
 
-def test_the_decoder_is_put_back(saved_parse: bytes, tmp_path: Path) -> None:
+def test_the_process_that_writes_the_saved_parse_keeps_its_objects(
+    saved_parse: bytes, tmp_path: Path, monkeypatch
+) -> None:
+    """The next process reads the pickle, not only the one after it."""
+    kept = tmp_path / "target" / dbt_invoke.SAVED_PARSE_OBJECTS
+    loader = SimpleNamespace(  # what ManifestLoader.write_manifest_for_partial_parse reads
+        root_project=SimpleNamespace(project_target_path=str(tmp_path / "target")),
+        manifest=_decoded(saved_parse),
+    )
+    with dbt_invoke._saved_parse_unpickled(kept):
+        ManifestLoader.write_manifest_for_partial_parse(loader)
+    written = (tmp_path / "target" / "partial_parse.msgpack").read_bytes()
+    assert read_kept(kept, HEADER)[0] == hashlib.blake2b(written, digest_size=32).digest()
+    monkeypatch.setattr(Manifest, "from_msgpack", classmethod(lambda cls, *a, **k: 1 / 0))
+    with dbt_invoke._saved_parse_unpickled(kept):
+        read = _decoded(written)
+    monkeypatch.undo()
+    assert _encoded(read) == _encoded(_decoded(written))
+
+
+def test_the_decoder_and_the_writer_are_put_back(saved_parse: bytes, tmp_path: Path) -> None:
     decode = Manifest.__dict__["from_msgpack"]
+    write = ManifestLoader.__dict__["write_manifest_for_partial_parse"]
     with dbt_invoke._saved_parse_unpickled(tmp_path / dbt_invoke.SAVED_PARSE_OBJECTS):
         assert Manifest.__dict__["from_msgpack"] is not decode
+        assert ManifestLoader.__dict__["write_manifest_for_partial_parse"] is not write
     assert Manifest.__dict__["from_msgpack"] is decode
+    assert ManifestLoader.__dict__["write_manifest_for_partial_parse"] is write
 
 
 def test_artifacts_are_written_as_the_same_text_as_dbt_writes(
