@@ -8,16 +8,18 @@ code): about 0.4 s of each dbt process, for the same classes every time.
 
 `serialisers_kept(path)` records what one `CodeBuilder.add_pack_method()` or
 `add_unpack_method()` call executes: the code objects, and the names its namespace adds, each as
-a module or an object found again by module and qualified name (or the class itself). The next
-process with the same libraries installed (the file's header holds the installed distributions
-and the Python version) executes the recorded code in a namespace built from those names, and
-the class gets the same methods.
+a module or an object found again by module and qualified name (or the class itself), and the
+attributes the builder sets on the class for fields whose type has a serialisation strategy in
+the class's config (dbt's for bool and datetime), each as that type and the strategy's method.
+The next process with the same libraries installed (the file's header holds the installed
+distributions and the Python version) sets those attributes again from its config, executes the
+recorded code in a namespace built from those names, and the class gets the same methods.
 
-Only a call that is all code is recorded. A call is not recorded, and runs as before every
-time, when it does anything the replay would not repeat: a nested builder, an `exec` into
-another namespace, an attribute set on the class that the recorded code did not define (a
-field's own serialisation strategy), a name that is not found again by module and qualified name
-(a class being defined), or a class defined inside a function.
+A call is not recorded, and runs as before every time, when it does anything the replay would
+not repeat: a nested builder, an `exec` into another namespace, any other attribute set on the
+class that the recorded code did not define (a field's own serialisation strategy), a name
+that is not found again by module and qualified name (a class being defined), or a class
+defined inside a function.
 """
 
 from __future__ import annotations
@@ -116,14 +118,25 @@ def _namespace(names: tuple, builder: Any, defaults: dict[str, Any]) -> dict[str
                 return None
     except (KeyError, AttributeError):
         return None  # not imported yet in this process: written as before
+    except (TypeError, ValueError, IndexError):
+        return None  # damaged: written again
     return namespace
 
 
 def _described(value: Any) -> str:
-    """A function or class by module and qualified name (its repr may hold its address)."""
+    """A function or class by module and qualified name (its repr may hold its address); an
+    object whose repr holds its address (a serialisation strategy in a config) by its class and
+    attributes; containers by their items."""
     if isinstance(value, type | types.FunctionType):
         return f"{value.__module__}.{value.__qualname__}"
-    return repr(value)
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_described(k)}: {_described(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_described(item) for item in value) + "]"
+    text = repr(value)
+    if " at 0x" in text and hasattr(value, "__dict__"):
+        return f"{_described(type(value))}({_described(vars(value))})"
+    return text
 
 
 def _key(method: str, builder: Any) -> bytes | None:
@@ -138,7 +151,7 @@ def _key(method: str, builder: Any) -> bytes | None:
             cls.__module__,
             qualname,
             [(k.__module__, k.__qualname__, vars(k).get("__annotations__")) for k in cls.__mro__],
-            sorted((k, v) for k, v in vars(config).items() if not k.startswith("__")),
+            sorted((k, _described(v)) for k, v in vars(config).items() if not k.startswith("__")),
             builder.initial_type_args,
             [_described(builder.dialect), _described(builder.default_dialect)],
             builder.allow_postponed_evaluation,
@@ -163,7 +176,7 @@ def serialisers_kept(path: Path) -> Iterator[dict[str, int]]:
     from mashumaro.core.meta.code import builder as builder_module
     from mashumaro.core.meta.types import common, pack, unpack
 
-    header = installed_header("serialisers")
+    header = installed_header("serialisers.2")  # .2: with the strategies' attributes
     recordings = read_kept(path, header)
     if not isinstance(recordings, dict):
         recordings = {}  # missing, damaged, or from other libraries: written again
@@ -212,10 +225,14 @@ def serialisers_kept(path: Path) -> Iterator[dict[str, int]]:
                 outer["kept"] = False
                 return original(self)
             key = _key(name, self)
-            if key is not None and key in recordings:
-                codes, names = recordings[key]
+            entry = recordings.get(key) if key is not None else None
+            if _well_formed(entry):  # else missing or damaged: written (again)
+                codes, names, attributes = entry
                 namespace = _namespace(names, self, vars(builder_module))
-                if namespace is not None:
+                strategies = _strategy_attributes(attributes, self)
+                if namespace is not None and strategies is not None:
+                    for attribute, value in strategies.items():
+                        setattr(self.cls, attribute, value)
                     self.globals = namespace
                     for code in codes:
                         builtins.exec(code, namespace, self.__dict__)
@@ -256,20 +273,24 @@ def serialisers_kept(path: Path) -> Iterator[dict[str, int]]:
 
 
 def _recorded(recording: dict, builder: Any, before: dict, defaults: dict) -> tuple | None:
-    """(code objects, names) to replay this call, or None when a replay would differ."""
+    """(code objects, names, strategy attributes) to replay this call, or None when a replay
+    would differ."""
     if not recording["kept"] or not recording["codes"] or builder.attrs is not builder.cls:
         return None
     if len(builder.attrs_registry) != recording["registry"]:
         return None
+    attributes = []
     for attribute, value in vars(builder.cls).items():
         if before.get(attribute, before) is value:
             continue
         function = getattr(value, "__func__", value)
-        if (
-            not isinstance(function, types.FunctionType)
-            or function.__globals__ is not builder.globals
-        ):
-            return None  # set by the builder itself, not by the code: a replay would miss it
+        if isinstance(function, types.FunctionType) and function.__globals__ is builder.globals:
+            continue  # defined by the recorded code
+        # set by the builder itself: replayed only when it is a strategy from the class's config
+        strategy = _strategy_attribute(value, builder)
+        if strategy is None:
+            return None
+        attributes.append((attribute, *strategy))
     names = []
     for name, value in builder.globals.items():
         how = _as_name(value, builder, defaults, name)
@@ -277,4 +298,51 @@ def _recorded(recording: dict, builder: Any, before: dict, defaults: dict) -> tu
             return None
         if how[0] != "default":
             names.append((name, how))
-    return tuple(recording["codes"]), tuple(names)
+    return tuple(recording["codes"]), tuple(names), tuple(attributes)
+
+
+def _well_formed(entry: Any) -> bool:
+    """Whether a recording read from the file has the shape _recorded gives it."""
+    return (
+        isinstance(entry, tuple)
+        and len(entry) == 3
+        and all(isinstance(part, tuple) for part in entry)
+        and all(isinstance(code, types.CodeType) for code in entry[0])
+    )
+
+
+def _strategy_attribute(value: Any, builder: Any) -> tuple[str, str, bool] | None:
+    """How to set again an attribute the builder set on the class for a field whose type has
+    a serialisation strategy in the class's config (`staticmethod(strategy.serialize)`, or
+    `strategy.deserialize` itself): the type the strategy serves, the method's name and
+    whether it is wrapped in a staticmethod; or None."""
+    wrapped = isinstance(value, staticmethod)
+    method = value.__func__ if wrapped else value
+    if not isinstance(method, types.MethodType):
+        return None
+    for served, strategy in _config_strategies(builder).items():
+        if strategy is method.__self__ and getattr(strategy, method.__name__, None) == method:
+            return _described(served), method.__name__, wrapped
+    return None
+
+
+def _strategy_attributes(attributes: tuple, builder: Any) -> dict[str, Any] | None:
+    """The class attributes _strategy_attribute described, from this class's config; None when
+    one is not found there."""
+    strategies = {_described(served): s for served, s in _config_strategies(builder).items()}
+    values = {}
+    for attribute in attributes:
+        if not (isinstance(attribute, tuple) and len(attribute) == 4):
+            return None  # damaged
+        name, served, method, wrapped = attribute
+        strategy = strategies.get(served)
+        if strategy is None or not callable(getattr(strategy, method, None)):
+            return None
+        bound = getattr(strategy, method)
+        values[name] = staticmethod(bound) if wrapped else bound
+    return values
+
+
+def _config_strategies(builder: Any) -> dict[Any, Any]:
+    strategies = getattr(builder.get_config(), "serialization_strategy", None)
+    return strategies if isinstance(strategies, dict) else {}
