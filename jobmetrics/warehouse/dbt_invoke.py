@@ -280,7 +280,7 @@ def _saved_parse_unpickled(path: Path) -> Iterator[None]:
                 return manifest
         manifest = decode.__func__(Manifest, data, *args, **kwargs)
         pickled = io.BytesIO()
-        with suppress(pickle.PicklingError, TypeError, AttributeError):  # not kept
+        with suppress(Exception):  # an object pickle cannot store: not kept, decoded next time
             _ManifestPickler(pickled, Manifest).dump(manifest)
             write_kept(path, header, (digest, pickled.getvalue()))
         return manifest
@@ -288,7 +288,7 @@ def _saved_parse_unpickled(path: Path) -> Iterator[None]:
     def write_and_keep(loader: ManifestLoader) -> None:
         write_saved_parse(loader)
         saved = Path(loader.root_project.project_target_path) / PARTIAL_PARSE_FILE_NAME
-        with suppress(OSError):
+        with suppress(Exception):  # a cache never fails the build: the next process decodes
             from_msgpack(saved.read_bytes(), decoder=extended_mashumuro_decoder)
 
     Manifest.from_msgpack = staticmethod(from_msgpack)
