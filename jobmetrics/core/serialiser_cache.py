@@ -123,19 +123,24 @@ def _namespace(names: tuple, builder: Any, defaults: dict[str, Any]) -> dict[str
     return namespace
 
 
-def _described(value: Any) -> str:
+def _described(value: Any, depth: int = 0) -> str:
     """A function or class by module and qualified name (its repr may hold its address); an
     object whose repr holds its address (a serialisation strategy in a config) by its class and
-    attributes; containers by their items."""
+    attributes; containers by their items. Past a few levels, its repr (an address in it makes
+    _key keep nothing)."""
     if isinstance(value, type | types.FunctionType):
         return f"{value.__module__}.{value.__qualname__}"
+    if depth > 4:
+        return repr(value)
+    inner = depth + 1
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{_described(k)}: {_described(v)}" for k, v in value.items()) + "}"
+        items = (f"{_described(k, inner)}: {_described(v, inner)}" for k, v in value.items())
+        return "{" + ", ".join(items) + "}"
     if isinstance(value, list | tuple):
-        return "[" + ", ".join(_described(item) for item in value) + "]"
+        return "[" + ", ".join(_described(item, inner) for item in value) + "]"
     text = repr(value)
     if " at 0x" in text and hasattr(value, "__dict__"):
-        return f"{_described(type(value))}({_described(vars(value))})"
+        return f"{_described(type(value))}({_described(vars(value), inner)})"
     return text
 
 
