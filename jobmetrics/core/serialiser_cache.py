@@ -334,6 +334,8 @@ def _strategy_attribute(value: Any, builder: Any) -> tuple[str, str, bool] | Non
 def _strategy_attributes(attributes: tuple, builder: Any) -> dict[str, Any] | None:
     """The class attributes _strategy_attribute described, from this class's config; None when
     one is not found there."""
+    if not attributes:
+        return {}  # most calls: nothing to look up in the config
     strategies = {_described(served): s for served, s in _config_strategies(builder).items()}
     values = {}
     for attribute in attributes:
