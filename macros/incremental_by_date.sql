@@ -1,10 +1,10 @@
 {#-
     Event-sized models (fct_scans, fct_sessions, int_user_activity_days, fct_product_daily) are
     incremental by day: a run re-selects the last `incremental_lookback_days` days (var,
-    default 3) up to the newest day in the table, plus anything newer, and replaces those days
-    in the table. Late-arriving rows within the lookback are picked up; days before it are
-    never touched, so an incremental run gives the same table as a full refresh as long as raw
-    rows older than the lookback do not change.
+    default 3) up to the newest day in the table, plus anything newer, and replaces the days of
+    those whose rows changed (incremental_replace_changed.sql). Late-arriving rows within the
+    lookback are picked up; days before it are never touched, so an incremental run gives the
+    same table as a full refresh as long as raw rows older than the lookback do not change.
 
     incremental_by_date_config(date_column): the config() arguments, per engine.
     incremental_rebuild_start(date_column): the first day this run (re)builds, as a date
@@ -22,10 +22,11 @@
 {%- endmacro %}
 
 {% macro default__incremental_by_date_config(date_column) -%}
-    {#- DuckDB and most warehouses: delete the re-selected days, insert them again. -#}
+    {#- Delete the re-selected days whose rows changed and insert them again (on engines other
+        than DuckDB, every re-selected day: incremental_replace_changed.sql). -#}
     {{ return({
         'materialized': 'incremental',
-        'incremental_strategy': 'delete+insert',
+        'incremental_strategy': 'replace_changed',
         'unique_key': date_column,
         'on_schema_change': 'fail',
     }) }}

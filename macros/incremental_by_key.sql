@@ -1,10 +1,10 @@
 {#-
     Models with one row per entity (a visitor, a user) whose rows change when new days arrive
     are incremental by that key: a nightly run selects the rows of the keys the new days can
-    change (each model's header says which) and replaces those rows in the table
-    (delete+insert on the key). Like the models incremental by day (incremental_by_date.sql),
-    it gives the same table as a full refresh as long as raw rows older than the lookback do
-    not change.
+    change (each model's header says which) and replaces the rows of those whose rows changed
+    (delete+insert on the key, for the changed keys only: incremental_replace_changed.sql). Like
+    the models incremental by day (incremental_by_date.sql), it gives the same table as a full
+    refresh as long as raw rows older than the lookback do not change.
 
     incremental_by_key_config(key): the config() arguments, per engine.
 -#}
@@ -15,7 +15,7 @@
 {% macro default__incremental_by_key_config(key) -%}
     {{ return({
         'materialized': 'incremental',
-        'incremental_strategy': 'delete+insert',
+        'incremental_strategy': 'replace_changed',
         'unique_key': key,
         'on_schema_change': 'fail',
     }) }}

@@ -1,8 +1,15 @@
 """A nightly incremental build after more raw days equals a full refresh on the same data.
 
-generate → full build → append_days(7) and late-arriving scans inside the lookback →
-(a) incremental build of that warehouse, moved aside, (b) full refresh into a new file at the
-same path → every table identical (EXCEPT both ways).
+generate → full build → append_days(7), late-arriving scans and a corrected scan inside the
+lookback → (a) incremental build of that warehouse, moved aside, (b) full refresh into a new
+file at the same path → every table identical (EXCEPT both ways; DOUBLE columns to 9
+decimals: an incremental table keeps its rows in another storage order than a full refresh
+writes them in, and a DOUBLE sum or standard deviation over them can differ in its last bit,
+as in fct_metric_anomalies).
+
+The incremental build replaces only the re-selected days whose rows changed
+(macros/incremental_replace_changed.sql): the days of the lookback that nothing changed keep
+their stored rows, in place.
 
 The data end on the first day of a month, so the late scans fall in the month before the newest
 one: a model that re-aggregated only from its newest month (fct_scans_by_dimension,
@@ -34,6 +41,8 @@ SEED = 5
 APPENDED_DAYS = 7
 LATE_SCANS_DAY = START + timedelta(days=DAYS - 2)  # 2025-04-30: within the 3-day lookback
 LATE_SCANS = 25
+CORRECTED_SCAN_DAY = LATE_SCANS_DAY - timedelta(days=1)  # 2025-04-29: a scan's figures corrected
+LOOKBACK_START = START + timedelta(days=DAYS - 1 - 3)  # 2025-04-28: 3 days before the data end
 
 
 def add_late_scans(raw: Path, day: date, count: int) -> None:
@@ -56,6 +65,37 @@ def add_late_scans(raw: Path, day: date, count: int) -> None:
     pq.write_table(pa.concat_tables([scans, late]), path)
 
 
+def correct_scan(raw: Path, day: date) -> int:
+    """The first scan of `day` gets a new processing time, as a late correction would: the day
+    keeps its number of scans. Returns the scan's id."""
+    path = raw / "raw_scans.parquet"
+    scans = pq.read_table(path)
+    on_day = pc.equal(pc.cast(scans["scanned_at"], pa.date32()), day)
+    first = pc.index(on_day, True).as_py()
+    processing_ms = scans["processing_ms"].to_pylist()
+    processing_ms[first] = (processing_ms[first] or 0) + 1_000
+    corrected = scans.set_column(
+        scans.schema.get_field_index("processing_ms"),
+        "processing_ms",
+        pa.array(processing_ms, type=scans.schema.field("processing_ms").type),
+    )
+    pq.write_table(corrected, path)
+    return scans["scan_id"][first].as_py()
+
+
+def stored_lookback_scans(warehouse: Path) -> list[tuple[int, date]]:
+    """(scan_id, scan_date) of fct_scans from the lookback start on, in the table's storage
+    order (rowid)."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return con.execute(
+            "select scan_id, scan_date from fct_scans where scan_date >= ? order by rowid",
+            [LOOKBACK_START],
+        ).fetchall()
+    finally:
+        con.close()
+
+
 @pytest.fixture(scope="module")
 def builds(tmp_path_factory: pytest.TempPathFactory) -> dict:
     folder = tmp_path_factory.mktemp("incremental")
@@ -66,9 +106,11 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict:
     # third builds parse the project partially instead of from scratch.
     live, target = folder / "jobmetrics.duckdb", folder / "target"
     dbt_build(raw, live, target)
+    stored_before = stored_lookback_scans(live)
 
     manifest = append_days(raw, APPENDED_DAYS)
     add_late_scans(raw, LATE_SCANS_DAY, LATE_SCANS)
+    corrected_scan_id = correct_scan(raw, CORRECTED_SCAN_DAY)
     results = dbt_build(raw, live, target)
     incremental = live.rename(folder / "incremental.duckdb")  # dbt's process has closed it
     dbt_build(raw, live, target, "--full-refresh")  # into a new file at the same path
@@ -77,6 +119,8 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict:
         "refreshed": live,
         "results": results,
         "manifest": manifest,
+        "stored_before": stored_before,
+        "corrected_scan_id": corrected_scan_id,
     }
 
 
@@ -98,6 +142,23 @@ def test_incremental_models_ran_incrementally(builds: dict) -> None:
 
 
 def test_incremental_build_equals_full_refresh(builds: dict) -> None:
-    tables, differences = differing_tables(builds["incremental"], builds["refreshed"])
+    tables, differences = differing_tables(
+        builds["incremental"], builds["refreshed"], float_decimals=9
+    )
     assert set(INCREMENTAL_MODELS) <= set(tables)
     assert not differences, f"rows only in incremental / only in full refresh: {differences}"
+
+
+def test_incremental_build_replaces_only_the_days_that_changed(builds: dict) -> None:
+    changed_days = {LATE_SCANS_DAY, CORRECTED_SCAN_DAY}
+    kept = [row for row in builds["stored_before"] if row[1] not in changed_days]
+    # the lookback's other days: 2025-04-28 and the old data end, 2025-05-01
+    assert {day for _, day in kept} == {LOOKBACK_START, START + timedelta(days=DAYS - 1)}
+    stored_after = stored_lookback_scans(builds["incremental"])
+    # delete+insert would have written every re-selected day again after the older rows
+    assert stored_after[: len(kept)] == kept
+    rewritten = stored_after[len(kept) :]
+    assert {day for _, day in rewritten} == changed_days | {
+        START + timedelta(days=DAYS - 1 + n) for n in range(1, APPENDED_DAYS + 1)
+    }
+    assert builds["corrected_scan_id"] in {scan_id for scan_id, _ in rewritten}
