@@ -18,8 +18,8 @@ MODELS_AND_SEEDS = [
     "unit_test",
 ]
 BUILD_TIMEOUT_S = 300
-# The models built incrementally: by day, fct_scans_by_dimension and
-# fct_signup_cohort_activity by month (macros/incremental_by_date.sql), and by visitor or user
+# The models built incrementally: by day, fct_scans_by_dimension, fct_signup_cohort_activity and
+# int_paid_customer_months by month (macros/incremental_by_date.sql), and by visitor or user
 # (macros/incremental_by_key.sql).
 INCREMENTAL_MODELS = (
     "fct_scans",
@@ -28,6 +28,7 @@ INCREMENTAL_MODELS = (
     "fct_product_daily",
     "fct_scans_by_dimension",
     "fct_signup_cohort_activity",
+    "int_paid_customer_months",
     "int_visitors",
     "int_funnel_users",
     "dim_customers",

@@ -17,7 +17,9 @@
 -- still open), the users with a subscription started 30 days or less before R or ended since
 -- R (first payment, and retention, whose day 30 may now be inside the data), and the users
 -- whose first visit in int_visitors is not the one in their row (a visitor who came back
--- signed in as another user).
+-- signed in as another user). Only the users who signed up 30 days or less before R have scans
+-- read: the first 14 days of the others ended before R, so their scanned and activated times
+-- are the ones in their stored row.
 
 with
 
@@ -38,6 +40,12 @@ scans as (
         scanned_at,
         status
     from {{ ref('stg_scans') }}
+    {% if is_incremental() %}
+        -- the scans of the users who signed up since the scan window start (below)
+        where scanned_at >= (
+            select {{ dbt.dateadd('day', -30, incremental_rebuild_start('signup_date')) }}
+        )
+    {% endif %}
 ),
 
 subscriptions as (
@@ -113,6 +121,19 @@ users as (
     {% endif %}
 ),
 
+scanning_users as (
+    -- the users whose scans are read: every user on a full build
+    select
+        user_id,
+        signed_up_at
+    from users
+    {% if is_incremental() %}
+        where
+            signed_up_at
+            >= (select {{ dbt.dateadd('day', -30, 'rebuild_start.rebuilt_from') }} from rebuild_start)
+    {% endif %}
+),
+
 early_scans as (
     -- only scans in the first 14 days can count towards scanned or activated
     select
@@ -121,11 +142,11 @@ early_scans as (
         scans.scanned_at,
         scans.status
     from scans
-    inner join users
-        on scans.user_id = users.user_id
+    inner join scanning_users
+        on scans.user_id = scanning_users.user_id
     where
-        scans.scanned_at >= users.signed_up_at
-        and scans.scanned_at < {{ dbt.dateadd('day', 14, 'users.signed_up_at') }}
+        scans.scanned_at >= scanning_users.signed_up_at
+        and scans.scanned_at < {{ dbt.dateadd('day', 14, 'scanning_users.signed_up_at') }}
 ),
 
 ranked_completed_scans as (
@@ -151,6 +172,41 @@ third_completed_scans as (
         scanned_at as third_completed_scan_at
     from ranked_completed_scans
     where completed_scan_number = 3
+),
+
+scan_stages as (
+    -- scanned: the first scan within 7 days of signup; the 3rd completed scan within 14 days
+    select
+        scanning_users.user_id,
+        case
+            when
+                early_scan_facts.first_scan_at
+                < {{ dbt.dateadd('day', 7, 'scanning_users.signed_up_at') }}
+                then early_scan_facts.first_scan_at
+        end as scanned_at,
+        third_completed_scans.third_completed_scan_at
+    from scanning_users
+    left join early_scan_facts
+        on scanning_users.user_id = early_scan_facts.user_id
+    left join third_completed_scans
+        on scanning_users.user_id = third_completed_scans.user_id
+    {% if is_incremental() %}
+
+        union all
+
+        -- the stored scanned and activated times of the users whose scans are not read:
+        -- activated (the later of scanned and the 3rd completed scan) in place of the 3rd
+        -- completed scan gives the same activated time below
+        select
+            previous_rows.user_id,
+            previous_rows.scanned_at,
+            previous_rows.activated_at as third_completed_scan_at
+        from {{ this }} as previous_rows
+        where
+            previous_rows.user_id in (select users.user_id from users)
+            and previous_rows.signed_up_at
+            < (select {{ dbt.dateadd('day', -30, 'rebuild_start.rebuilt_from') }} from rebuild_start)
+    {% endif %}
 ),
 
 first_payments as (
@@ -191,11 +247,8 @@ user_events as (
             when user_first_visits.first_visit_at <= users.signed_up_at
                 then user_first_visits.first_visit_at
         end as first_visit_at,
-        case
-            when early_scan_facts.first_scan_at < {{ dbt.dateadd('day', 7, 'users.signed_up_at') }}
-                then early_scan_facts.first_scan_at
-        end as scanned_at,
-        third_completed_scans.third_completed_scan_at,
+        scan_stages.scanned_at,
+        scan_stages.third_completed_scan_at,
         case
             when
                 first_payments.first_paid_at >= users.signed_up_at
@@ -210,10 +263,8 @@ user_events as (
     from users
     left join user_first_visits
         on users.user_id = user_first_visits.user_id
-    left join early_scan_facts
-        on users.user_id = early_scan_facts.user_id
-    left join third_completed_scans
-        on users.user_id = third_completed_scans.user_id
+    left join scan_stages
+        on users.user_id = scan_stages.user_id
     left join first_payments
         on users.user_id = first_payments.user_id
     left join retained_payers

@@ -1,11 +1,32 @@
-{{ config(materialized='table') }}
+{{ config(**incremental_by_date_config('mrr_month')) }}
 
 -- One row per customer per month of int_customer_mrr_months, with what the growth marts
 -- slice by: the customer's cohort month (the month of their `new` movement, i.e. the first
 -- month they were paying at month end), acquisition channel, segment, the plan and billing
 -- cycle they were on at this and the previous month end, and the plan they started on.
+--
+-- Incremental by month (macros/incremental_by_date.sql with mrr_month as the key): a nightly
+-- run rewrites the months from the one holding the lookback start, incremental_lookback_days
+-- before the newest month_end_date in the table (the last day of the data it was built from):
+-- mid-month the current month alone, in a month's first days the previous one too. The month
+-- before those is read again for the plan at the previous month end. The cohort month comes
+-- from all of int_customer_mrr_months; a customer's starting plan from their stored row of
+-- their cohort month when that month is not read again.
 
 with
+
+rebuilt_months as (
+    -- the first month this run writes (every month on a full build), and the month before
+    select
+        cast(
+            {{ dbt.date_trunc('month', incremental_rebuild_start('month_end_date')) }} as date
+        ) as rebuild_from,
+        cast(
+            {{ dbt.dateadd(
+                'month', -1, dbt.date_trunc('month', incremental_rebuild_start('month_end_date'))
+            ) }} as date
+        ) as read_from
+),
 
 customer_months as (
     select
@@ -37,27 +58,33 @@ subscriptions as (
     from {{ ref('stg_subscriptions') }}
 ),
 
+read_months as (
+    -- the months this run writes, and the month before them
+    select * from customer_months
+    where mrr_month >= (select rebuilt_months.read_from from rebuilt_months)
+),
+
 month_end_plans as (
     -- the subscription active at the end of month_end_date, the instant the core marts
     -- measure month-end MRR at (subscriptions of a customer never overlap)
     select
-        customer_months.user_id,
-        customer_months.mrr_month,
+        read_months.user_id,
+        read_months.mrr_month,
         min(subscriptions.plan) as plan,
         min(subscriptions.billing_cycle) as billing_cycle
-    from customer_months
+    from read_months
     inner join subscriptions
         on
-            customer_months.user_id = subscriptions.user_id
+            read_months.user_id = subscriptions.user_id
             and subscriptions.started_at
-            < {{ dbt.dateadd('day', 1, 'customer_months.month_end_date') }}
+            < {{ dbt.dateadd('day', 1, 'read_months.month_end_date') }}
             and (
                 subscriptions.ended_at is null
                 or subscriptions.ended_at
-                >= {{ dbt.dateadd('day', 1, 'customer_months.month_end_date') }}
+                >= {{ dbt.dateadd('day', 1, 'read_months.month_end_date') }}
             )
-    where customer_months.mrr > 0
-    group by customer_months.user_id, customer_months.mrr_month
+    where read_months.mrr > 0
+    group by read_months.user_id, read_months.mrr_month
 ),
 
 cohorts as (
@@ -71,26 +98,27 @@ cohorts as (
 
 with_plans as (
     select
-        customer_months.user_id,
-        customer_months.mrr_month,
+        read_months.user_id,
+        read_months.mrr_month,
+        read_months.month_end_date,
         cohorts.cohort_month,
         customers.acquisition_channel,
         customers.segment,
         month_end_plans.plan,
         month_end_plans.billing_cycle,
-        customer_months.mrr,
-        customer_months.previous_mrr,
-        customer_months.mrr_change,
-        customer_months.movement
-    from customer_months
+        read_months.mrr,
+        read_months.previous_mrr,
+        read_months.mrr_change,
+        read_months.movement
+    from read_months
     left join cohorts
-        on customer_months.user_id = cohorts.user_id
+        on read_months.user_id = cohorts.user_id
     left join customers
-        on customer_months.user_id = customers.user_id
+        on read_months.user_id = customers.user_id
     left join month_end_plans
         on
-            customer_months.user_id = month_end_plans.user_id
-            and customer_months.mrr_month = month_end_plans.mrr_month
+            read_months.user_id = month_end_plans.user_id
+            and read_months.mrr_month = month_end_plans.mrr_month
 ),
 
 starting_plans as (
@@ -99,12 +127,26 @@ starting_plans as (
         plan as starting_plan
     from with_plans
     where mrr_month = cohort_month
+    {% if is_incremental() %}
+
+        union all
+
+        -- a cohort month this run does not read: the plan of the stored row of that month
+        select
+            user_id,
+            plan as starting_plan
+        from {{ this }}
+        where
+            mrr_month = cohort_month
+            and cohort_month < (select rebuilt_months.read_from from rebuilt_months)
+    {% endif %}
 ),
 
 final as (
     select
         with_plans.user_id,
         with_plans.mrr_month,
+        with_plans.month_end_date,
         with_plans.cohort_month,
         {{ dbt.datediff('with_plans.cohort_month', 'with_plans.mrr_month', 'month') }}
             as months_since_start,
@@ -128,6 +170,12 @@ final as (
     from with_plans
     left join starting_plans
         on with_plans.user_id = starting_plans.user_id
+),
+
+rebuilt as (
+    -- the month before the written ones was read for previous_plan only
+    select * from final
+    where mrr_month >= (select rebuilt_months.rebuild_from from rebuilt_months)
 )
 
-select * from final
+select * from rebuilt

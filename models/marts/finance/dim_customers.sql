@@ -16,7 +16,16 @@
 with
 
 signups as (
-    select * from {{ ref('stg_users') }}
+    -- the columns used only: stg_users also cleans the e-mail and name, of every user
+    select
+        user_id,
+        signed_up_at,
+        signup_date,
+        acquisition_channel,
+        segment,
+        country,
+        device
+    from {{ ref('stg_users') }}
 ),
 
 subscriptions as (
