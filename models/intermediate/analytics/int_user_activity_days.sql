@@ -1,7 +1,8 @@
 {{ config(**incremental_by_date_config('activity_date')) }}
 
 -- One row per user per day on which they were active (a completed scan or a signed-in
--- session), with whether they held a paid subscription at the end of that day. Incremental by
+-- session), with the day's completed scans (how many, the first and the last) and whether they
+-- held a paid subscription at the end of that day. Incremental by
 -- activity_date (macros/incremental_by_date.sql): a nightly run rebuilds only the last few
 -- days, so no column may depend on later days.
 
@@ -10,7 +11,8 @@ with
 completed_scans as (
     select
         user_id,
-        cast(scanned_at as date) as activity_date
+        cast(scanned_at as date) as activity_date,
+        scanned_at
     from {{ ref('stg_scans') }}
     where
         status = 'completed'
@@ -40,7 +42,8 @@ activity_events as (
         user_id,
         activity_date,
         1 as completed_scans,
-        0 as signed_in_sessions
+        0 as signed_in_sessions,
+        scanned_at as completed_scan_at
     from completed_scans
 
     union all
@@ -49,7 +52,8 @@ activity_events as (
         user_id,
         activity_date,
         0 as completed_scans,
-        1 as signed_in_sessions
+        1 as signed_in_sessions,
+        cast(null as timestamp) as completed_scan_at
     from signed_in_sessions
 ),
 
@@ -59,7 +63,9 @@ user_days as (
         activity_date,
         -- integer, not the 128-bit sum type: reading 128-bit columns back is slow in DuckDB
         cast(sum(completed_scans) as integer) as completed_scans,
-        cast(sum(signed_in_sessions) as integer) as signed_in_sessions
+        cast(sum(signed_in_sessions) as integer) as signed_in_sessions,
+        min(completed_scan_at) as first_completed_scan_at,
+        max(completed_scan_at) as last_completed_scan_at
     from activity_events
     group by user_id, activity_date
 ),
@@ -86,6 +92,8 @@ final as (
         user_days.user_id,
         user_days.activity_date,
         user_days.completed_scans,
+        user_days.first_completed_scan_at,
+        user_days.last_completed_scan_at,
         user_days.signed_in_sessions,
         paying_user_days.user_id is not null as is_paying
     from user_days
