@@ -41,32 +41,26 @@
     {%- set predicates = arg_dict['incremental_predicates'] or [] -%}
     {%- set changed_keys = adapter.quote(source.identifier ~ '__changed_keys') -%}
 
+    {#- the new rows of every re-selected key, and the stored rows of those keys -#}
+    {%- set sides = [
+        ('selected', source, ['true']),
+        ('stored', target, [key ~ ' in (select ' ~ key ~ ' from ' ~ source ~ ')'] + predicates),
+    ] %}
+
     create temporary table {{ changed_keys }} as
     with
-
-    selected as (
+    {% for side, relation, conditions in sides %}
+    {{ side }} as (
+        -- each key's fingerprint: how many rows, and the sum of their hashes
         select
             {{ key }} as changed_key,
             count(*) as row_count,
             sum(hash({{ columns }})) as rows_hash
-        from {{ source }}
+        from {{ relation }}
+        where {{ conditions | join(' and ') }}
         group by {{ key }}
-    ),
-
-    stored as (
-        select
-            {{ key }} as changed_key,
-            count(*) as row_count,
-            sum(hash({{ columns }})) as rows_hash
-        from {{ target }}
-        where
-            {{ key }} in (select {{ key }} from {{ source }})
-            {%- for predicate in predicates %}
-            and {{ predicate }}
-            {%- endfor %}
-        group by {{ key }}
-    )
-
+    ){{ ',' if not loop.last }}
+    {% endfor %}
     select selected.changed_key
     from selected
     left join stored
