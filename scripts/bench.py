@@ -37,6 +37,8 @@ DEFAULT_SIZES = [10_000, 100_000, 1_000_000]
 START_DATE = "2025-01-01"
 SEED = 42
 MODELS_AND_SEEDS = ["--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
+DIRECT_SQL_THREADS = os.cpu_count() or 1
+"""DuckDB threads of the direct SQL run, which executes one query at a time."""
 # The generator works in pieces (jobmetrics/generator/chunks.py) but keeps a few compact
 # columns per visit, scan and session: measured peaks 0.73 GiB at 1M users and 3.24 GiB at 10M
 # users (365 days; bench/results/2026-12-02-generate-10m-2c.json), about this much per user.
@@ -137,7 +139,9 @@ def _stage_direct(args: dict) -> dict:
         stale.unlink(missing_ok=True)
     con = duckdb.connect(str(direct))
     con.execute(f"set memory_limit = '{os.environ.get('JOBMETRICS_MEMORY_LIMIT', '8GB')}'")
-    con.execute(f"set threads = {int(os.environ.get('JOBMETRICS_DUCKDB_THREADS', '2'))}")
+    # every core for the one query at a time: dbt's own setting (one thread per query, two
+    # queries at a time) would leave a core idle here
+    con.execute(f"set threads = {DIRECT_SQL_THREADS}")
     con.execute("set preserve_insertion_order = false")
     # Seeds are loaded by dbt, not part of the mart SQL: copy them untimed.
     con.execute(f"attach '{source_db}' as seeds_source (read_only)")
@@ -598,7 +602,8 @@ def main(argv: list[str] | None = None) -> int:
         "memory_total_gib": round(memory / 2**30, 1),
         "settings": {
             "threads": os.environ.get("JOBMETRICS_THREADS", "2"),
-            "duckdb_threads": os.environ.get("JOBMETRICS_DUCKDB_THREADS", "2"),
+            "duckdb_threads": os.environ.get("JOBMETRICS_DUCKDB_THREADS", "1"),
+            "direct_sql_threads": DIRECT_SQL_THREADS,
             "memory_limit": os.environ.get("JOBMETRICS_MEMORY_LIMIT", "8GB"),
         },
         "days": args.days,

@@ -179,7 +179,8 @@ class Settings:
     ask_timeout_s: float
     """JOBMETRICS_ASK_TIMEOUT_S: seconds before `ask`'s query is interrupted (default 20)."""
     duckdb_threads: int
-    """JOBMETRICS_DUCKDB_THREADS: DuckDB `threads` during builds (profiles.yml; default 2)."""
+    """JOBMETRICS_DUCKDB_THREADS: DuckDB `threads` of each build query (profiles.yml; default 1,
+    dbt running JOBMETRICS_THREADS queries at a time)."""
     dbt_target: str
     """JOBMETRICS_TARGET: dbt target, duckdb, spark or lint (profiles.yml; default duckdb)."""
     events_from: date | None
@@ -244,7 +245,7 @@ def load() -> Settings:
         ),
         ask_row_limit=_number("JOBMETRICS_ASK_ROW_LIMIT", "200", int, at_least=1),
         ask_timeout_s=_number("JOBMETRICS_ASK_TIMEOUT_S", "20", float, above=0),
-        duckdb_threads=_number("JOBMETRICS_DUCKDB_THREADS", "2", int, at_least=1),
+        duckdb_threads=_number("JOBMETRICS_DUCKDB_THREADS", "1", int, at_least=1),
         dbt_target=_choice("JOBMETRICS_TARGET", "duckdb", ("duckdb", "spark", "lint")),
         events_from=_date("JOBMETRICS_EVENTS_FROM"),
         events_until=_date("JOBMETRICS_EVENTS_UNTIL"),
