@@ -123,6 +123,8 @@ def _stage_direct(args: dict) -> dict:
     """Execute every model's compiled SQL in dependency order in one DuckDB connection."""
     import duckdb
 
+    from jobmetrics.core import settings
+
     manifest = json.loads((Path(args["target"]) / "manifest.json").read_text())
     nodes = manifest["nodes"]
     models = {
@@ -138,7 +140,7 @@ def _stage_direct(args: dict) -> dict:
     for stale in (direct, direct.with_name(direct.name + ".wal")):
         stale.unlink(missing_ok=True)
     con = duckdb.connect(str(direct))
-    con.execute(f"set memory_limit = '{os.environ.get('JOBMETRICS_MEMORY_LIMIT', '8GB')}'")
+    con.execute(f"set memory_limit = '{settings.load().memory_limit}'")
     # every core for the one query at a time: dbt's own setting (one thread per query, two
     # queries at a time) would leave a core idle here
     con.execute(f"set threads = {DIRECT_SQL_THREADS}")
@@ -594,6 +596,9 @@ def main(argv: list[str] | None = None) -> int:
     for name, check in checks.items():
         verdict = "yes" if check["met"] else "NO"
         print(f"{name:<28} {check['value']:>9} {check['target']:>7}  {verdict}")
+    from jobmetrics.core.settings import load
+
+    build_settings = load()
     document = {
         "started_at": started.isoformat(timespec="seconds"),
         "cores": cores,
@@ -601,10 +606,11 @@ def main(argv: list[str] | None = None) -> int:
         "host_speed": host_speed,
         "memory_total_gib": round(memory / 2**30, 1),
         "settings": {
-            "threads": os.environ.get("JOBMETRICS_THREADS", "2"),
-            "duckdb_threads": os.environ.get("JOBMETRICS_DUCKDB_THREADS", "1"),
+            # as the builds read them (jobmetrics/core/settings.py, the defaults' one place)
+            "threads": str(build_settings.threads),
+            "duckdb_threads": str(build_settings.duckdb_threads),
             "direct_sql_threads": DIRECT_SQL_THREADS,
-            "memory_limit": os.environ.get("JOBMETRICS_MEMORY_LIMIT", "8GB"),
+            "memory_limit": build_settings.memory_limit,
         },
         "days": args.days,
         "cli": cli,

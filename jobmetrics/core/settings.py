@@ -151,7 +151,7 @@ class Settings:
     dbt_target_dir: Path
     """DBT_TARGET_PATH: dbt's artifacts (manifest.json, catalog.json; default target)."""
     threads: int
-    """JOBMETRICS_THREADS: dbt threads, also DuckDB threads (default 2)."""
+    """JOBMETRICS_THREADS: dbt threads, the models built at a time (default 2)."""
     memory_limit: str
     """JOBMETRICS_MEMORY_LIMIT: DuckDB memory_limit for builds (default 8GB)."""
     anthropic_api_key: str = field(repr=False)

@@ -23,6 +23,18 @@
 
 with
 
+{% if is_incremental() %}
+rebuild_start as (
+    -- R, and 30 days before it: a user who signed up since then still has a window open
+    select
+        rebuilt_from,
+        {{ dbt.dateadd('day', -30, 'rebuilt_from') }} as open_windows_from
+    from (
+        select cast({{ incremental_rebuild_start('signup_date') }} as timestamp) as rebuilt_from
+    ) as lookback
+),
+{% endif %}
+
 signups as (
     select
         user_id,
@@ -41,10 +53,8 @@ scans as (
         status
     from {{ ref('stg_scans') }}
     {% if is_incremental() %}
-        -- the scans of the users who signed up since the scan window start (below)
-        where scanned_at >= (
-            select {{ dbt.dateadd('day', -30, incremental_rebuild_start('signup_date')) }}
-        )
+        -- the scans of the users whose scans are read (scanning_users below)
+        where scanned_at >= (select rebuild_start.open_windows_from from rebuild_start)
     {% endif %}
 ),
 
@@ -77,16 +87,12 @@ user_first_visits as (
 ),
 
 {% if is_incremental() %}
-rebuild_start as (
-    select cast({{ incremental_rebuild_start('signup_date') }} as timestamp) as rebuilt_from
-),
-
 changed_users as (
     select signups.user_id
     from signups
     where
         signups.signed_up_at
-        >= (select {{ dbt.dateadd('day', -30, 'rebuild_start.rebuilt_from') }} from rebuild_start)
+        >= (select rebuild_start.open_windows_from from rebuild_start)
 
     union
 
@@ -94,7 +100,7 @@ changed_users as (
     from subscriptions
     where
         subscriptions.started_at
-        >= (select {{ dbt.dateadd('day', -30, 'rebuild_start.rebuilt_from') }} from rebuild_start)
+        >= (select rebuild_start.open_windows_from from rebuild_start)
         or subscriptions.ended_at >= (select rebuild_start.rebuilt_from from rebuild_start)
 
     union
@@ -130,7 +136,7 @@ scanning_users as (
     {% if is_incremental() %}
         where
             signed_up_at
-            >= (select {{ dbt.dateadd('day', -30, 'rebuild_start.rebuilt_from') }} from rebuild_start)
+            >= (select rebuild_start.open_windows_from from rebuild_start)
     {% endif %}
 ),
 
@@ -205,7 +211,7 @@ scan_stages as (
         where
             previous_rows.user_id in (select users.user_id from users)
             and previous_rows.signed_up_at
-            < (select {{ dbt.dateadd('day', -30, 'rebuild_start.rebuilt_from') }} from rebuild_start)
+            < (select rebuild_start.open_windows_from from rebuild_start)
     {% endif %}
 ),
 

@@ -18,14 +18,14 @@ with
 rebuilt_months as (
     -- the first month this run writes (every month on a full build), and the month before
     select
-        cast(
-            {{ dbt.date_trunc('month', incremental_rebuild_start('month_end_date')) }} as date
-        ) as rebuild_from,
-        cast(
-            {{ dbt.dateadd(
-                'month', -1, dbt.date_trunc('month', incremental_rebuild_start('month_end_date'))
-            ) }} as date
-        ) as read_from
+        rebuild_from,
+        cast({{ dbt.dateadd('month', -1, 'rebuild_from') }} as date) as read_from
+    from (
+        select
+            cast(
+                {{ dbt.date_trunc('month', incremental_rebuild_start('month_end_date')) }} as date
+            ) as rebuild_from
+    ) as first_month
 ),
 
 customer_months as (
