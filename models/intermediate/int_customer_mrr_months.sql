@@ -1,3 +1,5 @@
+{{ config(materialized='table') }}
+
 -- One row per customer per month from the first month they pay at month end through the
 -- last month of the data, zero-MRR months after a churn included: month-end MRR, the previous
 -- month end's MRR and the movement between them (macro core_mrr_movement). The finance mart

@@ -1,3 +1,5 @@
+{{ config(materialized='table') }}
+
 -- One row per subscription period with what the raw row implies: how it started (new,
 -- upgrade, downgrade, reactivation), its place in the customer's history, and the days it
 -- counted towards MRR within the data window.

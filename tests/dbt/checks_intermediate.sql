@@ -10,6 +10,7 @@
     ref('int_customer_mrr_months'),
     ref('int_customer_churns'),
     ref('int_user_activity_days'),
+    ref('int_user_activity_totals'),
     ref('int_visitors'),
     ref('int_funnel_users'),
     ref('int_paid_customer_months')

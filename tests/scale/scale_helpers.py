@@ -31,9 +31,10 @@ INCREMENTAL_MODELS = (
     "int_paid_customer_months",
     "int_visitors",
     "int_funnel_users",
+    "int_user_activity_totals",
     "dim_customers",
 )
-BY_KEY_MODELS = ("int_visitors", "int_funnel_users", "dim_customers")
+BY_KEY_MODELS = ("int_visitors", "int_funnel_users", "int_user_activity_totals", "dim_customers")
 """Incremental by key on DuckDB (macros/incremental_by_key.sql); plain tables on Spark, whose
 Parquet tables cannot replace rows by key."""
 INCREMENTAL_MODELS_ON_SPARK = tuple(m for m in INCREMENTAL_MODELS if m not in BY_KEY_MODELS)

@@ -9,7 +9,9 @@
 -- table) and rewrites the rows of the visitors who had them. Every column is a minimum (the
 -- smallest user_id, the earliest session and its channel and device), so a visitor's row so
 -- far, taken as one session at their first visit, together with their new sessions gives the
--- row of all their sessions.
+-- row of all their sessions. Only the rows that differ from the stored ones are selected: a
+-- returning visitor's later sessions usually change nothing (at 1M users, of the 0.36 M
+-- visitors a nightly run reads, the new visitors and the few returning ones who signed in).
 
 with
 
@@ -57,6 +59,23 @@ visitors as (
     group by visitor_id
 ),
 
+written_visitors as (
+    -- the rows this run writes: on a nightly run, the new visitors and the returning ones
+    -- whose row changes
+    select visitors.*
+    from visitors
+    {% if is_incremental() %}
+        left join visitors_so_far
+            on visitors.visitor_id = visitors_so_far.visitor_id
+        where
+            visitors_so_far.visitor_id is null
+            or visitors.user_id is distinct from visitors_so_far.user_id
+            or visitors.first_visit_at is distinct from visitors_so_far.started_at
+            or visitors.channel is distinct from visitors_so_far.channel
+            or visitors.device is distinct from visitors_so_far.device
+    {% endif %}
+),
+
 final as (
     select
         visitor_id,
@@ -66,7 +85,7 @@ final as (
         cast({{ dbt.date_trunc('month', 'first_visit_at') }} as date) as first_visit_month,
         channel,
         device
-    from visitors
+    from written_visitors
 )
 
 select * from final

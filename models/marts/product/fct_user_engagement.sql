@@ -2,9 +2,11 @@
 -- the last day of data. Tiers, by completed scans in the last 30 days of data:
 -- power (10 or more), engaged (3 to 9), casual (1 or 2), dormant (none, but scanned before),
 -- never_scanned (no completed scan ever). No rows when the raw data holds no scans or sessions
--- at all (dim_data_coverage). Completed scans are counted from int_user_activity_days (per user
--- and day), the others from fct_scans: at 1M users one aggregation of 8 M active days and one of
--- 0.35 M failed scans, not of all 12 M scans (a nightly build's 2.1 s became 1.7 s).
+-- at all (dim_data_coverage). Completed scans and active days are counted per user and day in
+-- int_user_activity_days: the lifetime figures are int_user_activity_totals' totals, over the
+-- days before the lookback, plus the days after the newest day those hold; the 30-day windows
+-- are summed over the last 60 days. The scans that did not complete come from fct_scans. At 1M
+-- users that is one aggregation of the last 60 days' 2.5 M active days, not of all 8 M.
 
 with
 
@@ -28,19 +30,54 @@ other_scans as (
     where status is distinct from 'completed'
 ),
 
-activity_days as (
+data_end as (
+    select max(date_day) as last_date from {{ ref('int_data_days') }}
+),
+
+activity_totals as (
+    select
+        user_id,
+        days_active,
+        paying_days_active,
+        completed_scans,
+        first_completed_scan_at,
+        last_completed_scan_at,
+        last_active_date
+    from {{ ref('int_user_activity_totals') }}
+),
+
+totals_end as (
+    -- the active days after this one are not in the totals (none are: 1900-01-01)
+    select coalesce(max(last_active_date), cast('1900-01-01' as date)) as last_totalled_date
+    from activity_totals
+),
+
+recent_from as (
+    -- the first day read: the day after the totals' newest one, or the first of the last 60
+    -- days of data (the windows) when that is earlier
+    select
+        totals_end.last_totalled_date,
+        least(
+            {{ dbt.dateadd('day', 1, 'totals_end.last_totalled_date') }},
+            {{ dbt.dateadd('day', -59, 'data_end.last_date') }}
+        ) as first_read_date
+    from totals_end
+    cross join data_end
+),
+
+recent_days as (
+    -- one range of days, so the scan skips the row groups before it
     select
         user_id,
         activity_date,
         completed_scans,
         first_completed_scan_at,
         last_completed_scan_at,
-        is_paying
+        is_paying,
+        activity_date
+        > (select recent_from.last_totalled_date from recent_from) as is_after_totals
     from {{ ref('int_user_activity_days') }}
-),
-
-data_end as (
-    select max(date_day) as last_date from {{ ref('int_data_days') }}
+    where activity_date >= (select recent_from.first_read_date from recent_from)
 ),
 
 user_other_scans as (
@@ -61,75 +98,91 @@ user_other_scans as (
     group by other_scans.user_id
 ),
 
-user_activity as (
+recent_activity as (
     -- a scan on or after the first day of the last 30 (at its midnight) is a scan of one of
-    -- those days: the completed scans of a window are summed over its days
+    -- those days: the completed scans of a window are summed over its days. The lifetime
+    -- counts take the days after the totals only; a first or last over all these days is the
+    -- same as over those (the others are in the totals already).
     select
-        activity_days.user_id,
-        count(*) as days_active,
+        recent_days.user_id,
+        sum(case when recent_days.is_after_totals then 1 else 0 end) as days_active,
         sum(
             case
-                when activity_days.activity_date >= {{ dbt.dateadd('day', -29, 'data_end.last_date') }}
+                when recent_days.activity_date >= {{ dbt.dateadd('day', -29, 'data_end.last_date') }}
                     then 1
                 else 0
             end
         ) as days_active_last_30_days,
-        sum(case when activity_days.is_paying then 1 else 0 end) as paying_days_active,
-        max(activity_days.activity_date) as last_active_date,
-        sum(activity_days.completed_scans) as completed_scans_total,
+        sum(
+            case when recent_days.is_after_totals and recent_days.is_paying then 1 else 0 end
+        ) as paying_days_active,
+        max(recent_days.activity_date) as last_active_date,
+        sum(
+            case when recent_days.is_after_totals then recent_days.completed_scans else 0 end
+        ) as completed_scans,
         sum(
             case
-                when activity_days.activity_date >= {{ dbt.dateadd('day', -29, 'data_end.last_date') }}
-                    then activity_days.completed_scans
+                when recent_days.activity_date >= {{ dbt.dateadd('day', -29, 'data_end.last_date') }}
+                    then recent_days.completed_scans
                 else 0
             end
         ) as completed_scans_last_30_days,
         sum(
             case
                 when
-                    activity_days.activity_date >= {{ dbt.dateadd('day', -59, 'data_end.last_date') }}
-                    and activity_days.activity_date
+                    recent_days.activity_date >= {{ dbt.dateadd('day', -59, 'data_end.last_date') }}
+                    and recent_days.activity_date
                     < {{ dbt.dateadd('day', -29, 'data_end.last_date') }}
-                    then activity_days.completed_scans
+                    then recent_days.completed_scans
                 else 0
             end
         ) as completed_scans_previous_30_days,
-        min(activity_days.first_completed_scan_at) as first_completed_scan_at,
-        max(activity_days.last_completed_scan_at) as last_completed_scan_at
-    from activity_days
+        min(recent_days.first_completed_scan_at) as first_completed_scan_at,
+        max(recent_days.last_completed_scan_at) as last_completed_scan_at
+    from recent_days
     cross join data_end
-    group by activity_days.user_id
+    group by recent_days.user_id
 ),
 
 user_figures as (
-    -- every scan, completed or not, and the active days; users who never scanned or were
-    -- active have no rows in either
+    -- every scan, completed or not, and the active days: the totals plus the days after them;
+    -- users who never scanned or were active have no rows in any. least() and greatest() skip
+    -- a NULL (no stored total, no recent day, no completed or no other scan).
     select
         users.user_id,
         users.signed_up_at,
         users.acquisition_channel,
         users.segment,
         users.device,
-        coalesce(user_activity.completed_scans_total, 0)
-        + coalesce(user_other_scans.other_scans_total, 0) as scans_total,
-        coalesce(user_activity.completed_scans_total, 0) as completed_scans_total,
-        coalesce(user_activity.completed_scans_last_30_days, 0)
-        + coalesce(user_other_scans.other_scans_last_30_days, 0) as scans_last_30_days,
-        coalesce(user_activity.completed_scans_last_30_days, 0) as completed_scans_last_30_days,
-        coalesce(user_activity.completed_scans_previous_30_days, 0)
+        coalesce(activity_totals.completed_scans, 0)
+        + coalesce(recent_activity.completed_scans, 0) as completed_scans_total,
+        coalesce(user_other_scans.other_scans_total, 0) as other_scans_total,
+        coalesce(recent_activity.completed_scans_last_30_days, 0) as completed_scans_last_30_days,
+        coalesce(user_other_scans.other_scans_last_30_days, 0) as other_scans_last_30_days,
+        coalesce(recent_activity.completed_scans_previous_30_days, 0)
             as completed_scans_previous_30_days,
-        -- least() and greatest() skip a NULL (no completed, or no other, scan)
-        least(user_activity.first_completed_scan_at, user_other_scans.first_other_scan_at)
-            as first_scan_at,
-        greatest(user_activity.last_completed_scan_at, user_other_scans.last_other_scan_at)
-            as last_scan_at,
-        coalesce(user_activity.days_active, 0) as days_active,
-        coalesce(user_activity.days_active_last_30_days, 0) as days_active_last_30_days,
-        coalesce(user_activity.paying_days_active, 0) as paying_days_active,
-        user_activity.last_active_date
+        least(
+            activity_totals.first_completed_scan_at,
+            recent_activity.first_completed_scan_at,
+            user_other_scans.first_other_scan_at
+        ) as first_scan_at,
+        greatest(
+            activity_totals.last_completed_scan_at,
+            recent_activity.last_completed_scan_at,
+            user_other_scans.last_other_scan_at
+        ) as last_scan_at,
+        coalesce(activity_totals.days_active, 0)
+        + coalesce(recent_activity.days_active, 0) as days_active,
+        coalesce(recent_activity.days_active_last_30_days, 0) as days_active_last_30_days,
+        coalesce(activity_totals.paying_days_active, 0)
+        + coalesce(recent_activity.paying_days_active, 0) as paying_days_active,
+        greatest(activity_totals.last_active_date, recent_activity.last_active_date)
+            as last_active_date
     from users
-    left join user_activity
-        on users.user_id = user_activity.user_id
+    left join activity_totals
+        on users.user_id = activity_totals.user_id
+    left join recent_activity
+        on users.user_id = recent_activity.user_id
     left join user_other_scans
         on users.user_id = user_other_scans.user_id
 ),
@@ -141,9 +194,10 @@ final as (
         acquisition_channel,
         segment,
         device,
-        cast(scans_total as bigint) as scans_total,
+        cast(completed_scans_total + other_scans_total as bigint) as scans_total,
         cast(completed_scans_total as bigint) as completed_scans_total,
-        cast(scans_last_30_days as bigint) as scans_last_30_days,
+        cast(completed_scans_last_30_days + other_scans_last_30_days as bigint)
+            as scans_last_30_days,
         cast(completed_scans_last_30_days as bigint) as completed_scans_last_30_days,
         cast(completed_scans_previous_30_days as bigint) as completed_scans_previous_30_days,
         first_scan_at,
