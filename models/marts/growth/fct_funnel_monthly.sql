@@ -54,11 +54,14 @@ user_stages as (
 ),
 
 visitor_months as (
+    -- counted per month, channel and device once; the slices below add these up
     select
         first_visit_month as funnel_month,
         channel as acquisition_channel,
-        device
+        device,
+        count(*) as visitors
     from visitors
+    group by first_visit_month, channel, device
 ),
 
 user_counts as (
@@ -86,7 +89,7 @@ visitor_counts as (
         'visitor_months',
         ['funnel_month'],
         ['acquisition_channel', 'device'],
-        {'visitors': 'count(*)'}
+        {'visitors': 'sum(visitors)'}
     ) }}
 ),
 
