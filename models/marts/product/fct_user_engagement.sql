@@ -3,10 +3,12 @@
 -- power (10 or more), engaged (3 to 9), casual (1 or 2), dormant (none, but scanned before),
 -- never_scanned (no completed scan ever). No rows when the raw data holds no scans or sessions
 -- at all (dim_data_coverage). Completed scans and active days are counted per user and day in
--- int_user_activity_days: the lifetime figures are int_user_activity_totals' totals, over the
--- days before the lookback, plus the days after the newest day those hold; the 30-day windows
--- are summed over the last 60 days. The scans that did not complete come from fct_scans. At 1M
--- users that is one aggregation of the last 60 days' 2.5 M active days, not of all 8 M.
+-- int_user_activity_days, and summed over the days no nightly run rebuilds in
+-- int_user_activity_totals: a figure here is that sum plus the days after the newest day it
+-- holds, and a window's figure is the difference of two such sums (the last 30 days: all days
+-- less those before the last 30). The scans that did not complete come from fct_scans. At 1M
+-- users a nightly run then aggregates the lookback's 0.2 M active days, not the last 60 days'
+-- 2.5 M or all 8 M.
 
 with
 
@@ -42,27 +44,17 @@ activity_totals as (
         completed_scans,
         first_completed_scan_at,
         last_completed_scan_at,
-        last_active_date
+        last_active_date,
+        days_active_before_last_30_days,
+        completed_scans_before_last_30_days,
+        completed_scans_before_last_60_days
     from {{ ref('int_user_activity_totals') }}
 ),
 
 totals_end as (
-    -- the active days after this one are not in the totals (none are: 1900-01-01)
+    -- the active days after this one are not in the sums (none are: 1900-01-01)
     select coalesce(max(last_active_date), cast('1900-01-01' as date)) as last_totalled_date
     from activity_totals
-),
-
-recent_from as (
-    -- the first day read: the day after the totals' newest one, or the first of the last 60
-    -- days of data (the windows) when that is earlier
-    select
-        totals_end.last_totalled_date,
-        least(
-            {{ dbt.dateadd('day', 1, 'totals_end.last_totalled_date') }},
-            {{ dbt.dateadd('day', -59, 'data_end.last_date') }}
-        ) as first_read_date
-    from totals_end
-    cross join data_end
 ),
 
 recent_days as (
@@ -73,11 +65,9 @@ recent_days as (
         completed_scans,
         first_completed_scan_at,
         last_completed_scan_at,
-        is_paying,
-        activity_date
-        > (select recent_from.last_totalled_date from recent_from) as is_after_totals
+        is_paying
     from {{ ref('int_user_activity_days') }}
-    where activity_date >= (select recent_from.first_read_date from recent_from)
+    where activity_date > (select totals_end.last_totalled_date from totals_end)
 ),
 
 user_other_scans as (
@@ -99,83 +89,70 @@ user_other_scans as (
 ),
 
 recent_activity as (
-    -- a scan on or after the first day of the last 30 (at its midnight) is a scan of one of
-    -- those days: the completed scans of a window are summed over its days. The lifetime
-    -- counts take the days after the totals only; a first or last over all these days is the
-    -- same as over those (the others are in the totals already).
+    -- the days after the sums, summed as int_user_activity_totals sums (a window's first day
+    -- can be among them); a scan on or after the first of the last 30 days (at its midnight)
+    -- is a scan of one of those days
     select
         recent_days.user_id,
-        sum(case when recent_days.is_after_totals then 1 else 0 end) as days_active,
+        count(*) as days_active,
+        sum(case when recent_days.is_paying then 1 else 0 end) as paying_days_active,
+        sum(recent_days.completed_scans) as completed_scans,
+        min(recent_days.first_completed_scan_at) as first_completed_scan_at,
+        max(recent_days.last_completed_scan_at) as last_completed_scan_at,
+        max(recent_days.activity_date) as last_active_date,
         sum(
             case
-                when recent_days.activity_date >= {{ dbt.dateadd('day', -29, 'data_end.last_date') }}
+                when recent_days.activity_date < {{ dbt.dateadd('day', -29, 'data_end.last_date') }}
                     then 1
                 else 0
             end
-        ) as days_active_last_30_days,
-        sum(
-            case when recent_days.is_after_totals and recent_days.is_paying then 1 else 0 end
-        ) as paying_days_active,
-        max(recent_days.activity_date) as last_active_date,
-        sum(
-            case when recent_days.is_after_totals then recent_days.completed_scans else 0 end
-        ) as completed_scans,
+        ) as days_active_before_last_30_days,
         sum(
             case
-                when recent_days.activity_date >= {{ dbt.dateadd('day', -29, 'data_end.last_date') }}
+                when recent_days.activity_date < {{ dbt.dateadd('day', -29, 'data_end.last_date') }}
                     then recent_days.completed_scans
                 else 0
             end
-        ) as completed_scans_last_30_days,
+        ) as completed_scans_before_last_30_days,
         sum(
             case
-                when
-                    recent_days.activity_date >= {{ dbt.dateadd('day', -59, 'data_end.last_date') }}
-                    and recent_days.activity_date
-                    < {{ dbt.dateadd('day', -29, 'data_end.last_date') }}
+                when recent_days.activity_date < {{ dbt.dateadd('day', -59, 'data_end.last_date') }}
                     then recent_days.completed_scans
                 else 0
             end
-        ) as completed_scans_previous_30_days,
-        min(recent_days.first_completed_scan_at) as first_completed_scan_at,
-        max(recent_days.last_completed_scan_at) as last_completed_scan_at
+        ) as completed_scans_before_last_60_days
     from recent_days
     cross join data_end
     group by recent_days.user_id
 ),
 
-user_figures as (
-    -- every scan, completed or not, and the active days: the totals plus the days after them;
-    -- users who never scanned or were active have no rows in any. least() and greatest() skip
-    -- a NULL (no stored total, no recent day, no completed or no other scan).
+user_sums as (
+    -- every user with each sum over all their active days: the stored one plus the days after
+    -- it
     select
         users.user_id,
         users.signed_up_at,
         users.acquisition_channel,
         users.segment,
         users.device,
-        coalesce(activity_totals.completed_scans, 0)
-        + coalesce(recent_activity.completed_scans, 0) as completed_scans_total,
-        coalesce(user_other_scans.other_scans_total, 0) as other_scans_total,
-        coalesce(recent_activity.completed_scans_last_30_days, 0) as completed_scans_last_30_days,
-        coalesce(user_other_scans.other_scans_last_30_days, 0) as other_scans_last_30_days,
-        coalesce(recent_activity.completed_scans_previous_30_days, 0)
-            as completed_scans_previous_30_days,
+        {% for column in [
+            'days_active',
+            'paying_days_active',
+            'completed_scans',
+            'days_active_before_last_30_days',
+            'completed_scans_before_last_30_days',
+            'completed_scans_before_last_60_days',
+        ] %}
+        coalesce(activity_totals.{{ column }}, 0)
+        + coalesce(recent_activity.{{ column }}, 0) as {{ column }},
+        {% endfor %}
+        -- least() and greatest() skip a NULL (no stored sum, no day after it)
         least(
-            activity_totals.first_completed_scan_at,
-            recent_activity.first_completed_scan_at,
-            user_other_scans.first_other_scan_at
-        ) as first_scan_at,
+            activity_totals.first_completed_scan_at, recent_activity.first_completed_scan_at
+        ) as first_completed_scan_at,
         greatest(
-            activity_totals.last_completed_scan_at,
-            recent_activity.last_completed_scan_at,
-            user_other_scans.last_other_scan_at
-        ) as last_scan_at,
-        coalesce(activity_totals.days_active, 0)
-        + coalesce(recent_activity.days_active, 0) as days_active,
-        coalesce(recent_activity.days_active_last_30_days, 0) as days_active_last_30_days,
-        coalesce(activity_totals.paying_days_active, 0)
-        + coalesce(recent_activity.paying_days_active, 0) as paying_days_active,
+            activity_totals.last_completed_scan_at, recent_activity.last_completed_scan_at
+        ) as last_completed_scan_at,
         greatest(activity_totals.last_active_date, recent_activity.last_active_date)
             as last_active_date
     from users
@@ -183,8 +160,36 @@ user_figures as (
         on users.user_id = activity_totals.user_id
     left join recent_activity
         on users.user_id = recent_activity.user_id
+),
+
+user_figures as (
+    -- every scan, completed or not, and the active days; the windows as differences of sums.
+    -- least() and greatest() skip a NULL (no completed or no other scan)
+    select
+        user_sums.user_id,
+        user_sums.signed_up_at,
+        user_sums.acquisition_channel,
+        user_sums.segment,
+        user_sums.device,
+        user_sums.completed_scans as completed_scans_total,
+        coalesce(user_other_scans.other_scans_total, 0) as other_scans_total,
+        user_sums.completed_scans - user_sums.completed_scans_before_last_30_days
+            as completed_scans_last_30_days,
+        coalesce(user_other_scans.other_scans_last_30_days, 0) as other_scans_last_30_days,
+        user_sums.completed_scans_before_last_30_days
+        - user_sums.completed_scans_before_last_60_days as completed_scans_previous_30_days,
+        least(user_sums.first_completed_scan_at, user_other_scans.first_other_scan_at)
+            as first_scan_at,
+        greatest(user_sums.last_completed_scan_at, user_other_scans.last_other_scan_at)
+            as last_scan_at,
+        user_sums.days_active,
+        user_sums.days_active - user_sums.days_active_before_last_30_days
+            as days_active_last_30_days,
+        user_sums.paying_days_active,
+        user_sums.last_active_date
+    from user_sums
     left join user_other_scans
-        on users.user_id = user_other_scans.user_id
+        on user_sums.user_id = user_other_scans.user_id
 ),
 
 final as (
