@@ -9,6 +9,9 @@
     incremental_by_date_config(date_column): the config() arguments, per engine.
     incremental_rebuild_start(date_column): the first day this run (re)builds, as a date
         expression: the lookback start on an incremental run, 1900-01-01 on a full build.
+    incremental_lookback_start(relation, date_column): the lookback start of `relation` as it
+        is (1900-01-01 when it is empty): the first day the next run of a model incremental by
+        day on date_column re-selects. Every day before it is final.
     incremental_lookback_filter(date_column): `where <date_column> >= <that day>` on an
         incremental run, nothing on a full build.
     incremental_lookback_condition_at(timestamp_column, date_column): the same days as a
@@ -45,6 +48,13 @@
 
 {% macro incremental_rebuild_start(date_column) -%}
     {%- if is_incremental() -%}
+    {{ incremental_lookback_start(this, date_column) }}
+    {%- else -%}
+    cast('1900-01-01' as date)
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro incremental_lookback_start(relation, date_column) -%}
     (
         select coalesce(
             cast({{ dbt.dateadd(
@@ -54,11 +64,8 @@
             ) }} as date),
             cast('1900-01-01' as date)
         )
-        from {{ this }}
+        from {{ relation }}
     )
-    {%- else -%}
-    cast('1900-01-01' as date)
-    {%- endif -%}
 {%- endmacro %}
 
 {% macro incremental_lookback_filter(date_column) -%}

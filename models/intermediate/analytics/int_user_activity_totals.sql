@@ -24,10 +24,8 @@ with
 lookback as (
     -- the first day a later run may still rebuild
     select
-        {{ dbt.dateadd(
-            'day', -1 * (var('incremental_lookback_days', 3) | int), 'max(activity_date)'
-        ) }} as lookback_start
-    from {{ ref('int_user_activity_days') }}
+        {{ incremental_lookback_start(ref('int_user_activity_days'), 'activity_date') }}
+            as lookback_start
 ),
 
 data_windows as (
