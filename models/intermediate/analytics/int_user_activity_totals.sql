@@ -151,38 +151,30 @@ added_totals as (
     group by user_id
 ),
 
+{% set total_columns = [
+    'user_id',
+    'days_active',
+    'paying_days_active',
+    'completed_scans',
+    'first_completed_scan_at',
+    'last_completed_scan_at',
+    'last_active_date',
+    'days_active_before_last_30_days',
+    'completed_scans_before_last_30_days',
+    'last_active_date_before_last_30_days',
+    'completed_scans_before_last_60_days',
+    'last_active_date_before_last_60_days',
+] %}
+
 stored_totals as (
-    -- the sums so far of the users with added days (none on a full build)
-    select
-        user_id,
-        days_active,
-        paying_days_active,
-        completed_scans,
-        first_completed_scan_at,
-        last_completed_scan_at,
-        last_active_date,
-        days_active_before_last_30_days,
-        completed_scans_before_last_30_days,
-        last_active_date_before_last_30_days,
-        completed_scans_before_last_60_days,
-        last_active_date_before_last_60_days
+    -- the sums so far of the users with added days (none on a full build: no rows of the
+    -- same columns)
+    select {{ total_columns | join(', ') }}
     from added_totals
     where false
     {% if is_incremental() %}
         union all
-        select
-            user_id,
-            days_active,
-            paying_days_active,
-            completed_scans,
-            first_completed_scan_at,
-            last_completed_scan_at,
-            last_active_date,
-            days_active_before_last_30_days,
-            completed_scans_before_last_30_days,
-            last_active_date_before_last_30_days,
-            completed_scans_before_last_60_days,
-            last_active_date_before_last_60_days
+        select {{ total_columns | join(', ') }}
         from {{ this }}
         where user_id in (select added_totals.user_id from added_totals)
     {% endif %}
