@@ -25,6 +25,7 @@ def test_bench_writes_every_figure_and_the_nightly_rebuild_matches(tmp_path: Pat
             "--users", "400",
             "--cli-users", "400",
             "--days", "45",
+            "--overhead-pairs", "2",
             "--work-dir", str(tmp_path / "work"),
             "--out", str(out),
         ],
@@ -45,6 +46,11 @@ def test_bench_writes_every_figure_and_the_nightly_rebuild_matches(tmp_path: Pat
         assert stage["wall_s"] > 0 and stage["peak_mib"] > 0 and stage["rows_per_s"] > 0
     assert result["biggest_raw_table"]["rows"] == max(result["raw_rows"].values())
     assert result["direct_sql_s"] > 0 and result["dbt_overhead_ratio"] > 0
+    # the reported pair is one of the two timed, the upper one
+    pairs = result["dbt_overhead_ratio_of_each_pair"]
+    assert len(pairs) == 2 and pairs == sorted(pairs)
+    reported = result["dbt_models_s"] / result["direct_sql_s"]
+    assert abs(reported - pairs[1]) < 0.05 * pairs[1]
     incremental = result["incremental"]
     assert incremental["tables_compared"] >= 20
     assert incremental["tables_differing_from_full_refresh"] == {}
