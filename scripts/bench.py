@@ -304,7 +304,7 @@ def _bench_size(
 
     runs = pairs if users < 1_000_000 else 1
     log(f"dbt build (models and seeds) vs the same SQL run directly, {runs}x")
-    pairs = []
+    timed = []
     for attempt in range(runs):
         models = _run_stage(
             "dbt", {**paths, "dbt_args": ["build", "--full-refresh", *MODELS_AND_SEEDS]}
@@ -319,13 +319,13 @@ def _bench_size(
             _run_stage("dbt", {**paths, "dbt_args": ["compile", "--full-refresh"]})
         direct = _run_stage("direct", paths)
         ratio = models["process_wall_s"] / direct["seconds"]
-        pairs.append((ratio, models, slowest, results, direct))
+        timed.append((ratio, models, slowest, results, direct))
     # The pair with the median ratio: each pair runs back to back, so a host that slows down
     # between pairs moves both of its times.
-    pairs.sort(key=lambda pair: pair[0])
-    _, models, slowest, results, direct = pairs[len(pairs) // 2]
+    timed.sort(key=lambda pair: pair[0])
+    _, models, slowest, results, direct = timed[len(timed) // 2]
     run_s = results["elapsed_time"]
-    out["dbt_overhead_ratio_of_each_pair"] = [round(pair[0], 2) for pair in pairs]
+    out["dbt_overhead_ratio_of_each_pair"] = [round(pair[0], 2) for pair in timed]
     out["dbt_models_s"] = round(models["process_wall_s"], 2)
     out["dbt_models_cpu_s"] = round(models["cpu_s"], 2)
     out["slowest_models"] = slowest
@@ -532,6 +532,12 @@ def _print_table(results: list[dict]) -> None:
         )
 
 
+def _at_least_one(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"needs a whole number of at least 1, not {text!r}")
+    return int(text)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, nargs="+", default=DEFAULT_SIZES)
@@ -561,7 +567,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--overhead-pairs",
-        type=int,
+        type=_at_least_one,
         default=OVERHEAD_RUNS,
         help="(dbt build, direct SQL) pairs below 1M users; the median pair is reported",
     )

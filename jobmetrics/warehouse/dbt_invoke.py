@@ -396,12 +396,12 @@ def _macro_namespaces_laid_out_once() -> Iterator[None]:
     dbt gives every node it compiles or runs, and every adapter macro it calls, a namespace of
     all the project's macros (about 580): a new callable per macro, sorted one by one into the
     node's package, the root package and dbt's internal packages, then copied into the Jinja
-    context key by key through a five-dict search. At 10k that is 0.2-0.4 s of each build's
-    Python (164 namespaces for the models alone). Here the first namespace for a set of macros
-    and a package is built by dbt (its duplicate-name checks included) and its layout kept:
-    which macro lands under which name in which dict. A later one with the very same Macro
-    objects, in the same order, gets new callables with the same attributes placed by that
-    layout, and the search order flattened into one dict once (the first dict that holds a
+    context key by key through a five-dict search: 0.36 ms and 0.35 ms per namespace, 164 of
+    them in a 10k build of the models; laid out, 0.19 ms and 0.05 ms. The first namespace for a
+    set of macros and a package is built by dbt (its duplicate-name checks included), and its
+    layout kept: which macro lands under which name in which dict. A later one with the very
+    same Macro objects, in the same order, gets new callables with the same attributes placed by
+    that layout, and the search order flattened into one dict once (the first dict that holds a
     name wins, as `MacroNamespace.__getitem__` searches). Anything else is built by dbt.
     """
     from itertools import chain
