@@ -48,19 +48,30 @@ def check_target(out_dir: Path) -> None:
 
 @contextlib.contextmanager
 def staging_folder(out_dir: Path) -> Iterator[Path]:
-    """A temporary folder beside out_dir: replaces out_dir on success, removed on failure."""
+    """A temporary folder beside out_dir, made under the raw folder's exclusive lock: replaces
+    out_dir on success, removed on failure or interruption.
+
+    The folder is made inside the block that removes it: SIGTERM and Ctrl-C raise in whatever
+    line runs when they arrive, the one right after the folder is made included.
+    """
     staging = out_dir.parent / f".{out_dir.name}.tmp-{secrets.token_hex(6)}"
-    try:
-        staging.mkdir()  # honours the umask, unlike mkdtemp's private 0700
-    except OSError as error:
-        raise GeneratorError(f"cannot write to {out_dir.parent}: {error.strerror}") from None
-    try:
-        with _write_lock(out_dir):
+    with contextlib.ExitStack() as held:
+        try:
+            held.enter_context(_write_lock(out_dir))
+        except OSError as error:
+            raise GeneratorError(f"cannot write to {out_dir.parent}: {error.strerror}") from None
+        try:
+            try:
+                staging.mkdir()  # honours the umask, unlike mkdtemp's private 0700
+            except OSError as error:
+                raise GeneratorError(
+                    f"cannot write to {out_dir.parent}: {error.strerror}"
+                ) from None
             yield staging
             replace_folder(staging, out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
 
 
 def _write_lock(out_dir: Path) -> contextlib.AbstractContextManager[None]:

@@ -82,6 +82,29 @@ def test_failure_midway_keeps_the_previous_data_set(
     assert sorted(p.name for p in tmp_path.iterdir()) == [".raw.lock", "raw"]
 
 
+def test_an_interrupt_just_after_the_staging_folder_is_made_leaves_nothing_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SIGTERM raises in whatever line runs when it arrives (`jobmetrics generate` turns it into
+    an exception): here, the line after the temporary folder is created. A CI run caught that
+    window once, with the folder left beside the raw folder."""
+    target = tmp_path / "raw"
+    generate(target, users=200, days=30, start_date=date(2025, 1, 1), seed=1)
+    before = {p.name: p.read_bytes() for p in target.iterdir()}
+    make_folder = Path.mkdir
+
+    def mkdir_then_interrupted(self: Path, *args, **kwargs) -> None:
+        make_folder(self, *args, **kwargs)
+        if self.name.startswith(".raw.tmp-"):
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(Path, "mkdir", mkdir_then_interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        generate(target, users=300, days=30, start_date=date(2025, 1, 1), seed=2)
+    assert {p.name: p.read_bytes() for p in target.iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".raw.lock", "raw"]
+
+
 def test_a_generated_folder_is_replaced_after_success(tmp_path: Path) -> None:
     target = tmp_path / "raw"
     generate(target, users=200, days=30, start_date=date(2025, 1, 1), seed=1)
