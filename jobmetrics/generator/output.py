@@ -57,11 +57,8 @@ def staging_folder(out_dir: Path) -> Iterator[Path]:
     staging = out_dir.parent / f".{out_dir.name}.tmp-{secrets.token_hex(6)}"
     with contextlib.ExitStack() as held:
         try:
-            held.enter_context(_write_lock(out_dir))
-        except OSError as error:
-            raise GeneratorError(f"cannot write to {out_dir.parent}: {error.strerror}") from None
-        try:
             try:
+                held.enter_context(_write_lock(out_dir))
                 staging.mkdir()  # honours the umask, unlike mkdtemp's private 0700
             except OSError as error:
                 raise GeneratorError(
