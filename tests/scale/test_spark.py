@@ -8,7 +8,7 @@ nightly build reads of its own tables (the incremental models and everything ups
 views, tables, incremental models and a seed, so each materialization still replaces an
 existing relation in the nightly build). Every mart's rows must match: DECIMAL money exactly,
 the key figures to the cent, doubles to 1e-9 relative. The DuckDB build runs while the Spark
-child does. About 2 minutes alone on 2 cores, 3 minutes shared with the other test worker.
+child does. About 2 minutes alone on 2 cores, 2½–3 minutes shared with the other test worker.
 """
 
 from __future__ import annotations
