@@ -21,10 +21,11 @@ def _columns(
     float_decimals: int | None,
     ignore: Collection[str] = (),
 ) -> str:
+    schema, name = _schema_and_name(table)
     names_types = con.execute(
-        "select column_name, data_type from duckdb_columns()"
-        " where database_name = 'left_side' and table_name = ? order by column_index",
-        [table],
+        "select column_name, data_type from duckdb_columns() where database_name = 'left_side'"
+        " and schema_name = ? and table_name = ? order by column_index",
+        [schema, name],
     ).fetchall()
     return ", ".join(
         f'round("{name}", {float_decimals})'
@@ -36,12 +37,25 @@ def _columns(
 
 
 def _tables(con: duckdb.DuckDBPyConnection, catalog: str) -> set[str]:
+    """The tables of every schema: a table of `main` by its name, another as schema.table
+    (the fingerprints incremental models keep in main_incremental_state)."""
     return {
-        row[0]
-        for row in con.execute(
-            "select table_name from duckdb_tables() where database_name = ?", [catalog]
+        name if schema == "main" else f"{schema}.{name}"
+        for schema, name in con.execute(
+            "select schema_name, table_name from duckdb_tables() where database_name = ?",
+            [catalog],
         ).fetchall()
     }
+
+
+def _schema_and_name(table: str) -> tuple[str, str]:
+    schema, _, name = table.rpartition(".")
+    return schema or "main", name
+
+
+def _reference(catalog: str, table: str) -> str:
+    schema, name = _schema_and_name(table)
+    return f'{catalog}."{schema}"."{name}"'
 
 
 def differing_tables(
@@ -66,13 +80,13 @@ def differing_tables(
         differences: dict[str, tuple[int, int]] = {}
         for table in sorted(left_tables ^ right_tables):
             side = "left_side" if table in left_tables else "right_side"
-            (rows,) = con.execute(f'select count(*) from {side}.main."{table}"').fetchone()
+            (rows,) = con.execute(f"select count(*) from {_reference(side, table)}").fetchone()
             differences[table] = (rows, 0) if side == "left_side" else (0, rows)
         common = sorted(left_tables & right_tables)
         for table in common:
             columns = _columns(con, table, float_decimals, ignore_columns)
-            left_rows = f'select {columns} from left_side.main."{table}"'
-            right_rows = f'select {columns} from right_side.main."{table}"'
+            left_rows = f"select {columns} from {_reference('left_side', table)}"
+            right_rows = f"select {columns} from {_reference('right_side', table)}"
             only_left, only_right = con.execute(
                 f"select (select count(*) from ({left_rows} except all {right_rows})),"
                 f" (select count(*) from ({right_rows} except all {left_rows}))"

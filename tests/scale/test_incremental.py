@@ -14,6 +14,11 @@ their stored rows, in place.
 The data end on the first day of a month, so the late scans fall in the month before the newest
 one: a model that re-aggregated only from its newest month (fct_scans_by_dimension,
 fct_signup_cohort_activity) would keep that month's old figures.
+
+fct_scans_by_dimension re-aggregates a month of the lookback only when its scans changed
+(macros/incremental_input_months.sql): on a smaller data set ending on a month's last day, a
+nightly run on the new month's first day leaves the previous month's stored rows as they are,
+and one after late scans in that month aggregates it again.
 """
 
 from __future__ import annotations
@@ -114,9 +119,12 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict:
     results = dbt_build(raw, live, target)
     incremental = live.rename(folder / "incremental.duckdb")  # dbt's process has closed it
     dbt_build(raw, live, target, "--full-refresh")  # into a new file at the same path
+    refreshed = live.rename(folder / "refreshed.duckdb")  # the path is month_skip's now
     return {
+        "live": live,
+        "target": target,
         "incremental": incremental,
-        "refreshed": live,
+        "refreshed": refreshed,
         "results": results,
         "manifest": manifest,
         "stored_before": stored_before,
@@ -162,3 +170,97 @@ def test_incremental_build_replaces_only_the_days_that_changed(builds: dict) -> 
         START + timedelta(days=DAYS - 1 + n) for n in range(1, APPENDED_DAYS + 1)
     }
     assert builds["corrected_scan_id"] in {scan_id for scan_id, _ in rewritten}
+
+
+SKIP_START = date(2025, 1, 1)
+SKIP_DAYS = 59  # to 2025-02-28, a month's last day
+FEBRUARY = date(2025, 2, 1)
+SCANS_BY_DIMENSION = ["--select", "+fct_scans_by_dimension"]
+
+
+def month_rows(warehouse: Path) -> dict[date, tuple[int, int]]:
+    """scan_month → (scans of its 'all' row in fct_scans_by_dimension, fct_scans rows that
+    month, counted directly)."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        rows = con.execute(
+            """
+            select by_dimension.scan_month, by_dimension.scans, (
+                select count(*) from fct_scans
+                where date_trunc('month', fct_scans.scan_date) = by_dimension.scan_month
+            )
+            from fct_scans_by_dimension as by_dimension
+            where by_dimension.dimension = 'all'
+            """
+        ).fetchall()
+    finally:
+        con.close()
+    return {month: (scans, counted) for month, scans, counted in rows}
+
+
+@pytest.fixture(scope="module")
+def month_skip(builds: dict, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Full build to 2025-02-28; February's stored 'all' row marked (scans = -1); nightly run
+    on 2025-03-01; late scans on 2025-02-27; nightly run again; then a full refresh. At the
+    warehouse path and with the target folder of `builds`, so dbt parses the project partially
+    (the raw folder changed) instead of from scratch."""
+    folder = tmp_path_factory.mktemp("month_skip")
+    raw, live, target = folder / "raw", builds["live"], builds["target"]
+    generate(raw, users=400, days=SKIP_DAYS, start_date=SKIP_START, seed=SEED)
+    dbt_build(raw, live, target, *SCANS_BY_DIMENSION)
+    con = duckdb.connect(str(live))
+    try:
+        # a run that aggregates February again writes its real count over this
+        con.execute(
+            "update fct_scans_by_dimension set scans = -1"
+            " where scan_month = ? and dimension = 'all'",
+            [FEBRUARY],
+        )
+    finally:
+        con.close()
+    append_days(raw, 1)
+    first = dbt_build(raw, live, target, *SCANS_BY_DIMENSION)
+    after_new_day = month_rows(live)
+    add_late_scans(raw, date(2025, 2, 27), 3)
+    dbt_build(raw, live, target, *SCANS_BY_DIMENSION)
+    after_late_scans = month_rows(live)
+    nightly = live.rename(folder / "nightly.duckdb")
+    # the full refresh into a new file at the same path
+    dbt_build(raw, live, target, *SCANS_BY_DIMENSION, "--full-refresh")
+    return {
+        "first": first,
+        "after_new_day": after_new_day,
+        "after_late_scans": after_late_scans,
+        "nightly": nightly,
+        "refreshed": live,
+    }
+
+
+def test_a_month_whose_scans_did_not_change_is_not_aggregated_again(month_skip: dict) -> None:
+    (model,) = [
+        result
+        for result in month_skip["first"]["results"]
+        if result["unique_id"].endswith(".fct_scans_by_dimension")
+    ]
+    # incremental, comparing the kept fingerprints: the lookback start, 2025-02-26, is in
+    # February, which a run without them aggregates again
+    assert f"from {model['relation_name']}" in model["compiled_code"]
+    assert "input_months_of_fct_scans_by_dimension" in model["compiled_code"]
+    rows = month_skip["after_new_day"]
+    assert rows[FEBRUARY][0] == -1, "February's scans did not change, yet it was aggregated"
+    march = date(2025, 3, 1)
+    assert rows[march][0] == rows[march][1] > 0
+
+
+def test_late_scans_in_a_month_get_it_aggregated_again(month_skip: dict) -> None:
+    rows = month_skip["after_late_scans"]
+    assert rows[FEBRUARY][0] == rows[FEBRUARY][1] > 0
+    assert rows == {month: (counted, counted) for month, (_, counted) in rows.items()}
+    tables, differences = differing_tables(
+        month_skip["nightly"], month_skip["refreshed"], float_decimals=9
+    )
+    assert {
+        "fct_scans_by_dimension",
+        "main_incremental_state.input_months_of_fct_scans_by_dimension",
+    } <= set(tables)
+    assert not differences, f"rows only in the nightly / only in the full refresh: {differences}"

@@ -1,4 +1,20 @@
 {{ config(**incremental_by_date_config('scan_month')) }}
+{{ config(**incremental_input_months_config(
+    'fct_scans',
+    'scan_date',
+    'last_scan_date',
+    [
+        'scan_date',
+        'user_id',
+        'status',
+        'match_rate',
+        'processing_ms',
+        'keywords_extracted',
+        'resume_format',
+        'job_category',
+    ],
+    ['keyword_bands'],
+)) }}
 
 -- One row per (month, dimension, dimension value) of résumé scans: volumes, failures,
 -- scanning users, match rate, keywords and processing-time percentiles. Long format
@@ -8,16 +24,15 @@
 -- run re-aggregates whole months, because a month's percentiles and distinct users need all of
 -- its scans, from the month holding the lookback start: incremental_lookback_days before the
 -- newest scan day in the table (last_scan_date), the first day fct_scans re-selects. Mid-month
--- that is the current month alone; in a month's first days, the previous one too.
+-- that is the current month alone; in a month's first days, the previous one too, unless its
+-- scans are the same as when it was aggregated (macros/incremental_input_months.sql).
 
 with
 
 rebuilt_months as (
-    -- the first month this run writes: every month on a full build
-    select
-        cast(
-            {{ dbt.date_trunc('month', incremental_rebuild_start('last_scan_date')) }} as date
-        ) as rebuild_from
+    -- the first month this run writes: every month on a full build; from the lookback month,
+    -- the first whose scans (or keyword bands) changed on an incremental one
+    select {{ incremental_first_changed_month() }} as rebuild_from
 ),
 
 scans as (
