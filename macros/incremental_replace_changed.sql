@@ -54,8 +54,7 @@
         -- each key's fingerprint: how many rows, and the sum of their hashes
         select
             {{ key }} as changed_key,
-            count(*) as row_count,
-            sum(hash({{ columns }})) as rows_hash
+            {{ incremental_rows_fingerprint(columns) }}
         from {{ relation }}
         where {{ conditions | join(' and ') }}
         group by {{ key }}
@@ -83,4 +82,12 @@
     where {{ key }} in (select changed_key from {{ changed_keys }});
 
     drop table {{ changed_keys }}
+{%- endmacro %}
+
+{% macro incremental_rows_fingerprint(columns) -%}
+    {#- The fingerprint of a group of rows, as two aggregate columns: how many rows, and the sum
+        of one 64-bit hash per row over `columns` (SQL, comma-separated). The sum is the same
+        whatever the rows' order, and counts duplicate rows; DuckDB only (hash(), HUGEINT sum).
+        Also compares the months of a monthly model's input (incremental_input_months.sql). -#}
+    count(*) as row_count, sum(hash({{ columns }})) as rows_hash
 {%- endmacro %}
