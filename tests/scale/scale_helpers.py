@@ -67,13 +67,16 @@ def dbt_build(raw: Path, warehouse: Path, target: Path, *extra: str) -> dict:
     return json.loads((target / "run_results.json").read_text())
 
 
-def ran_incrementally(run_results: dict) -> dict[str, bool]:
-    """Per incremental model: did this build take the incremental path?
+def ran_incrementally(
+    run_results: dict, models: tuple[str, ...] = INCREMENTAL_MODELS
+) -> dict[str, bool]:
+    """Per incremental model (each of `models`, which the build ran): did this build take the
+    incremental path?
 
     The lookback start is read from the model's own table only when is_incremental() is true.
     """
     results = {result["unique_id"].split(".")[-1]: result for result in run_results["results"]}
     return {
         model: f"from {results[model]['relation_name']}" in results[model]["compiled_code"]
-        for model in INCREMENTAL_MODELS
+        for model in models
     }
