@@ -26,6 +26,7 @@ def test_bench_writes_every_figure_and_the_nightly_rebuild_matches(tmp_path: Pat
             "--cli-users", "400",
             "--days", "45",
             "--overhead-pairs", "2",
+            "--nightly-pairs", "2",
             "--work-dir", str(tmp_path / "work"),
             "--out", str(out),
         ],
@@ -54,3 +55,9 @@ def test_bench_writes_every_figure_and_the_nightly_rebuild_matches(tmp_path: Pat
     incremental = result["incremental"]
     assert incremental["tables_compared"] >= 20
     assert incremental["tables_differing_from_full_refresh"] == {}
+    # two nights, each one more day; the reported night is the upper of the two
+    nights = incremental["ratio_of_each_night"]
+    assert len(nights) == 2 == len(incremental["seconds_of_each_night"])
+    reported = incremental["incremental_build_s"] / incremental["full_refresh_build_s"]
+    assert abs(reported - max(nights)) < 0.01 * max(nights)
+    assert incremental["ratio"] == max(nights)
