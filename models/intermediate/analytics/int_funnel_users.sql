@@ -105,16 +105,15 @@ changed_users as (
 
     union
 
-    -- the first visit int_visitors gives now is not the one in the user's row
-    select signups.user_id
-    from signups
-    inner join {{ this }} as previous_rows
-        on signups.user_id = previous_rows.user_id
+    -- the first visit int_visitors gives now is not the one in the user's row (whose signup
+    -- time is the user's: raw rows before the lookback do not change)
+    select previous_rows.user_id
+    from {{ this }} as previous_rows
     left join user_first_visits
-        on signups.user_id = user_first_visits.user_id
+        on previous_rows.user_id = user_first_visits.user_id
     where
         previous_rows.first_visit_at is distinct from case
-            when user_first_visits.first_visit_at <= signups.signed_up_at
+            when user_first_visits.first_visit_at <= previous_rows.signed_up_at
                 then user_first_visits.first_visit_at
         end
 ),
