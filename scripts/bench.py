@@ -336,6 +336,7 @@ def _bench_size(
     timed.sort(key=lambda pair: pair[0])
     run_s = results["elapsed_time"]
     out["dbt_overhead_ratio_of_each_pair"] = [round(pair[0], 3) for pair in timed]
+    out["dbt_overhead_builds_success"] = all(pair[1]["success"] for pair in timed)
     out["dbt_models_s"] = round(models["process_wall_s"], 2)
     out["dbt_models_cpu_s"] = round(models["cpu_s"], 2)
     out["slowest_models"] = slowest
@@ -525,6 +526,8 @@ def _targets(results: list[dict], cli: dict | None = None) -> dict[str, dict]:
         values["dbt_overhead_ratio_10k"] = r["dbt_overhead_ratio"]
         if not r["dbt_build_success"]:
             not_valid["default_end_to_end_s"] = "dbt build failed"
+        if not r["dbt_overhead_builds_success"]:
+            not_valid["dbt_overhead_ratio_10k"] = "dbt build failed"
     if 1_000_000 in by_users:
         r = by_users[1_000_000]
         values["generate_1m_s"] = r["stages"]["generate"]["wall_s"]
@@ -535,6 +538,8 @@ def _targets(results: list[dict], cli: dict | None = None) -> dict[str, dict]:
         if not r["dbt_build_success"]:
             for name in ("dbt_build_1m_s", "report_1m_s", "peak_1m_gib"):
                 not_valid[name] = "dbt build failed"
+        if not r["dbt_overhead_builds_success"]:
+            not_valid["dbt_overhead_ratio_1m"] = "dbt build failed"
         if "incremental" in r:
             values["incremental_ratio_1m"] = r["incremental"]["ratio"]
             if r["incremental"]["tables_differing_from_full_refresh"]:

@@ -42,6 +42,7 @@ def test_bench_writes_every_figure_and_the_nightly_rebuild_matches(tmp_path: Pat
     assert all(step["wall_s"] > 0 for step in document["cli"].values())
     (result,) = document["results"]
     assert result["dbt_build_success"] and not result["report_page_errors"]
+    assert result["dbt_overhead_builds_success"]
     assert set(result["stages"]) == STAGES
     for stage in result["stages"].values():
         assert stage["wall_s"] > 0 and stage["peak_mib"] > 0 and stage["rows_per_s"] > 0
