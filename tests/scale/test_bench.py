@@ -43,6 +43,7 @@ def test_bench_writes_every_figure_and_the_nightly_rebuild_matches(tmp_path: Pat
     (result,) = document["results"]
     assert result["dbt_build_success"] and not result["report_page_errors"]
     assert result["dbt_overhead_builds_success"]
+    assert result["incremental"]["builds_success"]
     assert set(result["stages"]) == STAGES
     for stage in result["stages"].values():
         assert stage["wall_s"] > 0 and stage["peak_mib"] > 0 and stage["rows_per_s"] > 0
@@ -56,7 +57,9 @@ def test_bench_writes_every_figure_and_the_nightly_rebuild_matches(tmp_path: Pat
     incremental = result["incremental"]
     assert incremental["tables_compared"] >= 20
     assert incremental["tables_differing_from_full_refresh"] == {}
-    # two nights, each one more day; the reported night is the upper of the two
+    # two nights two weeks apart, after the 45 generated days (from 1 January 2025); the
+    # reported night is the upper of the two
+    assert incremental["date_of_each_night"] == ["2025-02-15", "2025-03-01"]
     nights = incremental["ratio_of_each_night"]
     assert len(nights) == 2 == len(incremental["seconds_of_each_night"])
     reported = incremental["incremental_build_s"] / incremental["full_refresh_build_s"]

@@ -11,7 +11,9 @@ bench = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(bench)
 
 
-def _size(users: int, *, built: bool, differing: dict, pairs_built: bool = True) -> dict:
+def _size(
+    users: int, *, built: bool, differing: dict, pairs_built: bool = True, nights_built: bool = True
+) -> dict:
     """One size's results as `_bench_size` records them, every time well inside its limit."""
     stages = {
         name: {"wall_s": 1.0, "cpu_s": 1.0, "peak_mib": 100, "rows_per_s": 1}
@@ -24,7 +26,11 @@ def _size(users: int, *, built: bool, differing: dict, pairs_built: bool = True)
         "dbt_overhead_ratio": 1.0,
         "dbt_build_success": built,
         "dbt_overhead_builds_success": pairs_built,
-        "incremental": {"ratio": 0.1, "tables_differing_from_full_refresh": differing},
+        "incremental": {
+            "ratio": 0.1,
+            "tables_differing_from_full_refresh": differing,
+            "builds_success": nights_built,
+        },
     }
 
 
@@ -53,3 +59,14 @@ def test_the_same_times_of_good_builds_are_met() -> None:
         [_size(10_000, built=True, differing={}), _size(1_000_000, built=True, differing={})]
     )
     assert all(check["met"] and "not_valid" not in check for check in targets.values())
+
+
+def test_a_nightly_ratio_after_a_failed_build_is_not_met() -> None:
+    """A failed build on a night, or before it (the untimed days between nights), spoils it."""
+    targets = bench._targets([_size(1_000_000, built=True, differing={}, nights_built=False)])
+    assert targets["incremental_ratio_1m"] == {
+        "value": 0.1,
+        "target": 0.2,
+        "met": False,
+        "not_valid": "dbt build failed",
+    }
