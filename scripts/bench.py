@@ -464,8 +464,8 @@ def _bench_nightly(paths: dict[str, str], folder: Path, nights: int = NIGHTLY_RU
         [night["incremental_build_s"], night["full_refresh_build_s"]] for night in timed
     ]
     median["tables_differing_from_full_refresh"] = {
-        f"night {number}: {table}": rows
-        for number, night in enumerate(timed, start=1)
+        f"{night['date']}: {table}": rows
+        for night in timed
         for table, rows in night["tables_differing_from_full_refresh"].items()
     }
     return median

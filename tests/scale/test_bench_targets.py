@@ -38,7 +38,7 @@ def test_fast_times_of_a_failed_build_or_differing_tables_are_not_met() -> None:
     targets = bench._targets(
         [
             _size(10_000, built=False, differing={}, pairs_built=False),
-            _size(1_000_000, built=False, differing={"night 2: fct_scans": "3 rows"}),
+            _size(1_000_000, built=False, differing={"2026-01-15: fct_scans": "3 rows"}),
         ]
     )
     not_met = {name: check["not_valid"] for name, check in targets.items() if not check["met"]}
