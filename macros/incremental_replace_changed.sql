@@ -17,6 +17,15 @@
     one chance in 2^64 per changed key. A key with no re-selected rows is left alone, as with
     delete+insert.
 
+    A model whose key re-selects many rows, of which a night changes only some, can name the
+    columns that tell a key's rows apart (config `row_key`, one column or a list): each
+    re-selected key's rows are then compared and replaced one by one, by (key, row key).
+    int_paid_customer_months re-selects whole months (mrr_month) but replaces only the customers
+    (user_id) whose row changed: the current month's rows are mostly the same each night, and
+    deleting all of them left the checkpoint 0.35 s of merging row groups at 1M users. A stored
+    row of a re-selected key whose row key is not re-selected any more is deleted, as the
+    key's delete+insert would.
+
     DuckDB only (hash() and the HUGEINT sum); other engines fall back to delete+insert.
 -#}
 {% macro get_incremental_replace_changed_sql(arg_dict) -%}
@@ -37,9 +46,13 @@
             ~ " for " ~ target
         ) }}
     {%- endif -%}
+    {%- set row_key = config.get('row_key') or [] -%}
+    {#- what is compared and replaced: the key alone, or each of its rows by (key, row key) -#}
+    {%- set compared = [key] + ([row_key] if row_key is string else row_key) -%}
+    {%- set compared_csv = compared | join(', ') -%}
     {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
     {%- set predicates = arg_dict['incremental_predicates'] or [] -%}
-    {%- set changed_keys = adapter.quote(source.identifier ~ '__changed_keys') -%}
+    {%- set changed = adapter.quote(source.identifier ~ '__changed') -%}
 
     {#- the new rows of every re-selected key, and the stored rows of those keys -#}
     {%- set sides = [
@@ -47,31 +60,40 @@
         ('stored', target, [key ~ ' in (select ' ~ key ~ ' from ' ~ source ~ ')'] + predicates),
     ] %}
 
-    create temporary table {{ changed_keys }} as
+    create temporary table {{ changed }} as
     with
     {% for side, relation, conditions in sides %}
     {{ side }} as (
-        -- each key's fingerprint: how many rows, and the sum of their hashes
+        -- the fingerprint of each key's rows (or each row's): how many, the sum of their hashes
         select
-            {{ key }} as changed_key,
+            {{ compared_csv }},
             {{ incremental_rows_fingerprint(columns) }}
         from {{ relation }}
         where {{ conditions | join(' and ') }}
-        group by {{ key }}
+        group by {{ compared_csv }}
     ){{ ',' if not loop.last }}
     {% endfor %}
-    select selected.changed_key
+    -- new, changed, or (with a row key) no longer selected
+    select
+        {%- for column in compared %}
+        coalesce(selected.{{ column }}, stored.{{ column }}) as {{ column }}
+        {{- ',' if not loop.last }}
+        {%- endfor %}
     from selected
-    left join stored
-        on selected.changed_key = stored.changed_key
+    full outer join stored
+        on
+        {%- for column in compared %}
+            {{ 'and ' if not loop.first }}selected.{{ column }} = stored.{{ column }}
+        {%- endfor %}
     where
-        stored.changed_key is null
+        selected.row_count is null
+        or stored.row_count is null
         or selected.row_count != stored.row_count
         or selected.rows_hash != stored.rows_hash;
 
     delete from {{ target }}
     where
-        {{ key }} in (select changed_key from {{ changed_keys }})
+        ({{ compared_csv }}) in (select {{ compared_csv }} from {{ changed }})
         {%- for predicate in predicates %}
         and {{ predicate }}
         {%- endfor %};
@@ -79,9 +101,9 @@
     insert into {{ target }} ({{ columns }})
     select {{ columns }}
     from {{ source }}
-    where {{ key }} in (select changed_key from {{ changed_keys }});
+    where ({{ compared_csv }}) in (select {{ compared_csv }} from {{ changed }});
 
-    drop table {{ changed_keys }}
+    drop table {{ changed }}
 {%- endmacro %}
 
 {% macro incremental_rows_fingerprint(columns) -%}

@@ -11,6 +11,11 @@ The incremental build replaces only the re-selected days whose rows changed
 (macros/incremental_replace_changed.sql): the days of the lookback that nothing changed keep
 their stored rows, in place.
 
+int_paid_customer_months re-selects whole months but replaces only the customers whose row
+changed (its row_key): a customer month that is the same keeps its stored row, in place. Two of
+its stored rows are spoiled before the nightly run (one figure changed, one row added for a
+customer who does not exist): the run puts both right, as a full refresh has neither.
+
 The data end on the first day of a month, so the late scans fall in the month before the newest
 one: a model that re-aggregated only from its newest month (fct_scans_by_dimension,
 fct_signup_cohort_activity) would keep that month's old figures.
@@ -88,6 +93,46 @@ def correct_scan(raw: Path, day: date) -> int:
     return scans["scan_id"][first].as_py()
 
 
+PAID_MONTHS_RESELECTED_FROM = date(2025, 4, 1)  # the month of 3 days before May's first day
+
+
+def stored_paid_customer_months(warehouse: Path) -> list[tuple]:
+    """The rows of int_paid_customer_months from PAID_MONTHS_RESELECTED_FROM on, every column,
+    in the table's storage order (rowid)."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return con.execute(
+            "select * from int_paid_customer_months where mrr_month >= ? order by rowid",
+            [PAID_MONTHS_RESELECTED_FROM],
+        ).fetchall()
+    finally:
+        con.close()
+
+
+def spoil_paid_customer_months(warehouse: Path) -> None:
+    """One April row gets MRR it does not have, and a copy of another April row is added for a
+    user who does not exist (-1)."""
+    con = duckdb.connect(str(warehouse))
+    try:
+        april = [PAID_MONTHS_RESELECTED_FROM]
+        (first, second) = con.execute(
+            "select user_id from int_paid_customer_months where mrr_month = ?"
+            " order by user_id limit 2",
+            april,
+        ).fetchall()
+        con.execute(
+            "update int_paid_customer_months set mrr = mrr + 1 where user_id = ? and mrr_month = ?",
+            [first[0], *april],
+        )
+        con.execute(
+            "insert into int_paid_customer_months select * replace (-1 as user_id)"
+            " from int_paid_customer_months where user_id = ? and mrr_month = ?",
+            [second[0], *april],
+        )
+    finally:
+        con.close()
+
+
 def stored_lookback_scans(warehouse: Path) -> list[tuple[int, date]]:
     """(scan_id, scan_date) of fct_scans from the lookback start on, in the table's storage
     order (rowid)."""
@@ -112,6 +157,8 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict:
     live, target = folder / "jobmetrics.duckdb", folder / "target"
     dbt_build(raw, live, target)
     stored_before = stored_lookback_scans(live)
+    spoil_paid_customer_months(live)
+    paid_months_before = stored_paid_customer_months(live)
 
     manifest = append_days(raw, APPENDED_DAYS)
     add_late_scans(raw, LATE_SCANS_DAY, LATE_SCANS)
@@ -128,6 +175,7 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict:
         "results": results,
         "manifest": manifest,
         "stored_before": stored_before,
+        "paid_months_before": paid_months_before,
         "corrected_scan_id": corrected_scan_id,
     }
 
@@ -170,6 +218,23 @@ def test_incremental_build_replaces_only_the_days_that_changed(builds: dict) -> 
         START + timedelta(days=DAYS - 1 + n) for n in range(1, APPENDED_DAYS + 1)
     }
     assert builds["corrected_scan_id"] in {scan_id for scan_id, _ in rewritten}
+
+
+def test_a_customer_month_that_did_not_change_keeps_its_stored_row(builds: dict) -> None:
+    before = builds["paid_months_before"]
+    after = stored_paid_customer_months(builds["incremental"])
+    refreshed = stored_paid_customer_months(builds["refreshed"])
+    # the stored rows a full refresh also writes, as they are: the unchanged customer months
+    refreshed_rows = set(refreshed)
+    kept = [row for row in before if row in refreshed_rows]
+    assert len(before) - len(kept) >= 2  # the spoiled rows
+    assert len(kept) > len(refreshed) / 2
+    # delete+insert of each re-selected month would have written all its rows again
+    assert after[: len(kept)] == kept
+    rewritten = after[len(kept) :]
+    assert sorted(rewritten) == sorted(refreshed_rows - set(kept))
+    assert {row[1] for row in rewritten} >= {date(2025, 5, 1)}  # new and changed May rows
+    assert all(row[0] != -1 for row in after)
 
 
 SKIP_START = date(2025, 1, 1)

@@ -1,4 +1,5 @@
 {{ config(**incremental_by_date_config('mrr_month')) }}
+{{ config(row_key='user_id') }}
 
 -- One row per customer per month of int_customer_mrr_months, with what the growth marts
 -- slice by: the customer's cohort month (the month of their `new` movement, i.e. the first
@@ -6,12 +7,15 @@
 -- cycle they were on at this and the previous month end, and the plan they started on.
 --
 -- Incremental by month (macros/incremental_by_date.sql with mrr_month as the key): a nightly
--- run rewrites the months from the one holding the lookback start, incremental_lookback_days
--- before the newest month_end_date in the table (the last day of the data it was built from):
--- mid-month the current month alone, in a month's first days the previous one too. The month
--- before those is read again for the plan at the previous month end. The cohort month comes
--- from all of int_customer_mrr_months; a customer's starting plan from their stored row of
--- their cohort month when that month is not read again.
+-- run re-selects the months from the one holding the lookback start, incremental_lookback_days
+-- before the newest month in the table (its first day): the newest stored month and the one
+-- before, which hold every day of the lookback. The month before those is read again for the
+-- plan at the previous month end. Of the re-selected months it replaces only the customers
+-- whose row changed (row_key, macros/incremental_replace_changed.sql): mid-month most rows of
+-- the current month are the same as the night before, as a row holds no date that moves with
+-- the end of the data. The cohort month comes from all of int_customer_mrr_months; a
+-- customer's starting plan from their stored row of their cohort month when that month is not
+-- read again.
 
 with
 
@@ -23,7 +27,7 @@ rebuilt_months as (
     from (
         select
             cast(
-                {{ dbt.date_trunc('month', incremental_rebuild_start('month_end_date')) }} as date
+                {{ dbt.date_trunc('month', incremental_rebuild_start('mrr_month')) }} as date
             ) as rebuild_from
     ) as first_month
 ),
@@ -146,7 +150,6 @@ final as (
     select
         with_plans.user_id,
         with_plans.mrr_month,
-        with_plans.month_end_date,
         with_plans.cohort_month,
         {{ dbt.datediff('with_plans.cohort_month', 'with_plans.mrr_month', 'month') }}
             as months_since_start,
