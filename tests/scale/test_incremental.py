@@ -93,20 +93,26 @@ def correct_scan(raw: Path, day: date) -> int:
     return scans["scan_id"][first].as_py()
 
 
+def query(warehouse: Path, sql: str, parameters: list | None = None) -> list[tuple]:
+    """The rows of one query on the warehouse file, opened read-only and closed again."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return con.execute(sql, parameters or []).fetchall()
+    finally:
+        con.close()
+
+
 PAID_MONTHS_RESELECTED_FROM = date(2025, 4, 1)  # the month of 3 days before May's first day
 
 
 def stored_paid_customer_months(warehouse: Path) -> list[tuple]:
     """The rows of int_paid_customer_months from PAID_MONTHS_RESELECTED_FROM on, every column,
     in the table's storage order (rowid)."""
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        return con.execute(
-            "select * from int_paid_customer_months where mrr_month >= ? order by rowid",
-            [PAID_MONTHS_RESELECTED_FROM],
-        ).fetchall()
-    finally:
-        con.close()
+    return query(
+        warehouse,
+        "select * from int_paid_customer_months where mrr_month >= ? order by rowid",
+        [PAID_MONTHS_RESELECTED_FROM],
+    )
 
 
 def spoil_paid_customer_months(warehouse: Path) -> None:
@@ -136,14 +142,11 @@ def spoil_paid_customer_months(warehouse: Path) -> None:
 def stored_lookback_scans(warehouse: Path) -> list[tuple[int, date]]:
     """(scan_id, scan_date) of fct_scans from the lookback start on, in the table's storage
     order (rowid)."""
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        return con.execute(
-            "select scan_id, scan_date from fct_scans where scan_date >= ? order by rowid",
-            [LOOKBACK_START],
-        ).fetchall()
-    finally:
-        con.close()
+    return query(
+        warehouse,
+        "select scan_id, scan_date from fct_scans where scan_date >= ? order by rowid",
+        [LOOKBACK_START],
+    )
 
 
 @pytest.fixture(scope="module")
@@ -183,12 +186,12 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict:
 def test_append_days_extends_the_data_set(builds: dict) -> None:
     manifest = builds["manifest"]
     assert manifest["data_end"] == (START + timedelta(days=DAYS + APPENDED_DAYS - 1)).isoformat()
-    con = duckdb.connect(str(builds["incremental"]), read_only=True)
-    last_scan, new_users = con.execute(
+    ((last_scan, new_users),) = query(
+        builds["incremental"],
         "select (select max(scan_date) from fct_scans),"
         " (select count(*) from dim_customers where signup_date > ?)",
         [START + timedelta(days=DAYS - 1)],
-    ).fetchone()
+    )
     assert last_scan == date.fromisoformat(manifest["data_end"])
     assert new_users > 0
 
@@ -246,20 +249,17 @@ SCANS_BY_DIMENSION = ["--select", "+fct_scans_by_dimension"]
 def month_rows(warehouse: Path) -> dict[date, tuple[int, int]]:
     """scan_month → (scans of its 'all' row in fct_scans_by_dimension, fct_scans rows that
     month, counted directly)."""
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        rows = con.execute(
-            """
-            select by_dimension.scan_month, by_dimension.scans, (
-                select count(*) from fct_scans
-                where date_trunc('month', fct_scans.scan_date) = by_dimension.scan_month
-            )
-            from fct_scans_by_dimension as by_dimension
-            where by_dimension.dimension = 'all'
-            """
-        ).fetchall()
-    finally:
-        con.close()
+    rows = query(
+        warehouse,
+        """
+        select by_dimension.scan_month, by_dimension.scans, (
+            select count(*) from fct_scans
+            where date_trunc('month', fct_scans.scan_date) = by_dimension.scan_month
+        )
+        from fct_scans_by_dimension as by_dimension
+        where by_dimension.dimension = 'all'
+        """,
+    )
     return {month: (scans, counted) for month, scans, counted in rows}
 
 
