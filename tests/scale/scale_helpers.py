@@ -33,8 +33,15 @@ INCREMENTAL_MODELS = (
     "int_funnel_users",
     "int_user_activity_totals",
     "dim_customers",
+    "fct_user_engagement",
 )
-BY_KEY_MODELS = ("int_visitors", "int_funnel_users", "int_user_activity_totals", "dim_customers")
+BY_KEY_MODELS = (
+    "int_visitors",
+    "int_funnel_users",
+    "int_user_activity_totals",
+    "dim_customers",
+    "fct_user_engagement",
+)
 """Incremental by key on DuckDB (macros/incremental_by_key.sql); plain tables on Spark, whose
 Parquet tables cannot replace rows by key."""
 INCREMENTAL_MODELS_ON_SPARK = tuple(m for m in INCREMENTAL_MODELS if m not in BY_KEY_MODELS)

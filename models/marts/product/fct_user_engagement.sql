@@ -1,3 +1,5 @@
+{{ config(**incremental_by_key_config('user_id')) }}
+
 -- One row per user: lifetime and recent scanning, active days and an engagement tier as of
 -- the last day of data. Tiers, by completed scans in the last 30 days of data:
 -- power (10 or more), engaged (3 to 9), casual (1 or 2), dormant (none, but scanned before),
@@ -9,18 +11,17 @@
 -- less those before the last 30). The scans that did not complete come from fct_scans. At 1M
 -- users a nightly run then aggregates the lookback's 0.2 M active days, not the last 60 days'
 -- 2.5 M or all 8 M.
+--
+-- Incremental by user_id (macros/incremental_by_key.sql): a nightly run recomputes the users
+-- whose row a new day can change, and replaces the rows that changed. A row changes when a day
+-- the user was active or scanned on is new or re-selected, or enters or leaves the last 30
+-- days or the 30 before them. With S the newest active day in the stored rows (no later than
+-- the data end they were computed at) and E the data end now, those are the users active or
+-- scanning on or after the lookback start (incremental_lookback_days before S), from 29 days
+-- before S to 30 days before E, or from 59 days before S to 60 days before E, and the users
+-- who signed up since the lookback start: about a quarter of the users at 1M.
 
 with
-
-users as (
-    select
-        user_id,
-        signed_up_at,
-        acquisition_channel,
-        segment,
-        device
-    from {{ ref('stg_users') }}
-),
 
 other_scans as (
     -- scans that did not complete (failed): about 3 % of them; the completed ones are counted
@@ -34,6 +35,85 @@ other_scans as (
 
 data_end as (
     select max(date_day) as last_date from {{ ref('int_data_days') }}
+),
+
+{% if is_incremental() %}
+changed_days as (
+    -- S, the lookback start before it, and the days that entered or left a window since S:
+    -- up to 30 days before E, from 29 days before S; up to 60 days before E, from 59 before S
+    select
+        lookback.rebuilt_from,
+        cast({{ dbt.dateadd('day', -59, 'lookback.stored_last_active_date') }} as date)
+            as previous_window_from,
+        cast({{ dbt.dateadd('day', -60, 'data_end.last_date') }} as date) as previous_window_to,
+        cast({{ dbt.dateadd('day', -29, 'lookback.stored_last_active_date') }} as date)
+            as last_window_from,
+        cast({{ dbt.dateadd('day', -30, 'data_end.last_date') }} as date) as last_window_to,
+        data_end.last_date
+    from (
+        select
+            max(last_active_date) as stored_last_active_date,
+            {{ incremental_rebuild_start('last_active_date') }} as rebuilt_from
+        from {{ this }}
+    ) as lookback
+    cross join data_end
+),
+
+changed_dates as (
+    -- each of those days, as rows to join on (a date range in a join condition is a nested
+    -- loop over every active day); every day from 1900-01-01 when no row is stored (S is NULL)
+    select series.series_date as changed_date
+    from (
+        {{ core_date_series(
+            'day',
+            'changed_days',
+            'least(changed_days.rebuilt_from, changed_days.previous_window_from)',
+            'changed_days.last_date'
+        ) }}
+    ) as series
+    cross join changed_days
+    where
+        series.series_date >= changed_days.rebuilt_from
+        or series.series_date
+        between changed_days.previous_window_from and changed_days.previous_window_to
+        or series.series_date
+        between changed_days.last_window_from and changed_days.last_window_to
+),
+
+changed_users as (
+    -- active or scanning on one of those days, or signed up since the lookback start
+    select activity_days.user_id
+    from {{ ref('int_user_activity_days') }} as activity_days
+    inner join changed_dates
+        on activity_days.activity_date = changed_dates.changed_date
+
+    union
+
+    select other_scans.user_id
+    from other_scans
+    inner join changed_dates
+        on cast(other_scans.scanned_at as date) = changed_dates.changed_date
+
+    union
+
+    select signups.user_id
+    from {{ ref('stg_users') }} as signups
+    cross join changed_days
+    where signups.signup_date >= changed_days.rebuilt_from
+),
+{% endif %}
+
+users as (
+    select
+        user_id,
+        signed_up_at,
+        acquisition_channel,
+        segment,
+        device
+    from {{ ref('stg_users') }}
+    {% if is_incremental() %}
+        where user_id in (select changed_users.user_id from changed_users)
+    {% endif %}
 ),
 
 activity_totals as (
