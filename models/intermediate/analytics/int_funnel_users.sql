@@ -13,21 +13,24 @@
 -- Incremental by user_id (macros/incremental_by_key.sql): a nightly run rewrites the rows of
 -- the users new days can change, from all their events. With R the lookback start
 -- (incremental_lookback_days before the newest signup day in the table), those are the users
--- who signed up 30 days or less before R (their scan, activation and conversion windows are
--- still open), the users with a subscription started 30 days or less before R or ended since
--- R (first payment, and retention, whose day 30 may now be inside the data), and the users
--- whose first visit in int_visitors is not the one in their row (a visitor who came back
--- signed in as another user). Only the users who signed up 30 days or less before R have scans
--- read: the first 14 days of the others ended before R, so their scanned and activated times
--- are the ones in their stored row.
+-- who signed up 14 days or less before R (their scan and activation windows are still open),
+-- the users with a subscription started 30 days or less before R or ended since R (first
+-- payment, hence conversion, and retention, whose day 30 may now be inside the data), and the
+-- users whose first visit in int_visitors is not the one in their row (a visitor who came back
+-- signed in as another user). A user who signed up earlier and has none of these keeps their
+-- row: their first 14 days ended before R, and a conversion needs a payment. Only the users
+-- who signed up 14 days or less before R have scans read; the others' scanned and activated
+-- times are the ones in their stored row.
 
 with
 
 {% if is_incremental() %}
 rebuild_start as (
-    -- R, and 30 days before it: a user who signed up since then still has a window open
+    -- R; 14 days before it (a user who signed up since then can still scan or activate) and
+    -- 30 days before it (a subscription started since then can still convert or retain)
     select
         rebuilt_from,
+        {{ dbt.dateadd('day', -14, 'rebuilt_from') }} as scan_windows_from,
         {{ dbt.dateadd('day', -30, 'rebuilt_from') }} as open_windows_from
     from (
         select cast({{ incremental_rebuild_start('signup_date') }} as timestamp) as rebuilt_from
@@ -54,7 +57,7 @@ scans as (
     from {{ ref('stg_scans') }}
     {% if is_incremental() %}
         -- the scans of the users whose scans are read (scanning_users below)
-        where scanned_at >= (select rebuild_start.open_windows_from from rebuild_start)
+        where scanned_at >= (select rebuild_start.scan_windows_from from rebuild_start)
     {% endif %}
 ),
 
@@ -92,7 +95,7 @@ changed_users as (
     from signups
     where
         signups.signed_up_at
-        >= (select rebuild_start.open_windows_from from rebuild_start)
+        >= (select rebuild_start.scan_windows_from from rebuild_start)
 
     union
 
@@ -135,7 +138,7 @@ scanning_users as (
     {% if is_incremental() %}
         where
             signed_up_at
-            >= (select rebuild_start.open_windows_from from rebuild_start)
+            >= (select rebuild_start.scan_windows_from from rebuild_start)
     {% endif %}
 ),
 
@@ -210,7 +213,7 @@ scan_stages as (
         where
             previous_rows.user_id in (select users.user_id from users)
             and previous_rows.signed_up_at
-            < (select rebuild_start.open_windows_from from rebuild_start)
+            < (select rebuild_start.scan_windows_from from rebuild_start)
     {% endif %}
 ),
 
