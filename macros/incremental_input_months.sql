@@ -23,39 +23,62 @@
     engines than DuckDB re-aggregate from the lookback month as before; a full build aggregates
     every month, and keeps the fingerprints for the next run.
 
+    A model whose older months can change long after they ended (fct_funnel_monthly: a signup
+    month's users can still convert, or be retained, for two months) gives no `watermark`: every
+    month of its input is fingerprinted and compared, and a month that changed is aggregated
+    again however old it is. Without the fingerprints it aggregates every month.
+
+    A model that recomputes what the days of its lookback touch (fct_user_engagement: the users
+    active on them) keeps the same fingerprints by day, of one or more inputs: a nightly run
+    then starts from the first day whose input changed, usually the new one, instead of the
+    lookback start. The table is `input_days_of_<model>`.
+
     incremental_input_months_config(input, date_column, watermark, columns, whole_inputs):
         the config() arguments: `input` the model aggregated by month on `date_column` (a
         date), `watermark` the model's own date column whose newest value sets the lookback
-        (incremental_by_date.sql), `columns` the input's columns the model reads,
-        `whole_inputs` other models or seeds it reads whole.
-    incremental_first_changed_month(): the first month this run (re)builds, as a date
-        expression: 1900-01-01 on a full build, 9999-12-01 when no month changed.
-    incremental_keep_input_months(): the post-hook that writes the fingerprints.
+        (incremental_by_date.sql), or none to compare every month, `columns` the input's
+        columns the model reads, `whole_inputs` other models or seeds it reads whole: a name
+        (every column is fingerprinted) or {'name': ..., 'columns': [...]}, the columns it
+        reads of one whose other columns change every night (dim_data_coverage's row counts).
+    incremental_input_days_config(inputs, watermark): the same by day, for `inputs` a list of
+        {'input': ..., 'date_column': ..., 'columns': [...]}, fingerprinted together.
+    incremental_first_changed_month(), incremental_first_changed_day(): the first month (day)
+        this run (re)builds, as a date expression: 1900-01-01 on a full build, 9999-12-01 when
+        none changed.
+    incremental_keep_input_months(): the post-hook that writes the fingerprints (either grain).
 -#}
 {% macro incremental_input_months_config(
     input, date_column, watermark, columns, whole_inputs=[]
 ) -%}
-    {{ return(adapter.dispatch('incremental_input_months_config', 'jobmetrics')(
-        input, date_column, watermark, columns, whole_inputs
+    {{ return(incremental_input_periods_config(
+        'month',
+        [{'input': input, 'date_column': date_column, 'columns': columns}],
+        watermark,
+        whole_inputs,
     )) }}
 {%- endmacro %}
 
-{% macro default__incremental_input_months_config(
-    input, date_column, watermark, columns, whole_inputs
-) -%}
-    {#- Other engines re-aggregate from the lookback month (no row hash to compare). -#}
-    {{ return({'input_months': {'watermark': watermark}}) }}
+{% macro incremental_input_days_config(inputs, watermark) -%}
+    {{ return(incremental_input_periods_config('day', inputs, watermark, [])) }}
 {%- endmacro %}
 
-{% macro duckdb__incremental_input_months_config(
-    input, date_column, watermark, columns, whole_inputs
-) -%}
+{% macro incremental_input_periods_config(grain, inputs, watermark, whole_inputs) -%}
+    {{ return(adapter.dispatch('incremental_input_periods_config', 'jobmetrics')(
+        grain, inputs, watermark, whole_inputs
+    )) }}
+{%- endmacro %}
+
+{% macro default__incremental_input_periods_config(grain, inputs, watermark, whole_inputs) -%}
+    {#- Other engines start from the lookback (no row hash to compare). -#}
+    {{ return({'input_periods': {'grain': grain, 'watermark': watermark}}) }}
+{%- endmacro %}
+
+{% macro duckdb__incremental_input_periods_config(grain, inputs, watermark, whole_inputs) -%}
     {{ return({
-        'input_months': {
-            'input': input,
-            'date_column': date_column,
+        'input_periods': {
+            'grain': grain,
+            'inputs': inputs,
             'watermark': watermark,
-            'columns': columns,
             'whole_inputs': whole_inputs,
         },
         'post_hook': ['{{ incremental_keep_input_months() }}'],
@@ -63,100 +86,138 @@
 {%- endmacro %}
 
 {% macro incremental_input_months_relation() -%}
-    {#- Where this model's fingerprints are kept. -#}
+    {#- Where this model's fingerprints are kept: input_months_of_<model> (input_days_of_). -#}
+    {%- set grain = (config.get('input_periods') or {}).get('grain', 'month') -%}
     {{ return(api.Relation.create(
         database=this.database,
         schema=this.schema ~ '_incremental_state',
-        identifier='input_months_of_' ~ this.identifier,
+        identifier='input_' ~ grain ~ 's_of_' ~ this.identifier,
     )) }}
 {%- endmacro %}
 
-{% macro incremental_input_months_select(spec, first_month) -%}
-    {#- Each month's fingerprint of the input from first_month (a date expression) on, and
-        the whole inputs' one fingerprint on every row. -#}
+{% macro incremental_input_months_select(spec, first_period) -%}
+    {#- Each month's (day's) fingerprint of the inputs from first_period (a date expression)
+        on, and the whole inputs' one fingerprint on every row. -#}
+    {%- set period = 'input_' ~ spec['grain'] -%}
     with
     whole_inputs as (
         select
             ''
-            {%- for name in spec['whole_inputs'] %}
+            {%- for whole_input in spec['whole_inputs'] %}
+            {%- set name = whole_input if whole_input is string else whole_input['name'] %}
+            {%- set hashed = 'whole_input' if whole_input is string
+                else whole_input['columns'] | join(', ') %}
             || '{{ name }}:' || (
-                select count(*) || ':' || coalesce(sum(hash(whole_input)), 0)
+                select count(*) || ':' || coalesce(sum(hash({{ hashed }})), 0)
                 from {{ ref(name) }} as whole_input
             ) || ';'
             {%- endfor %} as whole_inputs_fingerprint
+    ),
+    each_input as (
+        {%- for input in spec['inputs'] %}
+        select
+            cast({{ dbt.date_trunc(spec['grain'], input['date_column']) }} as date) as period,
+            {{ incremental_rows_fingerprint(input['columns'] | join(', ')) }}
+        from {{ ref(input['input']) }}
+        where {{ input['date_column'] }} >= {{ first_period }}
+        group by 1
+        {% if not loop.last %}union all{% endif %}
+        {%- endfor %}
     )
     select
-        cast({{ dbt.date_trunc('month', spec['date_column']) }} as date) as input_month,
-        {{ incremental_rows_fingerprint(spec['columns'] | join(', ')) }},
+        each_input.period as {{ period }},
+        cast(sum(each_input.row_count) as bigint) as row_count,
+        sum(each_input.rows_hash) as rows_hash,
         any_value(whole_inputs.whole_inputs_fingerprint) as whole_inputs_fingerprint
-    from {{ ref(spec['input']) }}
+    from each_input
     cross join whole_inputs
-    where {{ spec['date_column'] }} >= {{ first_month }}
     group by 1
 {%- endmacro %}
 
-{% macro incremental_lookback_month(watermark) -%}
-    {#- The month holding the lookback start of this model's table as it is now. -#}
-    cast({{ dbt.date_trunc('month', incremental_lookback_start(this, watermark)) }} as date)
+{% macro incremental_lookback_month(watermark, grain='month') -%}
+    {#- The month (day) holding the lookback start of this model's table as it is now; without
+        a watermark, the first month (every month is compared). -#}
+    {%- if watermark is none -%}
+    cast('1900-01-01' as date)
+    {%- else -%}
+    cast({{ dbt.date_trunc(grain, incremental_lookback_start(this, watermark)) }} as date)
+    {%- endif -%}
 {%- endmacro %}
 
 {% macro incremental_first_changed_month() -%}
-    {%- set spec = config.get('input_months') -%}
+    {{ incremental_first_changed_period() }}
+{%- endmacro %}
+
+{% macro incremental_first_changed_day() -%}
+    {{ incremental_first_changed_period() }}
+{%- endmacro %}
+
+{% macro incremental_first_changed_period() -%}
+    {#- (no config in a dbt unit test: from the lookback start, or every period) -#}
+    {%- set spec = config.get('input_periods') or {} -%}
     {%- if not is_incremental() -%}
     cast('1900-01-01' as date)
     {%- else -%}
+    {%- set kept = none -%}
+    {%- if execute and 'inputs' in spec -%}
     {%- set state = incremental_input_months_relation() -%}
     {%- set kept = adapter.get_relation(
         database=state.database, schema=state.schema, identifier=state.identifier
-    ) if execute and 'input' in spec else none -%}
-    {%- set first_month = incremental_lookback_month(spec['watermark']) -%}
+    ) -%}
+    {%- endif -%}
+    {%- set first_period = incremental_lookback_month(
+        spec.get('watermark'), spec.get('grain', 'month')
+    ) -%}
+    {%- set period = 'input_' ~ spec.get('grain', 'month') -%}
     {%- if kept is none -%}
-    {{ first_month }}
+    {{ first_period }}
     {%- else -%}
     (
         with
-        now_months as (
-            {{ incremental_input_months_select(spec, first_month) }}
+        now_periods as (
+            {{ incremental_input_months_select(spec, first_period) }}
         ),
-        kept_months as (
+        kept_periods as (
             select
-                input_month,
+                {{ period }},
                 row_count,
                 rows_hash,
                 whole_inputs_fingerprint
             from {{ kept }}
-            where input_month >= {{ first_month }}
+            where {{ period }} >= {{ first_period }}
         )
-        -- the first month whose input differs, is new or is gone; none: nothing to rebuild
+        -- the first period whose input differs, is new or is gone; none: nothing to rebuild
         select
             coalesce(
-                min(coalesce(now_months.input_month, kept_months.input_month)),
+                min(coalesce(now_periods.{{ period }}, kept_periods.{{ period }})),
                 cast('9999-12-01' as date)
             )
-        from now_months
-        full outer join kept_months
-            on now_months.input_month = kept_months.input_month
+        from now_periods
+        full outer join kept_periods
+            on now_periods.{{ period }} = kept_periods.{{ period }}
         where
-            now_months.input_month is null
-            or kept_months.input_month is null
-            or now_months.row_count != kept_months.row_count
-            or now_months.rows_hash != kept_months.rows_hash
-            or now_months.whole_inputs_fingerprint != kept_months.whole_inputs_fingerprint
+            now_periods.{{ period }} is null
+            or kept_periods.{{ period }} is null
+            or now_periods.row_count != kept_periods.row_count
+            or now_periods.rows_hash != kept_periods.rows_hash
+            or now_periods.whole_inputs_fingerprint != kept_periods.whole_inputs_fingerprint
     )
     {%- endif -%}
     {%- endif -%}
 {%- endmacro %}
 
 {% macro incremental_keep_input_months() -%}
-    {#- After the build: the fingerprints from the month holding the next run's lookback start
-        (the table as it is now); the next run compares those months. -#}
-    {%- set spec = config.get('input_months') -%}
+    {#- After the build: the fingerprints from the month (day) holding the next run's lookback
+        start (the table as it is now); the next run compares those. -#}
+    {%- set spec = config.get('input_periods') -%}
     {%- if execute -%}
+    {%- set first_period = incremental_lookback_month(spec['watermark'], spec['grain']) -%}
     create schema if not exists {{ incremental_input_months_relation().without_identifier() }};
     create or replace table {{ incremental_input_months_relation() }} as
-    {{ incremental_input_months_select(spec, incremental_lookback_month(spec['watermark'])) }};
-    {%- set about = 'Not a mart: each month of ' ~ spec['input'] ~ ' as ' ~ this.identifier
-        ~ ' last aggregated it (macros/incremental_input_months.sql)' %}
+    {{ incremental_input_months_select(spec, first_period) }};
+    {%- set about = 'Not a mart: each ' ~ spec['grain'] ~ ' of '
+        ~ spec['inputs'] | map(attribute='input') | join(' and ') ~ ' as ' ~ this.identifier
+        ~ ' last read it (macros/incremental_input_months.sql)' %}
     comment on table {{ incremental_input_months_relation() }} is '{{ about }}'
     {%- endif -%}
 {%- endmacro %}

@@ -18,9 +18,9 @@ MODELS_AND_SEEDS = [
     "unit_test",
 ]
 BUILD_TIMEOUT_S = 300
-# The models built incrementally: by day, fct_scans_by_dimension, fct_signup_cohort_activity and
-# int_paid_customer_months by month (macros/incremental_by_date.sql), and by visitor or user
-# (macros/incremental_by_key.sql).
+# The models built incrementally: by day, fct_scans_by_dimension, fct_signup_cohort_activity,
+# int_paid_customer_months and fct_funnel_monthly by month (macros/incremental_by_date.sql), and
+# by visitor or user (macros/incremental_by_key.sql).
 INCREMENTAL_MODELS = (
     "fct_scans",
     "fct_sessions",
@@ -29,6 +29,7 @@ INCREMENTAL_MODELS = (
     "fct_scans_by_dimension",
     "fct_signup_cohort_activity",
     "int_paid_customer_months",
+    "fct_funnel_monthly",
     "int_visitors",
     "int_funnel_users",
     "int_user_activity_totals",

@@ -28,7 +28,7 @@ and one after late scans in that month aggregates it again.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import duckdb
@@ -292,12 +292,13 @@ def month_skip(builds: dict, tmp_path_factory: pytest.TempPathFactory) -> dict:
     nightly = live.rename(folder / "nightly.duckdb")
     # the full refresh into a new file at the same path
     dbt_build(raw, live, target, *SCANS_BY_DIMENSION, "--full-refresh")
+    refreshed = live.rename(folder / "refreshed.duckdb")  # the path is funnel_months' now
     return {
         "first": first,
         "after_new_day": after_new_day,
         "after_late_scans": after_late_scans,
         "nightly": nightly,
-        "refreshed": live,
+        "refreshed": refreshed,
     }
 
 
@@ -329,5 +330,228 @@ def test_late_scans_in_a_month_get_it_aggregated_again(month_skip: dict) -> None
     assert {
         "fct_scans_by_dimension",
         "main_incremental_state.input_months_of_fct_scans_by_dimension",
+    } <= set(tables)
+    assert not differences, f"rows only in the nightly / only in the full refresh: {differences}"
+
+
+FUNNEL_START = date(2025, 1, 1)
+FUNNEL_DAYS = 149  # to 2025-05-29; the night of 2025-05-30 matures March (60 days after its end)
+JANUARY = date(2025, 1, 1)
+MARCH = date(2025, 3, 1)
+FUNNEL = ["--select", "+fct_funnel_monthly"]
+
+
+def funnel_rows(warehouse: Path, month: date) -> dict[tuple[str, str, str], tuple]:
+    """(dimension, dimension_value, stage) → (users, median hours, is_mature) of one month."""
+    rows = query(
+        warehouse,
+        "select dimension, dimension_value, stage, users, median_hours_from_previous_stage,"
+        " is_mature from fct_funnel_monthly where funnel_month = ?",
+        [month],
+    )
+    return {row[:3]: row[3:] for row in rows}
+
+
+def link_visitor_to_user(raw: Path, month: date) -> int:
+    """A session on the data's last day in which an anonymous visitor who first came in `month`
+    signs in as a user of that month who signed up later: the user's first visit moves back
+    to the visitor's, long after they signed up. Returns the user's id."""
+    sessions = pq.read_table(raw / "raw_sessions.parquet")
+    users = pq.read_table(raw / "raw_users.parquet").to_pylist()
+    first_sessions: dict[int, dict] = {}
+    linked = set()
+    for session in sessions.to_pylist():
+        if session["user_id"] is not None:
+            linked.add(session["visitor_id"])
+        first = first_sessions.get(session["visitor_id"])
+        if first is None or session["started_at"] < first["started_at"]:
+            first_sessions[session["visitor_id"]] = session
+    visitor = min(
+        (
+            first
+            for visitor_id, first in first_sessions.items()
+            if visitor_id not in linked and first["started_at"].date().replace(day=1) == month
+        ),
+        key=lambda first: first["started_at"],
+    )
+    user = max(
+        (u for u in users if u["signed_up_at"].date().replace(day=1) == month),
+        key=lambda u: u["signed_up_at"],
+    )
+    assert visitor["started_at"] < user["signed_up_at"]
+    last_day = max(session["started_at"] for session in first_sessions.values()).date()
+    session = {
+        **visitor,
+        "session_id": pc.max(sessions["session_id"]).as_py() + 1,
+        "user_id": user["user_id"],
+        "started_at": datetime.combine(last_day, time(12)),
+    }
+    new = pa.Table.from_pylist([session], schema=sessions.schema)
+    pq.write_table(pa.concat_tables([sessions, new]), raw / "raw_sessions.parquet")
+    return user["user_id"]
+
+
+@pytest.fixture(scope="module")
+def funnel_months(builds: dict, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Full build to 2025-05-29; January's stored signups row (slice 'all') marked (users =
+    -1); nightly run on 2025-05-30; then a session on that day links an anonymous January
+    visitor to a January user, and a nightly run again; then a full refresh."""
+    folder = tmp_path_factory.mktemp("funnel_months")
+    raw, live, target = folder / "raw", builds["live"], builds["target"]
+    generate(raw, users=400, days=FUNNEL_DAYS, start_date=FUNNEL_START, seed=SEED)
+    dbt_build(raw, live, target, *FUNNEL)
+    march_before = funnel_rows(live, MARCH)
+    con = duckdb.connect(str(live))
+    try:
+        # a run that aggregates January again writes its real count over this
+        con.execute(
+            "update fct_funnel_monthly set users = -1 where funnel_month = ?"
+            " and dimension = 'all' and stage = 'signups'",
+            [JANUARY],
+        )
+    finally:
+        con.close()
+    append_days(raw, 1)
+    first = dbt_build(raw, live, target, *FUNNEL)
+    after_new_day = {month: funnel_rows(live, month) for month in (JANUARY, MARCH)}
+    linked_user = link_visitor_to_user(raw, JANUARY)
+    dbt_build(raw, live, target, *FUNNEL)
+    after_link = funnel_rows(live, JANUARY)
+    linked = query(
+        live, "select first_visit_at from int_funnel_users where user_id = ?", [linked_user]
+    )
+    nightly = live.rename(folder / "nightly.duckdb")
+    dbt_build(raw, live, target, *FUNNEL, "--full-refresh")
+    refreshed = live.rename(folder / "refreshed.duckdb")
+    return {
+        "first": first,
+        "march_before": march_before,
+        "after_new_day": after_new_day,
+        "after_link": after_link,
+        "linked_first_visit": linked,
+        "nightly": nightly,
+        "refreshed": refreshed,
+    }
+
+
+def test_a_funnel_month_whose_users_did_not_change_is_not_aggregated_again(
+    funnel_months: dict,
+) -> None:
+    (model,) = [
+        result
+        for result in funnel_months["first"]["results"]
+        if result["unique_id"].endswith(".fct_funnel_monthly")
+    ]
+    assert ran_incrementally(funnel_months["first"], ("fct_funnel_monthly",)) == {
+        "fct_funnel_monthly": True
+    }
+    assert "input_months_of_fct_funnel_monthly" in model["compiled_code"]
+    january = funnel_months["after_new_day"][JANUARY]
+    assert january["all", "all", "signups"][0] == -1, "January's users did not change"
+
+
+def test_a_funnel_month_is_marked_mature_on_the_night_it_matures(funnel_months: dict) -> None:
+    before, after = funnel_months["march_before"], funnel_months["after_new_day"][MARCH]
+    # 2025-05-29 is 59 days after March; 2025-05-30 the 60th
+    assert {row[2] for row in before.values()} == {False}
+    assert {row[2] for row in after.values()} == {True}
+    assert {key: row[:2] for key, row in after.items()} == {
+        key: row[:2] for key, row in before.items()
+    }
+
+
+def test_a_user_linked_to_an_earlier_visit_gets_their_signup_month_aggregated_again(
+    funnel_months: dict,
+) -> None:
+    ((first_visit_at,),) = funnel_months["linked_first_visit"]
+    assert first_visit_at.date().replace(day=1) == JANUARY
+    after = funnel_months["after_link"]
+    assert after["all", "all", "signups"][0] > 0
+    tables, differences = differing_tables(
+        funnel_months["nightly"], funnel_months["refreshed"], float_decimals=9
+    )
+    assert {
+        "fct_funnel_monthly",
+        "main_incremental_state.input_months_of_fct_funnel_monthly",
+    } <= set(tables)
+    assert not differences, f"rows only in the nightly / only in the full refresh: {differences}"
+
+
+ENGAGEMENT_DAYS = 60  # 2025-01-01 to 2025-03-01
+ENGAGEMENT = ["--select", "+fct_user_engagement"]
+
+
+@pytest.fixture(scope="module")
+def engagement_days(builds: dict, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Full build to 2025-03-01; one day appended; the stored row of a user active two days
+    before the data end (a day of the lookback that did not change) and on none of the days
+    whose windows move is marked (days_active + 1000); nightly run; the mark taken off again;
+    then a full refresh."""
+    folder = tmp_path_factory.mktemp("engagement_days")
+    raw, live, target = folder / "raw", builds["live"], builds["target"]
+    generate(raw, users=400, days=ENGAGEMENT_DAYS, start_date=START, seed=SEED)
+    dbt_build(raw, live, target, *ENGAGEMENT)
+    (data_end,) = query(live, "select max(last_active_date) from fct_user_engagement")[0]
+    append_days(raw, 1)
+    new_day = data_end + timedelta(days=1)
+    active_on_new_day = {
+        row["user_id"]
+        for name, column in (("raw_sessions", "started_at"), ("raw_scans", "scanned_at"))
+        for row in pq.read_table(raw / f"{name}.parquet", columns=["user_id", column]).to_pylist()
+        if row[column].date() == new_day
+    }
+    moving = [data_end - timedelta(days=29), data_end - timedelta(days=59)]
+    candidates = query(
+        live,
+        "select user_id from int_user_activity_days group by user_id"
+        " having max(activity_date) = ? and count(*) filter (activity_date in (?, ?)) = 0",
+        [data_end - timedelta(days=2), *moving],
+    )
+    marked = next(user for (user,) in candidates if user not in active_on_new_day)
+    con = duckdb.connect(str(live))
+    try:
+        con.execute(
+            "update fct_user_engagement set days_active = days_active + 1000 where user_id = ?",
+            [marked],
+        )
+    finally:
+        con.close()
+    first = dbt_build(raw, live, target, *ENGAGEMENT)
+    (after,) = query(
+        live, "select days_active from fct_user_engagement where user_id = ?", [marked]
+    )
+    con = duckdb.connect(str(live))
+    try:
+        con.execute(
+            "update fct_user_engagement set days_active = days_active - 1000 where user_id = ?",
+            [marked],
+        )
+    finally:
+        con.close()
+    nightly = live.rename(folder / "nightly.duckdb")
+    dbt_build(raw, live, target, *ENGAGEMENT, "--full-refresh")
+    refreshed = live.rename(folder / "refreshed.duckdb")
+    return {"first": first, "marked_after": after[0], "nightly": nightly, "refreshed": refreshed}
+
+
+def test_users_of_lookback_days_that_did_not_change_are_not_recomputed(
+    engagement_days: dict,
+) -> None:
+    (model,) = [
+        result
+        for result in engagement_days["first"]["results"]
+        if result["unique_id"].endswith(".fct_user_engagement")
+    ]
+    assert ran_incrementally(engagement_days["first"], ("fct_user_engagement",)) == {
+        "fct_user_engagement": True
+    }
+    assert "input_days_of_fct_user_engagement" in model["compiled_code"]
+    assert engagement_days["marked_after"] >= 1000, "the user's days did not change"
+    tables, differences = differing_tables(
+        engagement_days["nightly"], engagement_days["refreshed"], float_decimals=9
+    )
+    assert {
+        "fct_user_engagement",
+        "main_incremental_state.input_days_of_fct_user_engagement",
     } <= set(tables)
     assert not differences, f"rows only in the nightly / only in the full refresh: {differences}"

@@ -1,4 +1,26 @@
 {{ config(**incremental_by_key_config('user_id')) }}
+{{ config(**incremental_input_days_config(
+    [
+        {
+            'input': 'int_user_activity_days',
+            'date_column': 'activity_date',
+            'columns': [
+                'user_id',
+                'activity_date',
+                'completed_scans',
+                'first_completed_scan_at',
+                'last_completed_scan_at',
+                'is_paying',
+            ],
+        },
+        {
+            'input': 'fct_scans',
+            'date_column': 'scan_date',
+            'columns': ['user_id', 'scanned_at', 'status'],
+        },
+    ],
+    'last_active_date',
+)) }}
 
 -- One row per user: lifetime and recent scanning, active days and an engagement tier as of
 -- the last day of data. Tiers, by completed scans in the last 30 days of data:
@@ -19,7 +41,10 @@
 -- the data end they were computed at) and E the data end now, those are the users active or
 -- scanning on or after the lookback start (incremental_lookback_days before S), from 29 days
 -- before S to 30 days before E, or from 59 days before S to 60 days before E, and the users
--- who signed up since the lookback start: about a quarter of the users at 1M.
+-- who signed up since the lookback start: about a quarter of the users at 1M. Of the lookback's
+-- days, only those from the first whose active days or scans changed since the last run are
+-- read (macros/incremental_input_months.sql: a fingerprint of each day of the lookback is kept
+-- beside the table), usually the new day alone: at 1M users 150k users instead of 289k a night.
 
 with
 
@@ -39,10 +64,13 @@ data_end as (
 
 {% if is_incremental() %}
 changed_days as (
-    -- S, the lookback start before it, and the days that entered or left a window since S:
-    -- up to 30 days before E, from 29 days before S; up to 60 days before E, from 59 before S
+    -- S, the lookback start before it, the first day from it whose input changed, and the days
+    -- that entered or left a window since S: up to 30 days before E, from 29 days before S; up
+    -- to 60 days before E, from 59 before S
     select
         lookback.rebuilt_from,
+        greatest(lookback.rebuilt_from, {{ incremental_first_changed_day() }})
+            as first_changed_day,
         cast({{ dbt.dateadd('day', -59, 'lookback.stored_last_active_date') }} as date)
             as previous_window_from,
         cast({{ dbt.dateadd('day', -60, 'data_end.last_date') }} as date) as previous_window_to,
@@ -73,7 +101,7 @@ changed_dates as (
     ) as series
     cross join changed_days
     where
-        series.series_date >= changed_days.rebuilt_from
+        series.series_date >= changed_days.first_changed_day
         or series.series_date
         between changed_days.previous_window_from and changed_days.previous_window_to
         or series.series_date
