@@ -152,6 +152,16 @@ def stored_lookback_scans(warehouse: Path) -> list[tuple[int, date]]:
     )
 
 
+def stored_invoices(warehouse: Path) -> list[tuple[str, date, int]]:
+    """(invoice_id, issued_date, a hash of the whole row) of fct_invoices, in the table's
+    storage order (rowid)."""
+    return query(
+        warehouse,
+        "select invoice_id, issued_date, hash(invoices) from fct_invoices as invoices"
+        " order by rowid",
+    )
+
+
 @pytest.fixture(scope="module")
 def builds(tmp_path_factory: pytest.TempPathFactory) -> dict:
     folder = tmp_path_factory.mktemp("incremental")
@@ -163,6 +173,7 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict:
     live, target = folder / "jobmetrics.duckdb", folder / "target"
     dbt_build(raw, live, target)
     stored_before = stored_lookback_scans(live)
+    invoices_before = stored_invoices(live)
     spoil_paid_customer_months(live)
     paid_months_before = stored_paid_customer_months(live)
 
@@ -182,6 +193,7 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> dict:
         "manifest": manifest,
         "stored_before": stored_before,
         "paid_months_before": paid_months_before,
+        "invoices_before": invoices_before,
         "corrected_scan_id": corrected_scan_id,
     }
 
@@ -224,6 +236,23 @@ def test_incremental_build_replaces_only_the_days_that_changed(builds: dict) -> 
         START + timedelta(days=DAYS - 1 + n) for n in range(1, APPENDED_DAYS + 1)
     }
     assert builds["corrected_scan_id"] in {scan_id for scan_id, _ in rewritten}
+
+
+def test_invoices_are_written_again_only_on_the_days_that_changed(builds: dict) -> None:
+    before = builds["invoices_before"]
+    refreshed = stored_invoices(builds["refreshed"])
+    # the issue days with a row only before or only in the full refresh: new invoices, and
+    # older ones whose status or payment moved on (the build selects every day)
+    changed_days = {day for _, day, _ in set(before) ^ set(refreshed)}
+    new_days = {day for _, day, _ in refreshed} - {day for _, day, _ in before}
+    assert new_days and changed_days - new_days, "days before the new ones changed too"
+    kept = [row for row in before if row[1] not in changed_days]
+    assert len(kept) > len(before) / 2
+    after = stored_invoices(builds["incremental"])
+    # rewriting every day would have written them all again, in another order
+    assert after[: len(kept)] == kept
+    assert {day for _, day, _ in after[len(kept) :]} == changed_days
+    assert sorted(after) == sorted(refreshed)
 
 
 def test_a_customer_month_that_did_not_change_keeps_its_stored_row(builds: dict) -> None:

@@ -1,5 +1,15 @@
+{{ config(**incremental_by_key_config('issued_date')) }}
+
 -- One row per invoice, with the plan and billing cycle of the subscription it bills: the event
 -- table for "what did this customer pay, and which payments failed".
+--
+-- Incremental by issue day (macros/incremental_by_key.sql), re-selecting every day: an
+-- invoice's status, attempts and payment change for weeks after it is issued (retries,
+-- recoveries), with no column that says when, so every night selects all invoices, compares
+-- each day's with the stored ones and replaces only the days that differ
+-- (macros/incremental_replace_changed.sql). Selecting them costs less than writing them: on
+-- the 1M night of 29 January 0.35 s against 0.65 s as a table (11 days changed, 32k of the
+-- 554k rows). A plain table on Spark.
 
 with
 
