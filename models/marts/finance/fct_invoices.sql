@@ -8,8 +8,8 @@
 -- recoveries), with no column that says when, so every night selects all invoices, compares
 -- each day's with the stored ones and replaces only the days that differ
 -- (macros/incremental_replace_changed.sql). Selecting them costs less than writing them: on
--- the 1M night of 29 January 0.35 s against 0.65 s as a table (11 days changed, 32k of the
--- 554k rows). A plain table on Spark.
+-- the 1M night of 29 January, one thread, 0.35 s against 0.65 s as a table (11 days changed, 32k
+-- of the 554k rows). A plain table on Spark.
 
 with
 
