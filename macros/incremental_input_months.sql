@@ -42,9 +42,9 @@
         reads of one whose other columns change every night (dim_data_coverage's row counts).
     incremental_input_days_config(inputs, watermark): the same by day, for `inputs` a list of
         {'input': ..., 'date_column': ..., 'columns': [...]}, fingerprinted together.
-    incremental_first_changed_month(), incremental_first_changed_day(): the first month (day)
-        this run (re)builds, as a date expression: 1900-01-01 on a full build, 9999-12-01 when
-        none changed.
+    incremental_first_changed_period(): the first month (day, by the model's config) this run
+        (re)builds, as a date expression: 1900-01-01 on a full build, 9999-12-01 when none
+        changed.
     incremental_keep_input_months(): the post-hook that writes the fingerprints (either grain).
 -#}
 {% macro incremental_input_months_config(
@@ -142,14 +142,6 @@
     {%- else -%}
     cast({{ dbt.date_trunc(grain, incremental_lookback_start(this, watermark)) }} as date)
     {%- endif -%}
-{%- endmacro %}
-
-{% macro incremental_first_changed_month() -%}
-    {{ incremental_first_changed_period() }}
-{%- endmacro %}
-
-{% macro incremental_first_changed_day() -%}
-    {{ incremental_first_changed_period() }}
 {%- endmacro %}
 
 {% macro incremental_first_changed_period() -%}

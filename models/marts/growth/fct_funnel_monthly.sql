@@ -70,7 +70,7 @@ rebuilt_months as (
     -- the first month this run writes
     select
         least(
-            {{ incremental_first_changed_month() }},
+            {{ incremental_first_changed_period() }},
             {{ incremental_lookback_month('funnel_month') }},
             coalesce(newly_mature.first_month, cast('9999-12-01' as date))
         ) as rebuild_from

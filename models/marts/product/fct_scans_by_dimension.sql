@@ -32,7 +32,7 @@ with
 rebuilt_months as (
     -- the first month this run writes: every month on a full build; from the lookback month,
     -- the first whose scans (or keyword bands) changed on an incremental one
-    select {{ incremental_first_changed_month() }} as rebuild_from
+    select {{ incremental_first_changed_period() }} as rebuild_from
 ),
 
 scans as (

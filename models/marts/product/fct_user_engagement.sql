@@ -69,7 +69,7 @@ changed_days as (
     -- to 60 days before E, from 59 before S
     select
         lookback.rebuilt_from,
-        greatest(lookback.rebuilt_from, {{ incremental_first_changed_day() }})
+        greatest(lookback.rebuilt_from, {{ incremental_first_changed_period() }})
             as first_changed_day,
         cast({{ dbt.dateadd('day', -59, 'lookback.stored_last_active_date') }} as date)
             as previous_window_from,
