@@ -19,7 +19,8 @@
     The fingerprints are a table `input_months_of_<model>` in the schema named after the model's
     with `_incremental_state` (main_incremental_state: out of the way of the marts, and not
     named like one), written by a post-hook after every build of the model, full or incremental,
-    in the same transaction. A model without them (the first build after an upgrade) and other
+    in the same transaction. The schema is created when a run starts (on-run-start): two models
+    that created it at the same time would fail the second with a write-write conflict. A model without them (the first build after an upgrade) and other
     engines than DuckDB re-aggregate from the lookback month as before; a full build aggregates
     every month, and keeps the fingerprints for the next run.
 
@@ -31,7 +32,11 @@
     A model that recomputes what the days of its lookback touch (fct_user_engagement: the users
     active on them) keeps the same fingerprints by day, of one or more inputs: a nightly run
     then starts from the first day whose input changed, usually the new one, instead of the
-    lookback start. The table is `input_days_of_<model>`.
+    lookback start. The table is `input_days_of_<model>`. So does int_visitors, which reads the
+    sessions of the lookback days: a day whose sessions are the same as when it read them
+    changes no visitor. At 1M users it then reads 90k sessions a night instead of 410k, and
+    takes 0.47–0.54 s instead of 0.84–0.87 s. (fct_scans and fct_sessions, which select the
+    lookback's raw rows too, gain nothing: fingerprinting the days costs what it saves.)
 
     incremental_input_months_config(input, date_column, watermark, columns, whole_inputs):
         the config() arguments: `input` the model aggregated by month on `date_column` (a
@@ -45,7 +50,12 @@
     incremental_first_changed_period(): the first month (day, by the model's config) this run
         (re)builds, as a date expression: 1900-01-01 on a full build, 9999-12-01 when none
         changed.
+    incremental_changed_condition_at(timestamp_column): the same day as a condition on a raw
+        timestamp (`true` on a full build), as incremental_lookback_condition_at
+        (incremental_by_date.sql) gives the lookback start: Parquet row groups before it are
+        skipped.
     incremental_keep_input_months(): the post-hook that writes the fingerprints (either grain).
+    incremental_create_state_schema(): the on-run-start hook that creates their schema.
 -#}
 {% macro incremental_input_months_config(
     input, date_column, watermark, columns, whole_inputs=[]
@@ -198,6 +208,14 @@
     {%- endif -%}
 {%- endmacro %}
 
+{% macro incremental_changed_condition_at(timestamp_column) -%}
+    {%- if is_incremental() -%}
+    {{ timestamp_column }} >= cast({{ incremental_first_changed_period() }} as timestamp)
+    {%- else -%}
+    true
+    {%- endif -%}
+{%- endmacro %}
+
 {% macro incremental_keep_input_months() -%}
     {#- After the build: the fingerprints from the month (day) holding the next run's lookback
         start (the table as it is now); the next run compares those. -#}
@@ -212,4 +230,19 @@
         ~ ' last read it (macros/incremental_input_months.sql)' %}
     comment on table {{ incremental_input_months_relation() }} is '{{ about }}'
     {%- endif -%}
+{%- endmacro %}
+
+{% macro incremental_create_state_schema() -%}
+    {{ return(adapter.dispatch('incremental_create_state_schema', 'jobmetrics')()) }}
+{%- endmacro %}
+
+{% macro default__incremental_create_state_schema() -%}
+    {#- Other engines keep no fingerprints. -#}
+    select 1
+{%- endmacro %}
+
+{% macro duckdb__incremental_create_state_schema() -%}
+    create schema if not exists {{ api.Relation.create(
+        database=target.database, schema=target.schema ~ '_incremental_state'
+    ) }}
 {%- endmacro %}

@@ -26,7 +26,9 @@ leaves the previous month's stored rows as they are on the new month's first day
 it again after late scans in it; fct_funnel_monthly leaves a signup month whose users did not
 change, marks the month that matures that night, and aggregates a five-month-old signup month
 again when one of its users is linked to an earlier visit; fct_user_engagement does not
-recompute a user active only on a day of the lookback that did not change.
+recompute a user active only on a day of the lookback that did not change; int_visitors does
+not read the sessions of a lookback day that did not change again, and does read a day that
+did, with no new day at all.
 """
 
 from __future__ import annotations
@@ -277,6 +279,8 @@ SKIP_DAYS = 151  # to 2025-02-28, a month's last day
 FEBRUARY = date(2025, 2, 1)
 OCTOBER = date(2024, 10, 1)  # its signups' windows closed by 2024-12-30
 DECEMBER = date(2024, 12, 1)  # matures on the night of 2025-03-01 (60 days after its end)
+# a day of the lookback of both nights (from 2025-02-25, then from 2025-02-26)
+MARKED_DAY = date(2025, 2, 27)
 SKIPPING_MODELS = [
     "--select",
     "+fct_scans_by_dimension +fct_funnel_monthly +fct_user_engagement",
@@ -344,10 +348,28 @@ def quiet_user(warehouse: Path, raw: Path, data_end: date) -> int:
     return next(user for (user,) in candidates if user not in active_on_new_day)
 
 
-def link_visitor_to_user(raw: Path, month: date) -> int:
-    """A session on the data's last day in which an anonymous visitor who first came in `month`
-    signs in as a user of that month who signed up later: the user's first visit moves back
-    to the visitor's, long after they signed up. Returns the user's id."""
+def marked_visitor(warehouse: Path) -> tuple[str, str]:
+    """A visitor of int_visitors whose sessions, in the raw files, are all on MARKED_DAY, and
+    their device."""
+    return query(
+        warehouse,
+        "select visitor_id, device from int_visitors where first_visit_date = ?"
+        " and visitor_id not in (select visitor_id from stg_sessions"
+        " where cast(started_at as date) != ?) order by visitor_id limit 1",
+        [MARKED_DAY, MARKED_DAY],
+    )[0]
+
+
+def visitor_device(warehouse: Path, visitor_id: str) -> str:
+    """The device of a visitor's row in int_visitors."""
+    (row,) = query(warehouse, "select device from int_visitors where visitor_id = ?", [visitor_id])
+    return row[0]
+
+
+def link_visitor_to_user(raw: Path, month: date, day: date) -> int:
+    """A session on `day` in which an anonymous visitor who first came in `month` signs in as a
+    user of that month who signed up later: the user's first visit moves back to the
+    visitor's, long after they signed up. Returns the user's id."""
     sessions = pq.read_table(raw / "raw_sessions.parquet")
     users = pq.read_table(raw / "raw_users.parquet").to_pylist()
     first_sessions: dict[int, dict] = {}
@@ -371,12 +393,11 @@ def link_visitor_to_user(raw: Path, month: date) -> int:
         key=lambda u: u["signed_up_at"],
     )
     assert visitor["started_at"] < user["signed_up_at"]
-    last_day = max(session["started_at"] for session in first_sessions.values()).date()
     session = {
         **visitor,
         "session_id": pc.max(sessions["session_id"]).as_py() + 1,
         "user_id": user["user_id"],
-        "started_at": datetime.combine(last_day, time(12)),
+        "started_at": datetime.combine(day, time(12)),
     }
     new = pa.Table.from_pylist([session], schema=sessions.schema)
     pq.write_table(pa.concat_tables([sessions, new]), raw / "raw_sessions.parquet")
@@ -386,13 +407,15 @@ def link_visitor_to_user(raw: Path, month: date) -> int:
 @pytest.fixture(scope="module")
 def skips(builds: dict, tmp_path_factory: pytest.TempPathFactory) -> dict:
     """The models that skip what did not change, on one small data set: full build to
-    2025-02-28, then three stored rows marked: February's 'all' row of fct_scans_by_dimension
+    2025-02-28, then stored rows marked: February's 'all' row of fct_scans_by_dimension
     (scans = -1), October's signups row of fct_funnel_monthly (users = -1) and the row of a user
-    of fct_user_engagement active only on a lookback day (days_active + 1000). Nightly run on
-    2025-03-01; the user's mark taken off again; late scans on 2025-02-27 and a session on
-    2025-03-01 that links an anonymous October visitor to an October user; nightly run again;
-    then a full refresh. At the warehouse path and with the target folder of `builds`, so dbt
-    parses the project partially (the raw folder changed) instead of from scratch."""
+    of fct_user_engagement active only on a lookback day (days_active + 1000), and the device
+    of a visitor of int_visitors whose sessions are all on MARKED_DAY ('marked'). Nightly run
+    on 2025-03-01; the user's and the visitor's marks taken off again; late scans on
+    MARKED_DAY and a session on 2025-02-28 that links an anonymous October visitor to an
+    October user; a nightly run again, with no new day; then a full refresh. At the warehouse
+    path and with the target folder of `builds`, so dbt parses the project partially (the raw
+    folder changed) instead of from scratch."""
     folder = tmp_path_factory.mktemp("skips")
     raw, live, target = folder / "raw", builds["live"], builds["target"]
     generate(raw, users=400, days=SKIP_DAYS, start_date=SKIP_START, seed=SEED)
@@ -418,6 +441,8 @@ def skips(builds: dict, tmp_path_factory: pytest.TempPathFactory) -> dict:
         "update fct_user_engagement set days_active = days_active + 1000 where user_id = ?",
         [user],
     )
+    visitor, device = marked_visitor(live)
+    update(live, "update int_visitors set device = 'marked' where visitor_id = ?", [visitor])
     first = dbt_build(raw, live, target, *SKIPPING_MODELS)
     after_new_day = {
         "scans": month_rows(live),
@@ -425,14 +450,16 @@ def skips(builds: dict, tmp_path_factory: pytest.TempPathFactory) -> dict:
         "user_days_active": query(
             live, "select days_active from fct_user_engagement where user_id = ?", [user]
         )[0][0],
+        "visitor_device": visitor_device(live, visitor),
     }
     update(
         live,
         "update fct_user_engagement set days_active = days_active - 1000 where user_id = ?",
         [user],
     )
-    add_late_scans(raw, date(2025, 2, 27), 3)
-    linked_user = link_visitor_to_user(raw, OCTOBER)
+    update(live, "update int_visitors set device = ? where visitor_id = ?", [device, visitor])
+    add_late_scans(raw, MARKED_DAY, 3)
+    linked_user = link_visitor_to_user(raw, OCTOBER, data_end)
     dbt_build(raw, live, target, *SKIPPING_MODELS)
     after_late_data = {
         "scans": month_rows(live),
@@ -460,14 +487,18 @@ def compiled_code(run_results: dict, model: str) -> str:
     return result["compiled_code"]
 
 
+KEPT_FINGERPRINTS = {
+    "fct_scans_by_dimension": "input_months_of_fct_scans_by_dimension",
+    "fct_funnel_monthly": "input_months_of_fct_funnel_monthly",
+    "fct_user_engagement": "input_days_of_fct_user_engagement",
+    "int_visitors": "input_days_of_int_visitors",
+}
+
+
 def test_the_skipping_models_ran_incrementally_with_their_fingerprints(skips: dict) -> None:
-    models = ("fct_scans_by_dimension", "fct_funnel_monthly", "fct_user_engagement")
+    models = tuple(KEPT_FINGERPRINTS)
     assert ran_incrementally(skips["first"], models) == dict.fromkeys(models, True)
-    for model, kept in (
-        ("fct_scans_by_dimension", "input_months_of_fct_scans_by_dimension"),
-        ("fct_funnel_monthly", "input_months_of_fct_funnel_monthly"),
-        ("fct_user_engagement", "input_days_of_fct_user_engagement"),
-    ):
+    for model, kept in KEPT_FINGERPRINTS.items():
         assert kept in compiled_code(skips["first"], model)
 
 
@@ -504,6 +535,8 @@ def test_a_funnel_month_is_marked_mature_on_the_night_it_matures(skips: dict) ->
 def test_a_user_linked_to_an_earlier_visit_gets_their_signup_month_aggregated_again(
     skips: dict,
 ) -> None:
+    # the session is on 2025-02-28, a day of the lookback, and no new day came: int_visitors
+    # reads that day's sessions again because they changed
     assert skips["after_late_data"]["linked_first_visit"].date().replace(day=1) == OCTOBER
     assert skips["after_late_data"]["funnel"]["all", "all", "signups"][0] > 0
 
@@ -512,14 +545,13 @@ def test_users_of_lookback_days_that_did_not_change_are_not_recomputed(skips: di
     assert skips["after_new_day"]["user_days_active"] >= 1000, "the user's days did not change"
 
 
+def test_sessions_of_lookback_days_that_did_not_change_are_not_read_again(skips: dict) -> None:
+    # a run that read MARKED_DAY's sessions again would have written the visitor's device back
+    assert skips["after_new_day"]["visitor_device"] == "marked"
+
+
 def test_the_skipping_models_equal_a_full_refresh(skips: dict) -> None:
     tables, differences = differing_tables(skips["nightly"], skips["refreshed"], float_decimals=9)
-    assert {
-        "fct_scans_by_dimension",
-        "fct_funnel_monthly",
-        "fct_user_engagement",
-        "main_incremental_state.input_months_of_fct_scans_by_dimension",
-        "main_incremental_state.input_months_of_fct_funnel_monthly",
-        "main_incremental_state.input_days_of_fct_user_engagement",
-    } <= set(tables)
+    kept = {f"main_incremental_state.{table}" for table in KEPT_FINGERPRINTS.values()}
+    assert set(KEPT_FINGERPRINTS) | kept <= set(tables)
     assert not differences, f"rows only in the nightly / only in the full refresh: {differences}"
