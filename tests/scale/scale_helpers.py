@@ -81,10 +81,12 @@ def ran_incrementally(
     """Per incremental model (each of `models`, which the build ran): did this build take the
     incremental path?
 
-    The lookback start is read from the model's own table only when is_incremental() is true.
+    The lookback start is read from the model's own table, or from what it keeps beside it
+    (`<schema>_incremental_state.<kind>_of_<model>`), only when is_incremental() is true.
     """
     results = {result["unique_id"].split(".")[-1]: result for result in run_results["results"]}
     return {
         model: f"from {results[model]['relation_name']}" in results[model]["compiled_code"]
+        or f'_incremental_state"."data_end_of_{model}"' in results[model]["compiled_code"]
         for model in models
     }

@@ -283,7 +283,23 @@ DECEMBER = date(2024, 12, 1)  # matures on the night of 2025-03-01 (60 days afte
 MARKED_DAY = date(2025, 2, 27)
 SKIPPING_MODELS = [
     "--select",
-    "+fct_scans_by_dimension +fct_funnel_monthly +fct_user_engagement",
+    "+fct_scans_by_dimension +fct_funnel_monthly +fct_user_engagement"
+    " +int_paid_customer_months +fct_signup_cohort_activity",
+]
+# a February row of each model incremental by month with no day in its rows: (table, the row
+# for parameters [FEBRUARY, FEBRUARY], the column marked)
+FEBRUARY_ROWS = [
+    (
+        "int_paid_customer_months",
+        "mrr_month = ? and user_id ="
+        " (select min(user_id) from int_paid_customer_months where mrr_month = ?)",
+        "mrr",
+    ),
+    (
+        "fct_signup_cohort_activity",
+        "activity_month = ? and signup_month = ? and dimension = 'all'",
+        "active_users",
+    ),
 ]
 
 
@@ -364,6 +380,23 @@ def visitor_device(warehouse: Path, visitor_id: str) -> str:
     """The device of a visitor's row in int_visitors."""
     (row,) = query(warehouse, "select device from int_visitors where visitor_id = ?", [visitor_id])
     return row[0]
+
+
+def february_values(warehouse: Path) -> dict[str, object]:
+    """table → the marked column of its row of FEBRUARY_ROWS."""
+    return {
+        table: query(warehouse, f"select {column} from {table} where {row}", [FEBRUARY] * 2)[0][0]
+        for table, row, column in FEBRUARY_ROWS
+    }
+
+
+def add_to_february_rows(warehouse: Path, amount: int) -> None:
+    for table, row, column in FEBRUARY_ROWS:
+        update(
+            warehouse,
+            f"update {table} set {column} = {column} + ? where {row}",
+            [amount, FEBRUARY, FEBRUARY],
+        )
 
 
 def link_visitor_to_user(raw: Path, month: date, day: date) -> int:
@@ -468,6 +501,16 @@ def skips(builds: dict, tmp_path_factory: pytest.TempPathFactory) -> dict:
             live, "select first_visit_at from int_funnel_users where user_id = ?", [linked_user]
         )[0][0],
     }
+    # to 2025-03-10 (three days before 2025-03-01 is in February), then one day more, with the
+    # FEBRUARY_ROWS marked (+1000); the marks taken off again
+    append_days(raw, 9)
+    dbt_build(raw, live, target, *SKIPPING_MODELS)
+    append_days(raw, 1)
+    february_before = february_values(live)
+    add_to_february_rows(live, 1000)
+    dbt_build(raw, live, target, *SKIPPING_MODELS)
+    february_after = february_values(live)
+    add_to_february_rows(live, -1000)
     nightly = live.rename(folder / "nightly.duckdb")
     # the full refresh into a new file at the same path
     dbt_build(raw, live, target, *SKIPPING_MODELS, "--full-refresh")
@@ -479,6 +522,8 @@ def skips(builds: dict, tmp_path_factory: pytest.TempPathFactory) -> dict:
         "after_late_data": after_late_data,
         "nightly": nightly,
         "refreshed": refreshed,
+        "february_before": february_before,
+        "february_after": february_after,
     }
 
 
@@ -548,6 +593,13 @@ def test_users_of_lookback_days_that_did_not_change_are_not_recomputed(skips: di
 def test_sessions_of_lookback_days_that_did_not_change_are_not_read_again(skips: dict) -> None:
     # a run that read MARKED_DAY's sessions again would have written the visitor's device back
     assert skips["after_new_day"]["visitor_device"] == "marked"
+
+
+def test_monthly_models_without_days_read_only_the_month_of_the_lookback(skips: dict) -> None:
+    # on 2025-03-11 the lookback starts on 2025-03-07 (three days before the kept data end), in
+    # March; from the newest month in the table it would start on 2025-02-26, in February
+    before, after = skips["february_before"], skips["february_after"]
+    assert after == {table: value + 1000 for table, value in before.items()}
 
 
 def test_the_skipping_models_equal_a_full_refresh(skips: dict) -> None:

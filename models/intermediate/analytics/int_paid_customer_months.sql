@@ -1,5 +1,6 @@
 {{ config(**incremental_by_date_config('mrr_month')) }}
 {{ config(row_key='user_id') }}
+{{ config(**incremental_data_end_config('int_customer_mrr_months', 'month_end_date')) }}
 
 -- One row per customer per month of int_customer_mrr_months, with what the growth marts
 -- slice by: the customer's cohort month (the month of their `new` movement, i.e. the first
@@ -8,9 +9,10 @@
 --
 -- Incremental by month (macros/incremental_by_date.sql with mrr_month as the key): a nightly
 -- run re-selects the months from the one holding the lookback start, incremental_lookback_days
--- before the newest month in the table (its first day): the newest stored month and the one
--- before, which hold every day of the lookback. The month before those is read again for the
--- plan at the previous month end. Of the re-selected months it replaces only the customers
+-- before the last day of the data the table was built from (kept beside it:
+-- macros/incremental_kept_data_end.sql): mid-month the current month alone, in a month's first
+-- days the one before too. The month before those is read again for the plan at the previous
+-- month end. Of the re-selected months it replaces only the customers
 -- whose row changed (row_key, macros/incremental_replace_changed.sql): mid-month most rows of
 -- the current month are the same as the night before, as a row holds no date that moves with
 -- the end of the data. The cohort month comes from all of int_customer_mrr_months; a
@@ -26,9 +28,7 @@ rebuilt_months as (
         cast({{ dbt.dateadd('month', -1, 'rebuild_from') }} as date) as read_from
     from (
         select
-            cast(
-                {{ dbt.date_trunc('month', incremental_rebuild_start('mrr_month')) }} as date
-            ) as rebuild_from
+            {{ incremental_kept_rebuild_month('mrr_month') }} as rebuild_from
     ) as first_month
 ),
 

@@ -1,4 +1,5 @@
 {{ config(**incremental_by_date_config('activity_month')) }}
+{{ config(**incremental_data_end_config('int_data_months', 'month_end_date')) }}
 
 -- One row per (signup month, dimension, dimension value, months since signup): how many of
 -- the users who signed up in a month were active (a completed scan or a signed-in session) in
@@ -6,18 +7,18 @@
 -- 'device'. Month 0 is the signup month itself. No rows when the raw data holds no scans or
 -- sessions at all (dim_data_coverage): activity cannot be measured.
 -- Incremental by month (macros/incremental_by_date.sql with activity_month as the key): a
--- nightly run rewrites the activity months from the month holding the lookback start (the
--- last two months). Rows of earlier activity months cannot change: their cohorts signed up
--- before them, and their active users are counted from days before the lookback.
+-- nightly run rewrites the activity months from the month holding the lookback start,
+-- incremental_lookback_days before the last day of the data the table was built from (kept
+-- beside it: macros/incremental_kept_data_end.sql): mid-month the current month alone. Rows of
+-- earlier activity months cannot change: their cohorts signed up before them, and their active
+-- users are counted from days before the lookback.
 
 with
 
 rebuilt_months as (
     -- the first activity month this run writes: every month on a full build
     select
-        cast(
-            {{ dbt.date_trunc('month', incremental_rebuild_start('activity_month')) }} as date
-        ) as rebuild_from
+        {{ incremental_kept_rebuild_month('activity_month') }} as rebuild_from
 ),
 
 users as (
