@@ -20,9 +20,10 @@
     with `_incremental_state` (main_incremental_state: out of the way of the marts, and not
     named like one), written by a post-hook after every build of the model, full or incremental,
     in the same transaction. The schema is created when a run starts (on-run-start): two models
-    that created it at the same time would fail the second with a write-write conflict. A model without them (the first build after an upgrade) and other
-    engines than DuckDB re-aggregate from the lookback month as before; a full build aggregates
-    every month, and keeps the fingerprints for the next run.
+    that created it at the same time would fail the second with a write-write conflict. A model
+    without them (the first build after an upgrade) and other engines than DuckDB re-aggregate
+    from the lookback month as before; a full build aggregates every month, and keeps the
+    fingerprints for the next run.
 
     A model whose older months can change long after they ended (fct_funnel_monthly: a signup
     month's users can still convert, or be retained, for two months) gives no `watermark`: every

@@ -4,15 +4,17 @@
     (incremental_rebuild_start on a month column: three days before its first day) always
     reaches into the month before: a nightly run re-selected two or three months where the
     lookback's days lie in one. At 1M users, on the 29 January night, the month before was
-    about 0.3 s of int_paid_customer_months' 0.8 s and 0.2 s of fct_signup_cohort_activity's
-    0.6 s; on the 1st of a month each re-selected three months for one new day.
+    about 0.2 s of each model's 0.6–0.8 s; on the 1st of a month each re-selected three months
+    for one new day.
 
     So such a model keeps the last day of the data it was built from (one row:
-    `data_end_of_<model>` in the schema of the fingerprints, main_incremental_state), and a
-    nightly run starts from the month of incremental_lookback_days before that day, the first
-    day whose raw rows may have changed since (macros/incremental_by_date.sql): mid-month the
-    current month alone. Without the kept day (the first build after an upgrade, other engines
-    than DuckDB) it starts from the month before, as before.
+    `data_end_of_<model>` in the schema of the fingerprints, main_incremental_state, created when
+    a run starts: macros/incremental_input_months.sql), written by a post-hook in the same
+    transaction as the model, and a nightly run starts from the month of
+    incremental_lookback_days before that day, the first day whose raw rows may have changed
+    since (macros/incremental_by_date.sql): mid-month the current month alone. Without the kept
+    day (the first build after an upgrade, other engines than DuckDB) it starts from the month
+    before, as before.
 
     incremental_data_end_config(relation, column): the config() arguments: the post-hook that
         keeps max(`column`) of `relation`, a model the model reads whose column ends at the last

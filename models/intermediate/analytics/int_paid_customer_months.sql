@@ -12,10 +12,10 @@
 -- before the last day of the data the table was built from (kept beside it:
 -- macros/incremental_kept_data_end.sql): mid-month the current month alone, in a month's first
 -- days the one before too. The month before those is read again for the plan at the previous
--- month end. Of the re-selected months it replaces only the customers
--- whose row changed (row_key, macros/incremental_replace_changed.sql): mid-month most rows of
--- the current month are the same as the night before, as a row holds no date that moves with
--- the end of the data. The cohort month comes from all of int_customer_mrr_months; a
+-- month end. Of the re-selected months it replaces only the customers whose row changed
+-- (row_key, macros/incremental_replace_changed.sql): mid-month most rows of the current month
+-- are the same as the night before, as a row holds no date that moves with the end of the
+-- data. The cohort month comes from all of int_customer_mrr_months; a
 -- customer's starting plan from their stored row of their cohort month when that month is not
 -- read again.
 
