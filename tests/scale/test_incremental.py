@@ -28,7 +28,9 @@ change, marks the month that matures that night, and aggregates a five-month-old
 again when one of its users is linked to an earlier visit; fct_user_engagement does not
 recompute a user active only on a day of the lookback that did not change; int_visitors does
 not read the sessions of a lookback day that did not change again, and does read a day that
-did, with no new day at all.
+did, with no new day at all. int_paid_customer_months and fct_signup_cohort_activity, whose rows
+hold no day, count their lookback from the data end they keep: mid-month a marked row of the
+month before stays as it is.
 """
 
 from __future__ import annotations
