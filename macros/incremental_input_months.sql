@@ -57,6 +57,8 @@
         skipped.
     incremental_keep_input_months(): the post-hook that writes the fingerprints (either grain).
     incremental_create_state_schema(): the on-run-start hook that creates their schema.
+    incremental_state_relation(identifier): a table this model keeps there (its fingerprints,
+        its data end: incremental_kept_data_end.sql).
 -#}
 {% macro incremental_input_months_config(
     input, date_column, watermark, columns, whole_inputs=[]
@@ -96,14 +98,18 @@
     }) }}
 {%- endmacro %}
 
-{% macro incremental_input_months_relation() -%}
-    {#- Where this model's fingerprints are kept: input_months_of_<model> (input_days_of_). -#}
-    {%- set grain = (config.get('input_periods') or {}).get('grain', 'month') -%}
+{% macro incremental_state_relation(identifier) -%}
     {{ return(api.Relation.create(
         database=this.database,
         schema=this.schema ~ '_incremental_state',
-        identifier='input_' ~ grain ~ 's_of_' ~ this.identifier,
+        identifier=identifier,
     )) }}
+{%- endmacro %}
+
+{% macro incremental_input_months_relation() -%}
+    {#- Where this model's fingerprints are kept: input_months_of_<model> (input_days_of_). -#}
+    {%- set grain = (config.get('input_periods') or {}).get('grain', 'month') -%}
+    {{ return(incremental_state_relation('input_' ~ grain ~ 's_of_' ~ this.identifier)) }}
 {%- endmacro %}
 
 {% macro incremental_input_months_select(spec, first_period) -%}
@@ -163,10 +169,7 @@
     {%- else -%}
     {%- set kept = none -%}
     {%- if execute and 'inputs' in spec -%}
-    {%- set state = incremental_input_months_relation() -%}
-    {%- set kept = adapter.get_relation(
-        database=state.database, schema=state.schema, identifier=state.identifier
-    ) -%}
+    {%- set kept = load_relation(incremental_input_months_relation()) -%}
     {%- endif -%}
     {%- set first_period = incremental_lookback_month(
         spec.get('watermark'), spec.get('grain', 'month')
@@ -223,7 +226,6 @@
     {%- set spec = config.get('input_periods') -%}
     {%- if execute -%}
     {%- set first_period = incremental_lookback_month(spec['watermark'], spec['grain']) -%}
-    create schema if not exists {{ incremental_input_months_relation().without_identifier() }};
     create or replace table {{ incremental_input_months_relation() }} as
     {{ incremental_input_months_select(spec, first_period) }};
     {%- set about = 'Not a mart: each ' ~ spec['grain'] ~ ' of '

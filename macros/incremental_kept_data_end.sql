@@ -39,20 +39,13 @@
 {%- endmacro %}
 
 {% macro incremental_data_end_relation() -%}
-    {{ return(api.Relation.create(
-        database=this.database,
-        schema=this.schema ~ '_incremental_state',
-        identifier='data_end_of_' ~ this.identifier,
-    )) }}
+    {{ return(incremental_state_relation('data_end_of_' ~ this.identifier)) }}
 {%- endmacro %}
 
 {% macro incremental_kept_rebuild_month(month_column) -%}
     {%- set kept = none -%}
     {%- if execute and is_incremental() and config.get('kept_data_end') -%}
-    {%- set state = incremental_data_end_relation() -%}
-    {%- set kept = adapter.get_relation(
-        database=state.database, schema=state.schema, identifier=state.identifier
-    ) -%}
+    {%- set kept = load_relation(incremental_data_end_relation()) -%}
     {%- endif -%}
     {%- if kept is none -%}
     cast({{ dbt.date_trunc('month', incremental_rebuild_start(month_column)) }} as date)
