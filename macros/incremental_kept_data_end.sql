@@ -19,8 +19,14 @@
     incremental_data_end_config(relation, column): the config() arguments: the post-hook that
         keeps max(`column`) of `relation`, a model the model reads whose column ends at the last
         day of the data (a month's month_end_date).
-    incremental_kept_rebuild_month(month_column): the first month this run rebuilds, as a date
-        expression: 1900-01-01 on a full build.
+    incremental_kept_rebuild_month(month_column, rebuild_all_when): the first month this run
+        rebuilds, as a date expression: 1900-01-01 on a full build, or when the SQL condition
+        `rebuild_all_when` holds on an incremental one.
+    incremental_rows_differ(stored, current): a condition that holds when two queries' rows
+        differ as sets: for `rebuild_all_when`, the rows of a seed or of the slices a model's
+        stored rows were built with against those of this run. A monthly model with a row for
+        every month and every row of a seed (plan, channel) needs every month rebuilt when the
+        seed changed.
 -#}
 {% macro incremental_data_end_config(relation, column) -%}
     {{ return(adapter.dispatch('incremental_data_end_config', 'jobmetrics')(relation, column)) }}
@@ -42,16 +48,32 @@
     {{ return(incremental_state_relation('data_end_of_' ~ this.identifier)) }}
 {%- endmacro %}
 
-{% macro incremental_kept_rebuild_month(month_column) -%}
+{% macro incremental_kept_rebuild_month(month_column, rebuild_all_when=none) -%}
     {%- set kept = none -%}
     {%- if execute and is_incremental() and config.get('kept_data_end') -%}
     {%- set kept = load_relation(incremental_data_end_relation()) -%}
     {%- endif -%}
     {%- if kept is none -%}
-    cast({{ dbt.date_trunc('month', incremental_rebuild_start(month_column)) }} as date)
+    {%- set month = 'cast(' ~ dbt.date_trunc('month', incremental_rebuild_start(month_column))
+        ~ ' as date)' -%}
     {%- else -%}
-    cast({{ dbt.date_trunc('month', incremental_lookback_start(kept, 'data_end')) }} as date)
+    {%- set month = 'cast(' ~ dbt.date_trunc('month', incremental_lookback_start(kept, 'data_end'))
+        ~ ' as date)' -%}
     {%- endif -%}
+    {%- if rebuild_all_when is none or not is_incremental() -%}
+    {{ month }}
+    {%- else -%}
+    case when {{ rebuild_all_when }} then cast('1900-01-01' as date) else {{ month }} end
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro incremental_rows_differ(stored, current) -%}
+    {#- scalar subqueries, not exists: Spark takes those in a select list -#}
+    (
+        (select count(*) from (({{ stored }}) except ({{ current }})) as only_stored)
+        + (select count(*) from (({{ current }}) except ({{ stored }})) as only_current)
+        > 0
+    )
 {%- endmacro %}
 
 {% macro incremental_keep_data_end() -%}

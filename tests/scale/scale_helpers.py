@@ -18,9 +18,8 @@ MODELS_AND_SEEDS = [
     "unit_test",
 ]
 BUILD_TIMEOUT_S = 300
-# The models built incrementally: by day, fct_scans_by_dimension, fct_signup_cohort_activity,
-# int_paid_customer_months and fct_funnel_monthly by month (macros/incremental_by_date.sql), and
-# by visitor or user (macros/incremental_by_key.sql).
+# The models built incrementally: by day, by month (macros/incremental_by_date.sql), and by
+# visitor or user (macros/incremental_by_key.sql).
 INCREMENTAL_MODELS = (
     "fct_scans",
     "fct_sessions",
@@ -28,7 +27,13 @@ INCREMENTAL_MODELS = (
     "fct_product_daily",
     "fct_scans_by_dimension",
     "fct_signup_cohort_activity",
+    "int_customer_mrr_months",
+    "fct_customer_mrr_monthly",
     "int_paid_customer_months",
+    "fct_mrr_monthly_by_dimension",
+    "fct_channel_performance",
+    "fct_plan_performance",
+    "fct_cohort_retention",
     "fct_funnel_monthly",
     "int_visitors",
     "int_funnel_users",

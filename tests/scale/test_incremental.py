@@ -28,9 +28,11 @@ change, marks the month that matures that night, and aggregates a five-month-old
 again when one of its users is linked to an earlier visit; fct_user_engagement does not
 recompute a user active only on a day of the lookback that did not change; int_visitors does
 not read the sessions of a lookback day that did not change again, and does read a day that
-did, with no new day at all. int_paid_customer_months and fct_signup_cohort_activity, whose rows
-hold no day, count their lookback from the data end they keep: mid-month a marked row of the
-month before stays as it is.
+did, with no new day at all. The models incremental by month whose rows hold no day count
+their lookback from the data end they keep (fct_cohort_retention from its newest month): a
+marked row of a month before the lookback's stays as it is, and every month is rebuilt when
+the stored rows no longer match a seed (plans, channels) or the slices with customers
+(fct_mrr_monthly_by_dimension).
 """
 
 from __future__ import annotations
@@ -286,21 +288,56 @@ MARKED_DAY = date(2025, 2, 27)
 SKIPPING_MODELS = [
     "--select",
     "+fct_scans_by_dimension +fct_funnel_monthly +fct_user_engagement"
-    " +int_paid_customer_months +fct_signup_cohort_activity",
+    " +fct_signup_cohort_activity +fct_customer_mrr_monthly +fct_mrr_monthly_by_dimension"
+    " +fct_channel_performance +fct_plan_performance +fct_cohort_retention",
 ]
-# a February row of each model incremental by month with no day in its rows: (table, the row
-# for parameters [FEBRUARY, FEBRUARY], the column marked)
-FEBRUARY_ROWS = [
+# a row of each model incremental by month with no day in its rows, of a month its lookback on
+# 2025-03-11 does not reach: (table, the row, the column marked), the row's every `?` a month.
+# February for those that count their lookback from the data end they keep; January for
+# fct_cohort_retention, which counts it from its newest month (2025-02-26: February again).
+JANUARY = date(2025, 1, 1)
+MONTH_ROWS = [
     (
-        "int_paid_customer_months",
-        "mrr_month = ? and user_id ="
-        " (select min(user_id) from int_paid_customer_months where mrr_month = ?)",
+        "int_customer_mrr_months",
+        FEBRUARY,
+        "month = ? and user_id ="
+        " (select min(user_id) from int_customer_mrr_months where month = ?)",
         "mrr",
     ),
     (
+        "fct_customer_mrr_monthly",
+        FEBRUARY,
+        "month = ? and user_id ="
+        " (select min(user_id) from fct_customer_mrr_monthly where month = ?)",
+        "mrr",
+    ),
+    (
+        "int_paid_customer_months",
+        FEBRUARY,
+        "mrr_month = ? and user_id ="
+        " (select min(user_id) from int_paid_customer_months where mrr_month = ?)",
+        # not mrr: fct_cohort_retention aggregates February again, and would count the mark
+        "mrr_change",
+    ),
+    (
         "fct_signup_cohort_activity",
+        FEBRUARY,
         "activity_month = ? and signup_month = ? and dimension = 'all'",
         "active_users",
+    ),
+    ("fct_mrr_monthly_by_dimension", FEBRUARY, "month = ? and dimension = 'all'", "ending_mrr"),
+    ("fct_channel_performance", FEBRUARY, "performance_month = ? and channel = 'all'", "signups"),
+    (
+        "fct_plan_performance",
+        FEBRUARY,
+        "performance_month = ? and plan = 'basic' and billing_cycle = 'monthly'",
+        "customers",
+    ),
+    (
+        "fct_cohort_retention",
+        JANUARY,
+        "mrr_month = ? and cohort_month = ? and dimension = 'all'",
+        "retained_customers",
     ),
 ]
 
@@ -384,21 +421,100 @@ def visitor_device(warehouse: Path, visitor_id: str) -> str:
     return row[0]
 
 
-def february_values(warehouse: Path) -> dict[str, object]:
-    """table → the marked column of its row of FEBRUARY_ROWS."""
+def month_values(warehouse: Path) -> dict[str, object]:
+    """table → the marked column of its row of MONTH_ROWS."""
     return {
-        table: query(warehouse, f"select {column} from {table} where {row}", [FEBRUARY] * 2)[0][0]
-        for table, row, column in FEBRUARY_ROWS
+        table: query(
+            warehouse, f"select {column} from {table} where {row}", [month] * row.count("?")
+        )[0][0]
+        for table, month, row, column in MONTH_ROWS
     }
 
 
-def add_to_february_rows(warehouse: Path, amount: int) -> None:
-    for table, row, column in FEBRUARY_ROWS:
+def add_to_month_rows(warehouse: Path, amount: int) -> None:
+    for table, month, row, column in MONTH_ROWS:
         update(
             warehouse,
             f"update {table} set {column} = {column} + ? where {row}",
-            [amount, FEBRUARY, FEBRUARY],
+            [amount, *[month] * row.count("?")],
         )
+
+
+# what the stored rows of three monthly models are spoiled with before a nightly run: the rows
+# of a seed or a slice that were as a seed or the data are not any more, as after a change of
+# the seed (a plan ranked otherwise, a channel paid for or not) or of the customers in a slice
+RANKED_OTHERWISE = ("basic", 99)
+ZERO_SLICE = ("country", "nowhere")
+DROPPED_SLICE = ("segment", "job_seeker")
+
+
+def spoil_seed_and_slice_rows(warehouse: Path) -> str:
+    """fct_plan_performance ranks a plan otherwise in every month, fct_channel_performance
+    has another is_paid for a channel, fct_mrr_monthly_by_dimension gets a slice with zeros in
+    every month and loses every row of another: each differs from its seed, or from the
+    slices with customers, in the months a nightly run does not rebuild. Returns the channel."""
+    plan, rank = RANKED_OTHERWISE
+    update(warehouse, "update fct_plan_performance set plan_rank = ? where plan = ?", [rank, plan])
+    ((channel,),) = query(warehouse, "select min(channel) from channels")
+    update(
+        warehouse,
+        "update fct_channel_performance set is_paid = not is_paid where channel = ?",
+        [channel],
+    )
+    dimension, value = ZERO_SLICE
+    update(
+        warehouse,
+        "insert into fct_mrr_monthly_by_dimension select * replace (? as dimension, ? as"
+        " dimension_value, 0 as starting_mrr, 0 as new_mrr, 0 as expansion_mrr,"
+        " 0 as reactivation_mrr, 0 as contraction_mrr, 0 as churned_mrr, 0 as ending_mrr,"
+        " 0 as net_new_mrr, 0 as starting_paying_customers, 0 as paying_customers,"
+        " 0 as new_customers, 0 as churned_customers, 0 as reactivated_customers)"
+        " from fct_mrr_monthly_by_dimension where dimension = 'all'",
+        [dimension, value],
+    )
+    update(
+        warehouse,
+        "delete from fct_mrr_monthly_by_dimension where dimension = ? and dimension_value = ?",
+        list(DROPPED_SLICE),
+    )
+    return channel
+
+
+def seed_and_slice_rows(warehouse: Path, channel: str) -> dict[str, object]:
+    """What spoil_seed_and_slice_rows changed, as the tables have it."""
+    return {
+        "plan_ranks": query(
+            warehouse,
+            "select distinct plan_rank from fct_plan_performance where plan = ?",
+            [RANKED_OTHERWISE[0]],
+        ),
+        "seed_plan_ranks": query(
+            warehouse, "select distinct plan_rank from plans where plan = ?", [RANKED_OTHERWISE[0]]
+        ),
+        "is_paid": query(
+            warehouse,
+            "select distinct is_paid from fct_channel_performance where channel = ?",
+            [channel],
+        ),
+        "seed_is_paid": query(
+            warehouse, "select is_paid from channels where channel = ?", [channel]
+        ),
+        "zero_slice_rows": query(
+            warehouse,
+            "select count(*) from fct_mrr_monthly_by_dimension"
+            " where dimension = ? and dimension_value = ?",
+            list(ZERO_SLICE),
+        )[0][0],
+        "dropped_slice_months": query(
+            warehouse,
+            "select count(*) from fct_mrr_monthly_by_dimension"
+            " where dimension = ? and dimension_value = ?",
+            list(DROPPED_SLICE),
+        )[0][0],
+        "months": query(
+            warehouse, "select count(distinct month) from fct_mrr_monthly_by_dimension"
+        )[0][0],
+    }
 
 
 def link_visitor_to_user(raw: Path, month: date, day: date) -> int:
@@ -503,16 +619,18 @@ def skips(builds: dict, tmp_path_factory: pytest.TempPathFactory) -> dict:
             live, "select first_visit_at from int_funnel_users where user_id = ?", [linked_user]
         )[0][0],
     }
-    # to 2025-03-10 (three days before 2025-03-01 is in February), then one day more, with the
-    # FEBRUARY_ROWS marked (+1000); the marks taken off again
+    # to 2025-03-10 (three days before 2025-03-01 is in February), with seed and slice rows
+    # spoiled; then one day more, with the MONTH_ROWS marked (+1000); the marks taken off again
     append_days(raw, 9)
+    spoiled_channel = spoil_seed_and_slice_rows(live)
     dbt_build(raw, live, target, *SKIPPING_MODELS)
+    after_spoiled_rows = seed_and_slice_rows(live, spoiled_channel)
     append_days(raw, 1)
-    february_before = february_values(live)
-    add_to_february_rows(live, 1000)
+    months_before = month_values(live)
+    add_to_month_rows(live, 1000)
     dbt_build(raw, live, target, *SKIPPING_MODELS)
-    february_after = february_values(live)
-    add_to_february_rows(live, -1000)
+    months_after = month_values(live)
+    add_to_month_rows(live, -1000)
     nightly = live.rename(folder / "nightly.duckdb")
     # the full refresh into a new file at the same path
     dbt_build(raw, live, target, *SKIPPING_MODELS, "--full-refresh")
@@ -524,8 +642,9 @@ def skips(builds: dict, tmp_path_factory: pytest.TempPathFactory) -> dict:
         "after_late_data": after_late_data,
         "nightly": nightly,
         "refreshed": refreshed,
-        "february_before": february_before,
-        "february_after": february_after,
+        "after_spoiled_rows": after_spoiled_rows,
+        "months_before": months_before,
+        "months_after": months_after,
     }
 
 
@@ -600,8 +719,20 @@ def test_sessions_of_lookback_days_that_did_not_change_are_not_read_again(skips:
 def test_monthly_models_without_days_read_only_the_month_of_the_lookback(skips: dict) -> None:
     # on 2025-03-11 the lookback starts on 2025-03-07 (three days before the kept data end), in
     # March; from the newest month in the table it would start on 2025-02-26, in February
-    before, after = skips["february_before"], skips["february_after"]
+    before, after = skips["months_before"], skips["months_after"]
     assert after == {table: value + 1000 for table, value in before.items()}
+
+
+def test_monthly_models_rebuild_every_month_when_a_seed_or_the_slices_changed(
+    skips: dict,
+) -> None:
+    # the run on 2025-03-10 rebuilds from February (its lookback starts on 2025-03-04, three
+    # days before the kept data end): the spoiled rows of January and before are rebuilt too
+    rows = skips["after_spoiled_rows"]
+    assert rows["plan_ranks"] == rows["seed_plan_ranks"]
+    assert rows["is_paid"] == rows["seed_is_paid"]
+    assert rows["zero_slice_rows"] == 0
+    assert rows["dropped_slice_months"] == rows["months"] > 3
 
 
 def test_the_skipping_models_equal_a_full_refresh(skips: dict) -> None:

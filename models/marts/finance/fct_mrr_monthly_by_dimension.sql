@@ -1,3 +1,6 @@
+{{ config(**incremental_by_date_config('month')) }}
+{{ config(**incremental_data_end_config('int_data_months', 'month_end_date')) }}
+
 -- One row per (month, dimension, dimension value): the MRR bridge of fct_mrr_monthly for one
 -- slice of customers, with its customer counts and rates. Long format: dimension is 'all'
 -- (equal to fct_mrr_monthly), 'acquisition_channel', 'segment', 'country', 'device' or 'plan'.
@@ -24,6 +27,14 @@
 -- upgrade from basic to premium is premium's expansion, not basic's churn and premium's new).
 -- Hence a plan slice's starting_mrr is not its previous ending_mrr when customers changed plan
 -- (the other dimensions' are).
+--
+-- Incremental by month (macros/incremental_by_date.sql with month as the key): a nightly run
+-- rebuilds the months from the one holding the lookback start, incremental_lookback_days before
+-- the last day of the data the table was built from (macros/incremental_kept_data_end.sql):
+-- mid-month the current month alone, as the customer months of earlier months do not change.
+-- When the slices with customers are no longer those of the stored rows, every month is
+-- rebuilt: a slice new in the lookback's months needs a row of zeros in every earlier month,
+-- and a slice whose customers were all in them has no row at all.
 
 {% set additive_columns = [
     'starting_mrr',
@@ -39,6 +50,7 @@
     'churned_customers',
     'reactivated_customers',
 ] %}
+{% set slice_dimensions = ['acquisition_channel', 'segment', 'country', 'device', 'plan'] %}
 {% set slice_sums = {} %}
 {% for column in additive_columns %}
 {% do slice_sums.update({column: 'sum(' ~ column ~ ')'}) %}
@@ -46,14 +58,111 @@
 
 with
 
+lookback as (
+    -- the first month a nightly run rebuilds when the slices are the same (every month on a
+    -- full build)
+    select {{ incremental_kept_rebuild_month('month') }} as lookback_month
+),
+
+customers as (
+    select
+        user_id,
+        acquisition_channel,
+        segment,
+        country,
+        device
+    from {{ ref('dim_customers') }}
+),
+
+{% if is_incremental() %}
+lookback_customer_plans as (
+    -- the customer months from the lookback month that move MRR, and their plan (as
+    -- sliced_customer_months below)
+    select
+        user_id,
+        coalesce(plan, previous_plan) as plan
+    from {{ ref('int_paid_customer_months') }}
+    where
+        mrr_month >= (select lookback.lookback_month from lookback)
+        and (mrr > 0 or previous_mrr > 0)
+),
+
+lookback_slice_values as (
+    -- the values each dimension takes in those
+    select distinct
+        customers.acquisition_channel,
+        customers.segment,
+        customers.country,
+        customers.device,
+        lookback_customer_plans.plan
+    from lookback_customer_plans
+    left join customers
+        on lookback_customer_plans.user_id = customers.user_id
+),
+
+stored_slices as (
+    select distinct
+        dimension,
+        dimension_value
+    from {{ this }}
+),
+
+slices_with_customers as (
+    -- the slices with customers before the lookback month (a stored row summed from customer
+    -- months has a paying customer at one month end or the other), and from it
+    select distinct
+        dimension,
+        dimension_value
+    from {{ this }}
+    where
+        month < (select lookback.lookback_month from lookback)
+        and (paying_customers > 0 or starting_paying_customers > 0)
+    {%- for dimension in slice_dimensions %}
+
+    union
+
+    select distinct
+        '{{ dimension }}' as dimension,
+        cast({{ dimension }} as {{ dbt.type_string() }}) as dimension_value
+    from lookback_slice_values
+    {%- endfor %}
+
+    union
+
+    select
+        'all' as dimension,
+        'all' as dimension_value
+),
+{% endif %}
+
+rebuilt_months as (
+    -- the first month this run writes: the lookback month, or every month when the slices
+    -- changed
+    select
+        {% if is_incremental() -%}
+        case
+            when {{ incremental_rows_differ(
+                'select * from stored_slices', 'select * from slices_with_customers'
+            ) }}
+                then cast('1900-01-01' as date)
+            else lookback.lookback_month
+        end
+        {%- else -%}
+        lookback.lookback_month
+        {%- endif %} as rebuild_from
+    from lookback
+),
+
 months as (
     select
         month,
         month_end_date,
         is_complete_month
     from {{ ref('int_data_months') }}
-    -- no billing data (dim_data_coverage): no rows, not months of MRR 0
-    where {{ core_data_area_present('billing') }}
+    where
+        month >= (select rebuilt_months.rebuild_from from rebuilt_months)
+        -- no billing data (dim_data_coverage): no rows, not months of MRR 0
+        and {{ core_data_area_present('billing') }}
 ),
 
 customer_months as (
@@ -67,16 +176,7 @@ customer_months as (
         mrr_change,
         movement
     from {{ ref('int_paid_customer_months') }}
-),
-
-customers as (
-    select
-        user_id,
-        acquisition_channel,
-        segment,
-        country,
-        device
-    from {{ ref('dim_customers') }}
+    where mrr_month >= (select rebuilt_months.rebuild_from from rebuilt_months)
 ),
 
 sliced_customer_months as (
@@ -120,7 +220,7 @@ slice_months as (
     {{ analytics_dimension_rollup(
         'cells',
         ['month'],
-        ['acquisition_channel', 'segment', 'country', 'device', 'plan'],
+        slice_dimensions,
         slice_sums
     ) }}
 ),
@@ -135,6 +235,14 @@ slices as (
     select
         'all' as dimension,
         'all' as dimension_value
+    {% if is_incremental() %}
+        union
+        -- the slices of the months not rebuilt
+        select
+            dimension,
+            dimension_value
+        from slices_with_customers
+    {% endif %}
 ),
 
 filled as (

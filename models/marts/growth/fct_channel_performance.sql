@@ -1,3 +1,6 @@
+{{ config(**incremental_by_date_config('performance_month')) }}
+{{ config(**incremental_data_end_config('int_data_months', 'month_end_date')) }}
+
 -- One row per (month, acquisition channel), plus a blended row per month (channel = 'all'):
 -- spend, traffic, signups, new customers and the unit economics built on them.
 -- cac = spend / new_customers (NULL without new customers; organic channels spend nothing, so
@@ -8,11 +11,38 @@
 -- Spend (and with it CAC, LTV:CAC and payback) is NULL on every row when the raw data holds no
 -- marketing spend, visitors when it holds no sessions (dim_data_coverage): unknown, not 0.
 -- Customers and MRR (and every figure built on them) are NULL when it holds no billing data.
+--
+-- Incremental by month (macros/incremental_by_date.sql with performance_month as the key): a
+-- nightly run rebuilds the months from the one holding the lookback start,
+-- incremental_lookback_days before the last day of the data the table was built from
+-- (macros/incremental_kept_data_end.sql): mid-month the current month alone, as the spend,
+-- visitors, signups and customer months of earlier months do not change (every month when
+-- the channels seed changed). The trailing churn rate of a rebuilt month reads the 5 months
+-- before it from the stored rows.
 
 with
 
+rebuilt_months as (
+    -- the first month this run writes (every month on a full build), and the first month of
+    -- its trailing window
+    select
+        rebuild_from,
+        cast({{ dbt.dateadd('month', -5, 'rebuild_from') }} as date) as window_from
+    from (
+        -- every month when the channels seed changed: each month has a row per channel
+        select {{ incremental_kept_rebuild_month(
+            'performance_month',
+            incremental_rows_differ(
+                'select distinct channel, is_paid from ' ~ this ~ " where channel != 'all'",
+                'select channel, is_paid from ' ~ ref('channels'),
+            ),
+        ) }} as rebuild_from
+    ) as first_month
+),
+
 months as (
     select cast(month as date) as performance_month from {{ ref('int_data_months') }}
+    where month >= (select rebuilt_months.rebuild_from from rebuilt_months)
 ),
 
 channels as (
@@ -28,6 +58,7 @@ spend as (
         channel,
         sum(spend_usd) as spend_usd
     from {{ ref('stg_marketing_spend') }}
+    where spend_date >= (select rebuilt_months.rebuild_from from rebuilt_months)
     group by {{ dbt.date_trunc('month', 'spend_date') }}, channel
 ),
 
@@ -37,6 +68,7 @@ visitors as (
         channel,
         count(*) as visitors
     from {{ ref('int_visitors') }}
+    where first_visit_month >= (select rebuilt_months.rebuild_from from rebuilt_months)
     group by first_visit_month, channel
 ),
 
@@ -46,6 +78,9 @@ signups as (
         acquisition_channel as channel,
         count(*) as signups
     from {{ ref('stg_users') }}
+    where
+        signed_up_at
+        >= cast((select rebuilt_months.rebuild_from from rebuilt_months) as timestamp)
     group by {{ dbt.date_trunc('month', 'signed_up_at') }}, acquisition_channel
 ),
 
@@ -59,6 +94,7 @@ customers as (
         sum(case when movement = 'churn' then 1 else 0 end) as churned_customers,
         sum(mrr) as ending_mrr
     from {{ ref('int_paid_customer_months') }}
+    where mrr_month >= (select rebuilt_months.rebuild_from from rebuilt_months)
     group by mrr_month, acquisition_channel
 ),
 
@@ -139,15 +175,49 @@ monthly_rates as (
     from all_rows
 ),
 
-trailing_churn as (
+churn_rates as (
     select
-        *,
+        performance_month,
+        channel,
+        logo_churn_rate
+    from monthly_rates
+    {% if is_incremental() %}
+
+        union all
+
+        -- the months before the rebuilt ones in their trailing windows
+        select
+            performance_month,
+            channel,
+            logo_churn_rate
+        from {{ this }}
+        where
+            performance_month >= (select rebuilt_months.window_from from rebuilt_months)
+            and performance_month < (select rebuilt_months.rebuild_from from rebuilt_months)
+    {% endif %}
+),
+
+trailing_churn_rates as (
+    select
+        performance_month,
+        channel,
         avg(logo_churn_rate) over (
             partition by channel
             order by performance_month
             rows between 5 preceding and current row
         ) as trailing_6m_logo_churn_rate
+    from churn_rates
+),
+
+trailing_churn as (
+    select
+        monthly_rates.*,
+        trailing_churn_rates.trailing_6m_logo_churn_rate
     from monthly_rates
+    inner join trailing_churn_rates
+        on
+            monthly_rates.performance_month = trailing_churn_rates.performance_month
+            and monthly_rates.channel = trailing_churn_rates.channel
 ),
 
 economics as (

@@ -1,7 +1,15 @@
+{{ config(**incremental_by_date_config('mrr_month')) }}
+
 -- One row per (cohort month, dimension, dimension value, months since start): how many of a
 -- paid cohort's customers were still paying at each later month end and how much MRR they
 -- brought. Long format: dimension is 'all', 'acquisition_channel', 'segment' or
 -- 'starting_plan'. Month 0 is the cohort month itself.
+--
+-- Incremental by month (macros/incremental_by_date.sql with mrr_month as the key): a nightly
+-- run rebuilds the rows of the months from the one holding the lookback start, three days
+-- before the first day of the newest month in the table: the current month and the one before.
+-- A row of an earlier month counts customer months that do not change; its cohort's size is
+-- that of the cohort month, earlier still.
 
 with
 
@@ -14,19 +22,33 @@ customer_months as (
         segment,
         starting_plan,
         case when is_paying then 1 else 0 end as is_paying,
-        case when months_since_start = 0 then mrr else 0 end as starting_mrr,
         mrr
     from {{ ref('int_paid_customer_months') }}
-    where cohort_month is not null
+    where
+        cohort_month is not null
+        and mrr_month >= {{ incremental_kept_rebuild_month('mrr_month') }}
+),
+
+cohort_starts as (
+    -- every cohort's customer months of month 0 (a customer's cohort month is their first
+    -- paying month end, so every row of a cohort above has one)
+    select
+        cohort_month,
+        acquisition_channel,
+        segment,
+        starting_plan,
+        mrr as starting_mrr
+    from {{ ref('int_paid_customer_months') }}
+    where cohort_month is not null and months_since_start = 0
 ),
 
 cohort_sizes as (
     {{ analytics_dimension_rollup(
-        'customer_months',
+        'cohort_starts',
         ['cohort_month'],
         ['acquisition_channel', 'segment', 'starting_plan'],
         {
-            'cohort_customers': 'sum(case when months_since_start = 0 then 1 else 0 end)',
+            'cohort_customers': 'count(*)',
             'cohort_starting_mrr': 'sum(starting_mrr)',
         }
     ) }}

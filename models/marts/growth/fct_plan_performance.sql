@@ -1,16 +1,40 @@
+{{ config(**incremental_by_date_config('performance_month')) }}
+{{ config(**incremental_data_end_config('int_data_months', 'month_end_date')) }}
+
 -- One row per (month, plan, billing cycle) of the plan catalogue: customers and MRR on the
 -- plan at month end, its share of all MRR, churn out of the plan, and plan changes in and out.
 -- A customer churns out of a plan when they were on it at the previous month end and pay
 -- nothing at this month end. Upgrades and downgrades are the subscription changes of the
 -- month (a row ending with end_reason upgraded/downgraded and the row that replaces it at
 -- the same instant), counted on the old plan (out) and the new plan (in).
+--
+-- Incremental by month (macros/incremental_by_date.sql with performance_month as the key): a
+-- nightly run rebuilds the months from the one holding the lookback start,
+-- incremental_lookback_days before the last day of the data the table was built from
+-- (macros/incremental_kept_data_end.sql): mid-month the current month alone, as the customer
+-- months and subscription changes of earlier months do not change; every month when the
+-- plans seed changed.
 
 with
 
+rebuilt_months as (
+    -- the first month this run writes (every month on a full build, and every month when
+    -- the plans seed changed: each month has a row per plan and billing cycle, ranked by it)
+    select {{ incremental_kept_rebuild_month(
+        'performance_month',
+        incremental_rows_differ(
+            'select distinct plan, billing_cycle, plan_rank from ' ~ this,
+            'select plan, billing_cycle, plan_rank from ' ~ ref('plans'),
+        ),
+    ) }} as rebuild_from
+),
+
 months as (
     select cast(month as date) as performance_month from {{ ref('int_data_months') }}
-    -- no billing data (dim_data_coverage): no rows, not plans with 0 customers
-    where {{ core_data_area_present('billing') }}
+    where
+        month >= (select rebuilt_months.rebuild_from from rebuilt_months)
+        -- no billing data (dim_data_coverage): no rows, not plans with 0 customers
+        and {{ core_data_area_present('billing') }}
 ),
 
 plans as (
@@ -23,6 +47,7 @@ plans as (
 
 customer_months as (
     select * from {{ ref('int_paid_customer_months') }}
+    where mrr_month >= (select rebuilt_months.rebuild_from from rebuilt_months)
 ),
 
 subscriptions as (
@@ -35,6 +60,10 @@ subscriptions as (
         ended_at,
         end_reason
     from {{ ref('stg_subscriptions') }}
+    -- the rows of the changes of the months rebuilt: one ending, the other starting in them
+    where
+        started_at >= cast((select rebuilt_months.rebuild_from from rebuilt_months) as timestamp)
+        or ended_at >= cast((select rebuilt_months.rebuild_from from rebuilt_months) as timestamp)
 ),
 
 on_plan as (
@@ -76,7 +105,10 @@ plan_changes as (
             old_rows.user_id = new_rows.user_id
             and old_rows.ended_at = new_rows.started_at
             and old_rows.subscription_id != new_rows.subscription_id
-    where old_rows.end_reason in ('upgraded', 'downgraded')
+    where
+        old_rows.end_reason in ('upgraded', 'downgraded')
+        and old_rows.ended_at
+        >= cast((select rebuilt_months.rebuild_from from rebuilt_months) as timestamp)
 ),
 
 changes_out as (
