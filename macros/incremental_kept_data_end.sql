@@ -1,6 +1,7 @@
 {#-
-    Models incremental by month (int_paid_customer_months, fct_signup_cohort_activity) have no
-    day in their rows, so the lookback start counted from their newest month
+    Models incremental by month have no day in their rows (int_paid_customer_months,
+    fct_signup_cohort_activity, and the other monthly models that call
+    incremental_data_end_config), so the lookback start counted from their newest month
     (incremental_rebuild_start on a month column: three days before its first day) always
     reaches into the month before: a nightly run re-selected two or three months where the
     lookback's days lie in one. At 1M users, on the 29 January night, the month before was

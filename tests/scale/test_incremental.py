@@ -726,8 +726,9 @@ def test_monthly_models_without_days_read_only_the_month_of_the_lookback(skips: 
 def test_monthly_models_rebuild_every_month_when_a_seed_or_the_slices_changed(
     skips: dict,
 ) -> None:
-    # the run on 2025-03-10 rebuilds from February (its lookback starts on 2025-03-04, three
-    # days before the kept data end): the spoiled rows of January and before are rebuilt too
+    # the run on 2025-03-10 rebuilds from February (its lookback starts on 2025-02-26, three
+    # days before the kept data end, 2025-03-01): the spoiled rows of January and before are
+    # rebuilt too
     rows = skips["after_spoiled_rows"]
     assert rows["plan_ranks"] == rows["seed_plan_ranks"]
     assert rows["is_paid"] == rows["seed_is_paid"]

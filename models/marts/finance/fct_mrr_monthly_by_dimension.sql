@@ -58,12 +58,6 @@
 
 with
 
-lookback as (
-    -- the first month a nightly run rebuilds when the slices are the same (every month on a
-    -- full build)
-    select {{ incremental_kept_rebuild_month('month') }} as lookback_month
-),
-
 customers as (
     select
         user_id,
@@ -75,6 +69,11 @@ customers as (
 ),
 
 {% if is_incremental() %}
+lookback as (
+    -- the first month a nightly run rebuilds when the slices are the same
+    select {{ incremental_kept_rebuild_month('month') }} as lookback_month
+),
+
 lookback_customer_plans as (
     -- the customer months from the lookback month that move MRR, and their plan (as
     -- sliced_customer_months below)
@@ -138,19 +137,12 @@ slices_with_customers as (
 rebuilt_months as (
     -- the first month this run writes: the lookback month, or every month when the slices
     -- changed
-    select
-        {% if is_incremental() -%}
-        case
-            when {{ incremental_rows_differ(
-                'select * from stored_slices', 'select * from slices_with_customers'
-            ) }}
-                then cast('1900-01-01' as date)
-            else lookback.lookback_month
-        end
-        {%- else -%}
-        lookback.lookback_month
-        {%- endif %} as rebuild_from
-    from lookback
+    select {{ incremental_kept_rebuild_month(
+        'month',
+        incremental_rows_differ(
+            'select * from stored_slices', 'select * from slices_with_customers'
+        ),
+    ) }} as rebuild_from
 ),
 
 months as (
